@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: fast unit tests (in-process, loopback only) and Docker tests,
+// which build and run real containers and so get honest, longer timeouts.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/docker/**'],
+          environment: 'node',
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'docker',
+          include: ['test/docker/**/*.test.ts'],
+          environment: 'node',
+          // Image builds and arm64 containers under qemu are slow on 2 cores.
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          env: {
+            TESTCONTAINERS_RYUK_DISABLED: 'true',
+            TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
+          },
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,113 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpConnection } from '../../runtime/http-connection.ts';
+import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../runtime/errors.ts';
+
+/** A raw TCP server that answers each request with the given bytes, split as the test says. */
+async function rawServer(answer: (socket: Socket, request: string) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    let received = '';
+    socket.on('data', (data) => {
+      received += data.toString('latin1');
+      if (received.includes('\r\n\r\n')) {
+        const request = received;
+        received = '';
+        answer(socket, request);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+describe('HttpConnection', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+
+  it('parses a response whose head and body arrive in many small pieces', async () => {
+    const response = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Multi: a\r\nX-Multi: b\r\n\r\nhello world';
+    const started = await rawServer((socket) => {
+      for (const char of response) socket.write(char);
+    });
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const result = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
+    expect(result.status).toBe(200);
+    expect(result.body.toString()).toBe('hello world');
+    expect(result.headers.get('x-multi')).toBe('a, b');
+    connection.close();
+  });
+
+  it('decodes a chunked response with trailers and reuses the connection', async () => {
+    let connections = 0;
+    const started = await rawServer((socket) => {
+      socket.write('HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => socket.write('6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n'), 10);
+    });
+    server = started.server;
+    server.on('connection', () => connections++);
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    for (let i = 0; i < 3; i++) {
+      const result = await connection.request('POST / HTTP/1.1\r\nHost: x\r\n', 'body');
+      expect(result.status).toBe(202);
+      expect(result.body.toString()).toBe('hello world');
+    }
+    expect(connections).toBe(1);
+    connection.close();
+  });
+
+  it('sends a chunked request body with trailers', async () => {
+    let seen = '';
+    server = createServer((socket) => {
+      socket.on('data', (data) => {
+        seen += data.toString('latin1');
+        if (seen.endsWith('0\r\nX-Error: E\r\n\r\n')) socket.write('HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const started = { port: (server.address() as { port: number }).port };
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const body = connection.openChunkedRequest('POST /s HTTP/1.1\r\nHost: x\r\n');
+    await body.write('abc');
+    await body.write(Buffer.from('defgh'));
+    body.end({ 'X-Error': 'E' });
+    expect((await body.response).status).toBe(202);
+    expect(seen).toMatch(/^POST \/s HTTP\/1\.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n/);
+    expect(seen.slice(seen.indexOf('\r\n\r\n') + 4)).toBe('3\r\nabc\r\n5\r\ndefgh\r\n0\r\nX-Error: E\r\n\r\n');
+    connection.close();
+  });
+
+  it('rejects with a typed error when the server closes mid-response, and reconnects next time', async () => {
+    let calls = 0;
+    const started = await rawServer((socket) => {
+      calls++;
+      if (calls === 1) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort');
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeApiConnectionError);
+    expect((error as RuntimeApiConnectionError).code).toBe('LK_RUNTIME_API_UNREACHABLE');
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body.toString()).toBe('ok');
+    connection.close();
+  });
+
+  it('rejects a reply that is not HTTP with a protocol error', async () => {
+    const started = await rawServer((socket) => socket.write('SSH-2.0-OpenSSH\r\n\r\n'));
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeApiProtocolError);
+    expect((error as Error).message).toMatch(/malformed status line/);
+  });
+
+  it('reports a refused connection with the address it tried', async () => {
+    const started = await rawServer(() => {});
+    started.server.close();
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeApiConnectionError);
+    expect((error as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${started.port}.*ECONNREFUSED`));
+  });
+});

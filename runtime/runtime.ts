@@ -37,6 +37,9 @@ import { runShutdownHooks } from './shutdown.ts';
 /** The managed Node runtime's handler signature: existing handlers run unchanged. */
 export type Handler<TEvent = any, TResult = any> = (event: TEvent, context: Context) => TResult | Promise<TResult>;
 
+/** Handlers typed by other libraries (hono's, @types/aws-lambda's) are accepted as they are. */
+type AnyFunction = (event: any, ...rest: any[]) => unknown;
+
 /** Exit codes of AWS's Node runtime for a crash during an invocation. */
 const EXIT_UNHANDLED_REJECTION = 128;
 const EXIT_UNCAUGHT_EXCEPTION = 129;
@@ -285,7 +288,7 @@ function createRuntime(): LambdaRuntime {
  * Serves invocations with `handler` until the process is stopped. Never resolves.
  * Accepts plain handlers and handlers wrapped by awslambda.streamifyResponse.
  */
-export function run(handler: Handler | StreamingHandler): Promise<never> {
+export function run(handler: Handler | StreamingHandler<any, any> | AnyFunction): Promise<never> {
   return startRuntime(async () => {
     if (typeof handler !== 'function') throw new HandlerNotFoundError('the handler passed to run() is not a function');
     return handler;

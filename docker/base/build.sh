@@ -73,6 +73,7 @@ printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
 
 # 4. The image, with the target platform so `docker image inspect` reports it.
 # The legacy builder (dockerd 20.10, no buildx) needs DOCKER_BUILDKIT=0.
+previous=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 if ! log=$(DOCKER_BUILDKIT=0 docker build --quiet --platform "linux/$arch" \
   --label "org.lambda-kit.recipe-hash=$(recipe_hash)" \
   --label "org.lambda-kit.node-version=$NODE_VERSION" \
@@ -81,4 +82,8 @@ if ! log=$(DOCKER_BUILDKIT=0 docker build --quiet --platform "linux/$arch" \
   exit 1
 fi
 rm -rf "$rootfs"
+# The image this one replaces (older recipe) would stay behind untagged.
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
+  docker image rm "$previous" >/dev/null 2>&1 || true
+fi
 echo "$tag"

@@ -1,0 +1,133 @@
+import { Writable } from 'node:stream';
+import type { ChunkedRequestBody } from './http-connection.ts';
+
+/**
+ * Response streaming as AWS's managed Node runtime offers it: a handler
+ * wrapped by `awslambda.streamifyResponse` gets a writable stream as its
+ * second argument; what it writes goes to the Runtime API as a chunked body.
+ */
+
+/** The marker AWS's runtime looks for on streaming handlers (same symbol, so wrapped handlers interoperate). */
+export const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+export const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+export const STREAM_RESPONSE = 'response';
+
+export const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+export interface StreamifyOptions {
+  highWaterMark?: number;
+}
+
+export type StreamingHandler<TEvent = unknown, TContext = unknown> = (
+  event: TEvent,
+  responseStream: ResponseStream,
+  context: TContext,
+) => unknown;
+
+export function streamifyResponse<H extends StreamingHandler<any, any>>(handler: H, options?: StreamifyOptions): H {
+  Object.defineProperty(handler, HANDLER_STREAMING, { value: STREAM_RESPONSE, configurable: true });
+  if (options?.highWaterMark !== undefined) {
+    Object.defineProperty(handler, HANDLER_HIGHWATERMARK, { value: options.highWaterMark, configurable: true });
+  }
+  return handler;
+}
+
+export function isStreamingHandler(handler: unknown): handler is StreamingHandler {
+  return typeof handler === 'function' && (handler as any)[HANDLER_STREAMING] === STREAM_RESPONSE;
+}
+
+/**
+ * The writable handed to streaming handlers. The request head goes out with
+ * the first byte (or at end), so setContentType works until then.
+ */
+export class ResponseStream extends Writable {
+  #open: (contentType: string) => ChunkedRequestBody;
+  #body: ChunkedRequestBody | undefined;
+  #contentType = DEFAULT_STREAM_CONTENT_TYPE;
+  /** Set by HttpResponseStream.from: writes the prelude before the first body byte. */
+  _onBeforeFirstWrite: ((write: (chunk: Buffer | string) => void) => void) | undefined;
+
+  constructor(open: (contentType: string) => ChunkedRequestBody, highWaterMark?: number) {
+    super({ highWaterMark, decodeStrings: false });
+    this.#open = open;
+  }
+
+  /** True once the head has been sent (content type fixed). */
+  get started(): boolean {
+    return this.#body !== undefined;
+  }
+
+  setContentType(contentType: string): void {
+    if (this.#body) throw new Error('Cannot set content-type, too late: the response stream has started.');
+    this.#contentType = contentType;
+  }
+
+  /** The chunked body, opened on first use. */
+  body(): ChunkedRequestBody {
+    if (!this.#body) {
+      this.#body = this.#open(this.#contentType);
+      const hook = this._onBeforeFirstWrite;
+      this._onBeforeFirstWrite = undefined;
+      hook?.((chunk) => void this.#body!.write(chunk));
+    }
+    return this.#body;
+  }
+
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let data: Buffer | string;
+    if (typeof chunk === 'string') data = Buffer.from(chunk, encoding);
+    else if (chunk instanceof Uint8Array) data = chunk as Buffer;
+    else data = JSON.stringify(chunk);
+    const drained = this.body().write(data);
+    if (drained) drained.then(() => callback(), callback);
+    else callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.body().end();
+    callback();
+  }
+}
+
+export const HttpResponseStream = {
+  /**
+   * Wraps a response stream for Function URLs and API Gateway streaming: a JSON
+   * prelude (statusCode, headers, cookies), 8 NUL bytes, then the body.
+   */
+  from(stream: ResponseStream, prelude: Record<string, unknown>): ResponseStream {
+    stream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+    const json = JSON.stringify(prelude);
+    stream._onBeforeFirstWrite = (write) => {
+      write(json);
+      write(Buffer.alloc(8));
+    };
+    return stream;
+  },
+};
+
+export interface AwsLambdaGlobal {
+  streamifyResponse: typeof streamifyResponse;
+  HttpResponseStream: typeof HttpResponseStream;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var awslambda: AwsLambdaGlobal;
+}
+
+/**
+ * Handlers written for AWS (hono's streamHandle, for one) call
+ * awslambda.streamifyResponse at import time, so the global must exist
+ * before user code is evaluated.
+ */
+export function installAwsLambdaGlobal(): void {
+  if (!globalThis.awslambda) {
+    Object.defineProperty(globalThis, 'awslambda', {
+      value: { streamifyResponse, HttpResponseStream },
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
+}

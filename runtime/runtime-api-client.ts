@@ -1,0 +1,123 @@
+import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from './errors.ts';
+import { HttpConnection, type ChunkedRequestBody, type HttpResponse } from './http-connection.ts';
+import {
+  initErrorRequest,
+  invocationErrorRequest,
+  invocationResponseRequest,
+  nextInvocationRequest,
+  streamingResponseRequest,
+  type RequestTarget,
+} from './requests.ts';
+
+/** Lambda's limit for a buffered (non-streaming) response body. */
+export const MAX_RESPONSE_BYTES = 6_291_556;
+
+/** One invocation as /runtime/invocation/next hands it out. */
+export interface Invocation {
+  requestId: string;
+  deadlineMs: number;
+  invokedFunctionArn: string;
+  traceId: string | undefined;
+  clientContext: string | undefined;
+  cognitoIdentity: string | undefined;
+  tenantId: string | undefined;
+  /** Echoed back on this invocation's response and error when the server sends it. */
+  invocationId: string | undefined;
+  body: Buffer;
+}
+
+/**
+ * Client of the Runtime API over one connection; a runtime polling N
+ * invocations at once (Lambda Managed Instances) holds N of these.
+ */
+export class RuntimeApiClient {
+  readonly target: RequestTarget;
+  readonly #connection: HttpConnection;
+  readonly #nextRequest: string;
+
+  constructor(authority: string) {
+    const colon = authority.lastIndexOf(':');
+    const host = colon === -1 ? authority : authority.slice(0, colon);
+    const port = colon === -1 ? 80 : Number(authority.slice(colon + 1));
+    this.target = { authority };
+    this.#connection = new HttpConnection(host.replace(/^\[|\]$/g, ''), port);
+    this.#nextRequest = nextInvocationRequest(this.target);
+  }
+
+  /** Waits, with no client-side timeout, for the next invocation. */
+  async nextInvocation(): Promise<Invocation> {
+    const response = await this.#connection.request(this.#nextRequest);
+    if (response.status !== 200) {
+      throw statusError('GET /runtime/invocation/next', response);
+    }
+    const headers = response.headers;
+    const requestId = headers.get('lambda-runtime-aws-request-id');
+    if (!requestId) {
+      throw new RuntimeApiStatusError(
+        'GET /runtime/invocation/next',
+        response.status,
+        'response has no Lambda-Runtime-Aws-Request-Id header',
+      );
+    }
+    return {
+      requestId,
+      deadlineMs: Number(headers.get('lambda-runtime-deadline-ms') ?? Number.NaN),
+      invokedFunctionArn: headers.get('lambda-runtime-invoked-function-arn') ?? '',
+      traceId: headers.get('lambda-runtime-trace-id'),
+      clientContext: headers.get('lambda-runtime-client-context'),
+      cognitoIdentity: headers.get('lambda-runtime-cognito-identity'),
+      tenantId: headers.get('lambda-runtime-aws-tenant-id'),
+      invocationId: headers.get('lambda-runtime-invocation-id'),
+      body: response.body,
+    };
+  }
+
+  /** Posts a serialised result. A 413 becomes ResponseSizeTooLargeError so the caller can report it. */
+  async postResponse(invocation: Invocation, body: string): Promise<void> {
+    const response = await this.#connection.request(
+      invocationResponseRequest(this.target, invocation.requestId, invocation.invocationId),
+      body,
+    );
+    if (response.status === 413) {
+      throw new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES);
+    }
+    if (response.status !== 202) {
+      throw statusError(`POST /runtime/invocation/${invocation.requestId}/response`, response);
+    }
+  }
+
+  async postError(invocation: Invocation, payload: ErrorPayload): Promise<void> {
+    const response = await this.#connection.request(
+      invocationErrorRequest(this.target, invocation.requestId, payload.errorType, invocation.invocationId),
+      JSON.stringify(payload),
+    );
+    if (response.status !== 202) {
+      throw statusError(`POST /runtime/invocation/${invocation.requestId}/error`, response);
+    }
+  }
+
+  async postInitError(payload: ErrorPayload): Promise<void> {
+    const response = await this.#connection.request(
+      initErrorRequest(this.target, payload.errorType),
+      JSON.stringify(payload),
+    );
+    if (response.status !== 202) {
+      throw statusError('POST /runtime/init/error', response);
+    }
+  }
+
+  /** Starts a streamed response (chunked body, error trailers declared up front). */
+  openStreamingResponse(invocation: Invocation, contentType: string): ChunkedRequestBody {
+    return this.#connection.openChunkedRequest(
+      streamingResponseRequest(this.target, invocation.requestId, contentType, invocation.invocationId),
+    );
+  }
+
+  close(): void {
+    this.#connection.close();
+  }
+}
+
+function statusError(request: string, response: HttpResponse): RuntimeApiStatusError {
+  return new RuntimeApiStatusError(request, response.status, response.body.toString('utf8'));
+}

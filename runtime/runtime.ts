@@ -1,0 +1,326 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { finished } from 'node:stream/promises';
+import { createContext, readFunctionConfig, type Context, type FunctionConfig } from './context.ts';
+import {
+  HandlerNotFoundError,
+  LambdaRuntimeError,
+  MissingEnvironmentError,
+  ResponseSizeTooLargeError,
+  RuntimeApiStatusError,
+  SerializationError,
+  UnhandledPromiseRejectionError,
+  toErrorPayload,
+} from './errors.ts';
+import {
+  importHandlerModule,
+  loadHandlerFromTaskRoot,
+  resolveHandlerExport,
+  type ModuleNamespace,
+} from './handler-loader.ts';
+import { ERROR_BODY_TRAILER, ERROR_TYPE_HEADER } from './requests.ts';
+import {
+  loggingOptionsFromEnv,
+  patchConsole,
+  runtimeLog,
+  type LogScope,
+  type LoggingOptions,
+} from './logging.ts';
+import {
+  HANDLER_HIGHWATERMARK,
+  ResponseStream,
+  isStreamingHandler,
+  type StreamingHandler,
+} from './response-stream.ts';
+import { RuntimeApiClient, type Invocation } from './runtime-api-client.ts';
+import { runShutdownHooks } from './shutdown.ts';
+
+/** The managed Node runtime's handler signature: existing handlers run unchanged. */
+export type Handler<TEvent = any, TResult = any> = (event: TEvent, context: Context) => TResult | Promise<TResult>;
+
+/** Exit codes of AWS's Node runtime for a crash during an invocation. */
+const EXIT_UNHANDLED_REJECTION = 128;
+const EXIT_UNCAUGHT_EXCEPTION = 129;
+
+interface ActiveInvocation {
+  invocation: Invocation;
+  answered: boolean;
+}
+
+/**
+ * The runtime loop: one process, `maxConcurrency` polling loops (one per
+ * connection), each taking an invocation, running the handler and answering.
+ */
+class LambdaRuntime {
+  readonly #config: FunctionConfig;
+  readonly #logging: LoggingOptions;
+  /** Per-invocation scope for logs; an AsyncLocalStorage only when invocations overlap. */
+  readonly #scopes: AsyncLocalStorage<ActiveInvocation> | undefined;
+  #current: ActiveInvocation | undefined;
+  #handler: Function | undefined;
+  #initialising = true;
+
+  constructor(config: FunctionConfig) {
+    this.#config = config;
+    this.#scopes = config.maxConcurrency > 1 ? new AsyncLocalStorage() : undefined;
+    this.#logging = loggingOptionsFromEnv(() => this.#scope());
+    patchConsole(this.#logging);
+    process.on('uncaughtException', (error) => void this.#crash(error, EXIT_UNCAUGHT_EXCEPTION));
+    process.on('unhandledRejection', (reason) =>
+      void this.#crash(new UnhandledPromiseRejectionError(reason), EXIT_UNHANDLED_REJECTION),
+    );
+    process.on('SIGTERM', () => void this.#shutdown('SIGTERM'));
+  }
+
+  async start(resolveHandler: () => Promise<Function>): Promise<never> {
+    try {
+      this.#handler = await resolveHandler();
+    } catch (error) {
+      await this.#reportInitError(error);
+    }
+    this.#initialising = false;
+    const loops = Array.from({ length: this.#config.maxConcurrency }, () => this.#loop());
+    await Promise.all(loops);
+    // The loops only end by exiting the process.
+    return new Promise<never>(() => {});
+  }
+
+  async #loop(): Promise<void> {
+    const client = new RuntimeApiClient(this.#config.runtimeApi);
+    for (;;) {
+      let invocation: Invocation;
+      try {
+        invocation = await client.nextInvocation();
+      } catch (error) {
+        this.#fatal('cannot get the next invocation', error);
+      }
+      const active: ActiveInvocation = { invocation, answered: false };
+      try {
+        if (this.#scopes) await this.#scopes.run(active, () => this.#invoke(client, active));
+        else {
+          this.#current = active;
+          await this.#invoke(client, active);
+        }
+      } catch (error) {
+        if (error instanceof RuntimeApiStatusError && error.status < 500) {
+          // 400/403: the invocation is no longer open (timed out, already answered). Keep serving.
+          runtimeLog(this.#logging, 'ERROR', `Runtime API refused the answer for ${invocation.requestId}:`, error.message);
+        } else {
+          this.#fatal(`cannot answer invocation ${invocation.requestId}`, error);
+        }
+      } finally {
+        if (this.#current === active) this.#current = undefined;
+      }
+    }
+  }
+
+  async #invoke(client: RuntimeApiClient, active: ActiveInvocation): Promise<void> {
+    const { invocation } = active;
+    const context = createContext(this.#config, invocation);
+    if (!this.#scopes) {
+      if (invocation.traceId) process.env._X_AMZN_TRACE_ID = invocation.traceId;
+      else delete process.env._X_AMZN_TRACE_ID;
+    }
+    const handler = this.#handler!;
+    let event: unknown;
+    try {
+      event = invocation.body.byteLength === 0 ? {} : JSON.parse(invocation.body.toString('utf8'));
+    } catch (error) {
+      return this.#answerError(client, active, error);
+    }
+    if (isStreamingHandler(handler)) return this.#invokeStreaming(client, active, handler, event, context);
+
+    let result: unknown;
+    try {
+      result = await handler(event, context);
+    } catch (error) {
+      return this.#answerError(client, active, error);
+    }
+    let body: string;
+    try {
+      body = JSON.stringify(result === undefined ? null : result) ?? 'null';
+    } catch (error) {
+      return this.#answerError(client, active, new SerializationError(error));
+    }
+    if (active.answered) return;
+    active.answered = true;
+    try {
+      await client.postResponse(invocation, body);
+    } catch (error) {
+      if (!(error instanceof ResponseSizeTooLargeError)) throw error;
+      active.answered = false;
+      return this.#answerError(client, active, error);
+    }
+  }
+
+  async #invokeStreaming(
+    client: RuntimeApiClient,
+    active: ActiveInvocation,
+    handler: StreamingHandler,
+    event: unknown,
+    context: Context,
+  ): Promise<void> {
+    const { invocation } = active;
+    const highWaterMark = (handler as any)[HANDLER_HIGHWATERMARK] as number | undefined;
+    const stream = new ResponseStream(
+      (contentType) => client.openStreamingResponse(invocation, contentType),
+      highWaterMark,
+    );
+    let failure: unknown;
+    let failed = false;
+    try {
+      await handler(event, stream, context);
+      // The handler may resolve before its pipe into the stream is done; the answer is complete when the stream is.
+      await finished(stream);
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    if (failed && !stream.started) {
+      // Nothing reached the caller yet: report an ordinary function error.
+      stream.destroy();
+      return this.#answerError(client, active, failure);
+    }
+    active.answered = true;
+    const body = stream.body();
+    if (failed) {
+      const payload = toErrorPayload(failure);
+      runtimeLog(this.#logging, 'ERROR', 'Invoke Error', JSON.stringify(payload));
+      body.end({
+        [ERROR_TYPE_HEADER]: payload.errorType,
+        [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(payload)).toString('base64'),
+      });
+    } else {
+      body.end();
+    }
+    const response = await body.response;
+    if (response.status !== 202) {
+      throw new RuntimeApiStatusError(
+        `POST /runtime/invocation/${invocation.requestId}/response (streaming)`,
+        response.status,
+        response.body.toString('utf8'),
+      );
+    }
+  }
+
+  async #answerError(client: RuntimeApiClient, active: ActiveInvocation, error: unknown): Promise<void> {
+    if (active.answered) return;
+    active.answered = true;
+    const payload = toErrorPayload(error);
+    // The managed runtime logs invoke errors too, so they show up in CloudWatch next to the request id.
+    runtimeLog(this.#logging, 'ERROR', 'Invoke Error', JSON.stringify(payload));
+    await client.postError(active.invocation, payload);
+  }
+
+  async #reportInitError(error: unknown): Promise<never> {
+    const payload = toErrorPayload(error);
+    runtimeLog(this.#logging, 'ERROR', 'Init Error', JSON.stringify(payload));
+    try {
+      await new RuntimeApiClient(this.#config.runtimeApi).postInitError(payload);
+    } catch (postError) {
+      runtimeLog(this.#logging, 'ERROR', 'could not report the init error:', postError);
+    }
+    process.exit(1);
+  }
+
+  /** Uncaught exceptions and unhandled rejections: report them against the invocation in flight, then exit. */
+  async #crash(error: unknown, exitCode: number): Promise<void> {
+    if (this.#initialising) return void this.#reportInitError(error);
+    if (this.#scopes) {
+      // With overlapping invocations the failing one cannot be told apart; keep the others running.
+      runtimeLog(this.#logging, 'ERROR', `${toErrorPayload(error).errorType}:`, error);
+      return;
+    }
+    const active = this.#current;
+    const payload = toErrorPayload(error);
+    runtimeLog(this.#logging, 'ERROR', `${payload.errorType}:`, JSON.stringify(payload));
+    if (active && !active.answered) {
+      active.answered = true;
+      try {
+        // A fresh connection: the loop's own may be mid-request.
+        await new RuntimeApiClient(this.#config.runtimeApi).postError(active.invocation, payload);
+      } catch (postError) {
+        runtimeLog(this.#logging, 'ERROR', 'could not report the crash:', postError);
+      }
+    }
+    process.exit(exitCode);
+  }
+
+  #fatal(what: string, error: unknown): never {
+    runtimeLog(this.#logging, 'FATAL', `${what}:`, error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+
+  async #shutdown(signal: string): Promise<void> {
+    await runShutdownHooks(signal, (error) => runtimeLog(this.#logging, 'ERROR', 'shutdown hook failed:', error));
+    process.exit(0);
+  }
+
+  #scope(): LogScope | undefined {
+    const active = this.#scopes ? this.#scopes.getStore() : this.#current;
+    return active && { requestId: active.invocation.requestId, tenantId: active.invocation.tenantId };
+  }
+}
+
+/** Reads the environment or, when a required variable is missing, reports that as the init error. */
+function createRuntime(): LambdaRuntime {
+  try {
+    return new LambdaRuntime(readFunctionConfig());
+  } catch (error) {
+    const payload = toErrorPayload(error);
+    process.stderr.write(`lambda-kit runtime: ${payload.errorMessage}\n`);
+    const api = process.env.AWS_LAMBDA_RUNTIME_API;
+    if (api) {
+      new RuntimeApiClient(api).postInitError(payload).then(
+        () => process.exit(1),
+        () => process.exit(1),
+      );
+    } else {
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Serves invocations with `handler` until the process is stopped. Never resolves.
+ * Accepts plain handlers and handlers wrapped by awslambda.streamifyResponse.
+ */
+export function run(handler: Handler | StreamingHandler): Promise<never> {
+  return startRuntime(async () => {
+    if (typeof handler !== 'function') throw new HandlerNotFoundError('the handler passed to run() is not a function');
+    return handler;
+  });
+}
+
+/**
+ * Like run(), but imports the handler's module itself, so a module that fails
+ * to load or throws while initialising is reported to Lambda as an init error.
+ */
+export function runModule(load: () => Promise<ModuleNamespace>, exportPath = 'handler', name = 'module'): Promise<never> {
+  return startRuntime(async () => resolveHandlerExport(await importHandlerModule(load, name), exportPath, `${name}.${exportPath}`));
+}
+
+/**
+ * Serves the handler named by _HANDLER ("dir/module.export") from
+ * LAMBDA_TASK_ROOT, as AWS's managed runtime does: for a runtime shipped in a
+ * layer with the function code beside it.
+ */
+export function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<never> {
+  return startRuntime(async () => {
+    const handler = env._HANDLER;
+    if (!handler) throw new MissingEnvironmentError('_HANDLER');
+    return loadHandlerFromTaskRoot(env.LAMBDA_TASK_ROOT ?? process.cwd(), handler);
+  });
+}
+
+function startRuntime(resolveHandler: () => Promise<Function>): Promise<never> {
+  let runtime: LambdaRuntime;
+  try {
+    runtime = createRuntime();
+  } catch {
+    return new Promise<never>(() => {});
+  }
+  return runtime.start(resolveHandler);
+}
+
+export { LambdaRuntimeError };

@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The runtime side of Lambda: the Runtime API (2018-06-01) as AWS serves it to
+ * a function's runtime. Callers queue invocations with invoke() and get back
+ * exactly what the runtime answered.
+ */
+
+export const RUNTIME_API_PREFIX = '/2018-06-01/runtime';
+/** Lambda's limit for a buffered response and for a request payload. */
+export const MAX_PAYLOAD_BYTES = 6_291_556;
+
+export interface RuntimeErrorBody {
+  errorType?: string;
+  errorMessage?: string;
+  stackTrace?: string[];
+  [key: string]: unknown;
+}
+
+interface OutcomeBase {
+  requestId: string;
+  /** Headers of the runtime's request that answered. */
+  headers: IncomingHttpHeaders;
+}
+
+export type InvocationOutcome =
+  | (OutcomeBase & { kind: 'response'; body: Buffer })
+  | (OutcomeBase & { kind: 'error'; errorType: string; error: RuntimeErrorBody; body: Buffer })
+  | (OutcomeBase & {
+      kind: 'stream';
+      contentType: string;
+      body: Buffer;
+      chunks: Buffer[];
+      trailers: Record<string, string>;
+      /** Set when the stream ended with Lambda-Runtime-Function-Error-Type/-Body trailers. */
+      errorType?: string;
+      error?: RuntimeErrorBody;
+    })
+  | (OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody });
+
+export interface InvokeOptions {
+  requestId?: string;
+  /** Time the function has for this invocation; sets Lambda-Runtime-Deadline-Ms. */
+  timeoutMs?: number;
+  traceId?: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+  tenantId?: string;
+  /** Sent as Lambda-Runtime-Invocation-Id; runtimes echo it back. */
+  invocationId?: string;
+  /** Called with each chunk of a streamed response as it arrives. */
+  onChunk?: (chunk: Buffer) => void;
+}
+
+export interface RuntimeApiServerOptions {
+  host?: string;
+  port?: number;
+  functionArn?: string;
+  defaultTimeoutMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+interface PendingInvocation {
+  requestId: string;
+  payload: Buffer;
+  options: InvokeOptions;
+  state: 'queued' | 'running' | 'done';
+  resolve(outcome: InvocationOutcome): void;
+}
+
+type Route = 'next' | 'response' | 'error' | 'init-error';
+
+export class RuntimeApiServer extends EventEmitter {
+  readonly #server: Server;
+  readonly #functionArn: string;
+  readonly #defaultTimeoutMs: number;
+  readonly #queue: PendingInvocation[] = [];
+  readonly #waiting: ServerResponse[] = [];
+  readonly #invocations = new Map<string, PendingInvocation>();
+  readonly #faults = new Map<Route, number[]>();
+  readonly requests: RecordedRequest[] = [];
+  #initError: InvocationOutcome | undefined;
+
+  private constructor(server: Server, options: RuntimeApiServerOptions) {
+    super();
+    this.#server = server;
+    this.#functionArn = options.functionArn ?? 'arn:aws:lambda:us-east-1:123456789012:function:local';
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 3000;
+  }
+
+  static async start(options: RuntimeApiServerOptions = {}): Promise<RuntimeApiServer> {
+    const server = createServer({ requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 0 });
+    server.timeout = 0;
+    const api = new RuntimeApiServer(server, options);
+    server.on('request', (request, response) => api.#route(request, response));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    return api;
+  }
+
+  /** host:port, the value for AWS_LAMBDA_RUNTIME_API. */
+  get address(): string {
+    const { address, port } = this.#server.address() as AddressInfo;
+    return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** The runtime's init error, once it has reported one. */
+  get initError(): InvocationOutcome | undefined {
+    return this.#initError;
+  }
+
+  /** Queues an invocation; resolves with the runtime's answer (or its init error). */
+  invoke(payload: unknown, options: InvokeOptions = {}): Promise<InvocationOutcome> {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
+    return new Promise<InvocationOutcome>((resolve) => {
+      const pending: PendingInvocation = {
+        requestId: options.requestId ?? randomUUID(),
+        payload: body,
+        options,
+        state: 'queued',
+        resolve,
+      };
+      if (this.#initError) return resolve({ ...this.#initError, requestId: pending.requestId });
+      this.#invocations.set(pending.requestId, pending);
+      this.#queue.push(pending);
+      this.#dispatch();
+    });
+  }
+
+  /** Makes the next `count` requests to `route` fail with `status` (to test how runtimes handle it). */
+  injectFault(route: Route, status: number, count = 1): void {
+    this.#faults.set(route, [...(this.#faults.get(route) ?? []), ...Array<number>(count).fill(status)]);
+  }
+
+  /** Number of /next requests currently waiting for work. */
+  get waitingRuntimes(): number {
+    return this.#waiting.length;
+  }
+
+  async close(): Promise<void> {
+    for (const response of this.#waiting.splice(0)) response.destroy();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#waiting.length > 0) {
+      const response = this.#waiting.shift()!;
+      if (response.destroyed) continue;
+      const pending = this.#queue.shift()!;
+      pending.state = 'running';
+      const options = pending.options;
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        'Lambda-Runtime-Aws-Request-Id': pending.requestId,
+        'Lambda-Runtime-Deadline-Ms': String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
+        'Lambda-Runtime-Invoked-Function-Arn': this.#functionArn,
+        'Lambda-Runtime-Trace-Id':
+          options.traceId ?? `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Sampled=0`,
+      };
+      if (options.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = options.clientContext;
+      if (options.cognitoIdentity !== undefined) headers['Lambda-Runtime-Cognito-Identity'] = options.cognitoIdentity;
+      if (options.tenantId !== undefined) headers['Lambda-Runtime-Aws-Tenant-Id'] = options.tenantId;
+      if (options.invocationId !== undefined) headers['Lambda-Runtime-Invocation-Id'] = options.invocationId;
+      response.writeHead(200, { ...headers, 'Content-Length': pending.payload.byteLength });
+      response.end(pending.payload);
+    }
+  }
+
+  #route(request: IncomingMessage, response: ServerResponse): void {
+    this.requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    const url = request.url ?? '';
+    if (!url.startsWith(RUNTIME_API_PREFIX + '/')) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
+    const path = url.slice(RUNTIME_API_PREFIX.length);
+    let route: Route | undefined;
+    let requestId: string | undefined;
+    const invocation = /^\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+    if (path === '/invocation/next') route = 'next';
+    else if (path === '/init/error') route = 'init-error';
+    else if (invocation) {
+      route = invocation[2] as Route;
+      requestId = decodeURIComponent(invocation[1]!);
+    }
+    if (!route) return this.#reject(request, response, 404, 'UnknownPath', `no such path: ${url}`);
+    const expectedMethod = route === 'next' ? 'GET' : 'POST';
+    if (request.method !== expectedMethod) {
+      return this.#reject(request, response, 405, 'MethodNotAllowed', `${route} takes ${expectedMethod}`);
+    }
+    const fault = this.#faults.get(route)?.shift();
+    if (fault !== undefined) return this.#reject(request, response, fault, 'InjectedFault', `injected HTTP ${fault}`);
+    if (route === 'next') {
+      request.resume();
+      this.#waiting.push(response);
+      response.on('close', () => {
+        const index = this.#waiting.indexOf(response);
+        if (index !== -1) this.#waiting.splice(index, 1);
+      });
+      this.#dispatch();
+      return;
+    }
+    if (route === 'init-error') return void this.#onInitError(request, response);
+    const pending = this.#invocations.get(requestId!);
+    if (!pending) return this.#reject(request, response, 400, 'InvalidRequestID', `Invalid request ID: ${requestId}`);
+    if (pending.state !== 'running') {
+      return this.#reject(request, response, 403, 'InvalidStateTransition', `invocation ${requestId} is ${pending.state}`);
+    }
+    if (route === 'response' && request.headers['lambda-runtime-function-response-mode'] === 'streaming') {
+      return void this.#onStreamingResponse(pending, request, response);
+    }
+    void this.#onAnswer(route, pending, request, response);
+  }
+
+  async #onAnswer(route: Route, pending: PendingInvocation, request: IncomingMessage, response: ServerResponse) {
+    const body = await readBody(request);
+    if (pending.state !== 'running') {
+      return this.#reply(response, 403, 'InvalidStateTransition', `invocation ${pending.requestId} is ${pending.state}`);
+    }
+    if (route === 'response' && body.byteLength > MAX_PAYLOAD_BYTES) {
+      // The invocation stays open: the runtime is expected to report the failure on /error.
+      return this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`);
+    }
+    this.#reply(response, 202);
+    if (route === 'response') {
+      this.#finish(pending, { kind: 'response', requestId: pending.requestId, headers: request.headers, body });
+    } else {
+      const error = parseErrorBody(body);
+      const errorType = String(request.headers['lambda-runtime-function-error-type'] ?? error.errorType ?? 'Unhandled');
+      this.#finish(pending, { kind: 'error', requestId: pending.requestId, headers: request.headers, errorType, error, body });
+    }
+  }
+
+  async #onStreamingResponse(pending: PendingInvocation, request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) {
+      chunks.push(chunk as Buffer);
+      pending.options.onChunk?.(chunk as Buffer);
+      this.emit('chunk', pending.requestId, chunk);
+    }
+    const trailers = Object.fromEntries(
+      Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]),
+    );
+    this.#reply(response, 202);
+    const outcome: InvocationOutcome = {
+      kind: 'stream',
+      requestId: pending.requestId,
+      headers: request.headers,
+      contentType: String(request.headers['content-type'] ?? 'application/octet-stream'),
+      body: Buffer.concat(chunks),
+      chunks,
+      trailers,
+    };
+    const errorType = trailers['lambda-runtime-function-error-type'];
+    if (errorType) {
+      outcome.errorType = errorType;
+      const encoded = trailers['lambda-runtime-function-error-body'];
+      outcome.error = encoded ? parseErrorBody(Buffer.from(encoded, 'base64')) : { errorType };
+    }
+    this.#finish(pending, outcome);
+  }
+
+  async #onInitError(request: IncomingMessage, response: ServerResponse) {
+    const body = await readBody(request);
+    const error = parseErrorBody(body);
+    const errorType = String(request.headers['lambda-runtime-function-error-type'] ?? error.errorType ?? 'Unknown');
+    this.#reply(response, 202);
+    this.#initError = { kind: 'init-error', requestId: '', headers: request.headers, errorType, error };
+    this.emit('init-error', this.#initError);
+    // Everyone waiting gets the init error, as callers of a function that failed to start do.
+    for (const pending of [...this.#invocations.values()]) {
+      this.#finish(pending, { ...this.#initError, requestId: pending.requestId });
+    }
+    this.#queue.length = 0;
+  }
+
+  #finish(pending: PendingInvocation, outcome: InvocationOutcome): void {
+    pending.state = 'done';
+    this.#invocations.delete(pending.requestId);
+    this.emit('outcome', outcome);
+    pending.resolve(outcome);
+  }
+
+  #reject(request: IncomingMessage, response: ServerResponse, status: number, errorType: string, message: string) {
+    request.resume();
+    this.#reply(response, status, errorType, message);
+  }
+
+  #reply(response: ServerResponse, status: number, errorType?: string, errorMessage?: string): void {
+    const body = JSON.stringify(errorType ? { errorMessage, errorType } : { status: 'OK' });
+    response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    response.end(body);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function parseErrorBody(body: Buffer): RuntimeErrorBody {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (parsed && typeof parsed === 'object') return parsed as RuntimeErrorBody;
+  } catch {
+    // A runtime may post a non-JSON error body; keep it as the message.
+  }
+  return { errorMessage: body.toString('utf8') };
+}

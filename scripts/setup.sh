@@ -83,7 +83,7 @@ docker_state=$state_dir/docker
 docker_summary=""
 docker_unavailable() {
   printf 'unavailable: %s\n' "$1" >"$docker_state"
-  docker_summary="UNAVAILABLE ($1); the Docker tests will fail"
+  docker_summary="docker UNAVAILABLE ($1); the Docker tests will fail"
   warn "docker: $1"
   warn "Continuing without Docker: the Docker tests (npm run test:docker, part of npm test) will fail."
 }
@@ -149,11 +149,15 @@ setup_docker() {
   else
     local log=$root/.cache/dockerd.log t0=$SECONDS
     setsid nohup dockerd --bridge=none --iptables=false >"$log" 2>&1 </dev/null &
-    local deadline=$((SECONDS + 30))
+    local pid=$! deadline=$((SECONDS + 30))
     until docker_answers; do
-      if [ $SECONDS -ge $deadline ]; then
+      if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
         tail -n 20 "$log" >&2 || true
-        docker_unavailable "started dockerd but it did not answer within 30 s (log: .cache/dockerd.log)"
+        if kill -0 "$pid" 2>/dev/null; then
+          docker_unavailable "started dockerd but it did not answer within 30 s (log: .cache/dockerd.log)"
+        else
+          docker_unavailable "dockerd exited right after starting (log: .cache/dockerd.log)"
+        fi
         return
       fi
       sleep 0.5

@@ -66,16 +66,18 @@ stamp=node_modules/.package-lock.json
 # needed to test and must not make set-up fail on a work-in-progress tree;
 # esbuild's install script (the one dependency allowed scripts) runs after.
 npm_flags=(--ignore-scripts --no-audit --no-fund --loglevel=error)
+install=""
 if [ -f package-lock.json ] && { [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; }; then
-  npm ci "${npm_flags[@]}" >/dev/null
-  npm rebuild esbuild --no-audit --no-fund --loglevel=error >/dev/null
-  say "npm: ran npm ci (node_modules was missing or older than package-lock.json)"
+  install=ci
 elif [ ! -f package-lock.json ] && [ ! -d node_modules ]; then
-  npm install "${npm_flags[@]}" >/dev/null
+  install=install
+fi
+if [ -n "$install" ]; then
+  npm "$install" "${npm_flags[@]}" >/dev/null
   npm rebuild esbuild --no-audit --no-fund --loglevel=error >/dev/null
-  say "npm: ran npm install (no package-lock.json)"
+  say "npm: ran npm $install (node_modules was missing or older than package-lock.json)"
 else
-  say "npm: node_modules up to date with package-lock.json"
+  say "npm: node_modules up to date"
 fi
 
 # --- Docker --------------------------------------------------------------------
@@ -112,9 +114,10 @@ setup_docker() {
       docker_unavailable "missing ${missing[*]}; install them (Debian/Ubuntu: sudo apt-get install -y docker.io qemu-user-static binfmt-support) and run this again"
       return
     fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+    if ! { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+      docker_unavailable "apt-get could not install ${missing[*]}"
+      return
+    fi
     say "apt: installed ${missing[*]}"
   else
     say "apt: docker and qemu present"
@@ -127,8 +130,7 @@ setup_docker() {
     elif ! is_root; then
       warn "binfmt: qemu-$qemu_arch is not enabled and only root can enable it: $other_arch containers will not run"
     else
-      if [ ! -e "$binfmt_dir/status" ]; then
-        mount -t binfmt_misc binfmt_misc "$binfmt_dir"
+      if [ ! -e "$binfmt_dir/status" ] && mount -t binfmt_misc binfmt_misc "$binfmt_dir"; then
         say "binfmt: mounted binfmt_misc on $binfmt_dir"
       fi
       update-binfmts --enable "qemu-$qemu_arch" >/dev/null 2>&1 || update-binfmts --import "qemu-$qemu_arch" >/dev/null 2>&1 || true

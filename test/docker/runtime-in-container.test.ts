@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { build } from 'esbuild';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
@@ -19,8 +20,8 @@ const ARCHES = ['amd64', 'arm64'] as const;
 type Arch = (typeof ARCHES)[number];
 const NODE_ARCH: Record<Arch, string> = { amd64: 'x64', arm64: 'arm64' };
 const baseImage = (arch: Arch) => `lambda-kit/base:al2023-local-${arch}`;
-const FIXTURE = new URL('../fixtures/functions/greet.ts', import.meta.url).pathname;
-const SETUP_STATE = new URL('../../.cache/setup/docker', import.meta.url).pathname;
+const FIXTURE = fileURLToPath(new URL('../fixtures/functions/greet.ts', import.meta.url));
+const SETUP_STATE = fileURLToPath(new URL('../../.cache/setup/docker', import.meta.url));
 const INVOKE_TIMEOUT_MS = 60_000;
 
 const docker = new Docker();

@@ -146,6 +146,19 @@ export class RuntimeApiServer extends EventEmitter {
     this.#faults.set(route, [...(this.#faults.get(route) ?? []), ...Array<number>(count).fill(status)]);
   }
 
+  /**
+   * Gives up on an invocation the runtime will never answer (its environment
+   * timed out or died): a late answer gets 403, as from a fresh environment.
+   */
+  abandon(requestId: string): void {
+    const pending = this.#invocations.get(requestId);
+    if (!pending) return;
+    pending.state = 'done';
+    this.#invocations.delete(requestId);
+    const queued = this.#queue.indexOf(pending);
+    if (queued !== -1) this.#queue.splice(queued, 1);
+  }
+
   /** Number of /next requests currently waiting for work. */
   get waitingRuntimes(): number {
     return this.#waiting.length;
@@ -205,6 +218,7 @@ export class RuntimeApiServer extends EventEmitter {
     if (route === 'next') {
       request.resume();
       this.#waiting.push(response);
+      this.emit('next');
       response.on('close', () => {
         const index = this.#waiting.indexOf(response);
         if (index !== -1) this.#waiting.splice(index, 1);

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { FunctionSettings, InvokeRequest, InvokeResult } from './environment.ts';
+import { FunctionConfigError } from './errors.ts';
+import { FunctionPool } from './function-pool.ts';
+import { InvokeApiServer } from './invoke-api-server.ts';
+import { ContainerLauncher } from './launchers/container-launcher.ts';
+import type { Launcher } from './launchers/launcher.ts';
+import { ProcessLauncher } from './launchers/process-launcher.ts';
+import { ZipLauncher } from './launchers/zip-launcher.ts';
+
+const sourceSchema = z.union([
+  z.strictObject({
+    command: z.array(z.string()).min(1),
+    taskRoot: z.string().optional(),
+  }),
+  z.strictObject({ zip: z.string().min(1) }),
+  z.strictObject({
+    image: z.string().min(1),
+    platform: z.enum(['linux/amd64', 'linux/arm64']).optional(),
+  }),
+]);
+
+export const functionDefinitionSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name is 1-64 letters, digits, - or _'),
+  source: sourceSchema,
+  handler: z.string().optional(),
+  /** Seconds, 1-900 as in Lambda (fractions allowed here, for tests). */
+  timeoutSeconds: z.number().positive().max(900).default(3),
+  memoryMb: z.number().int().min(128).max(10240).default(128),
+  environment: z.record(z.string(), z.string()).default({}),
+  /** Environments of this function that may run at once; invocations beyond wait. */
+  maxEnvironments: z.number().int().min(1).max(1000).default(10),
+  /** AWS_LAMBDA_MAX_CONCURRENCY: invocations one runtime takes at once (Lambda Managed Instances). */
+  runtimeConcurrency: z.number().int().min(1).max(64).default(1),
+  region: z.string().default('us-east-1'),
+  accountId: z.string().regex(/^\d{12}$/).default('000000000000'),
+  initTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+export type FunctionDefinition = z.input<typeof functionDefinitionSchema>;
+
+export interface EmulatorOptions {
+  functions: FunctionDefinition[];
+  /** 127.0.0.1 unless told otherwise. */
+  host?: string;
+  port?: number;
+  /** Every log line of every environment, as CloudWatch would get it. */
+  log?: (functionName: string, line: string) => void;
+}
+
+/** Reads a definition, naming the key that is wrong when one is. */
+export function parseFunctionDefinition(definition: unknown): z.output<typeof functionDefinitionSchema> {
+  const parsed = functionDefinitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = (definition as { name?: unknown } | undefined)?.name;
+    throw new FunctionConfigError(
+      `function ${typeof name === 'string' ? `"${name}" ` : ''}definition: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Launcher {
+  const source = definition.source;
+  if ('command' in source) {
+    return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()) });
+  }
+  if ('zip' in source) return new ZipLauncher(resolve(source.zip));
+  return new ContainerLauncher({
+    image: source.image,
+    memoryMb: definition.memoryMb,
+    ...(source.platform !== undefined && { platform: source.platform }),
+  });
+}
+
+/**
+ * A local Lambda: named functions, each with a pool of execution environments
+ * behind its own Runtime APIs, and the Invoke API in front.
+ */
+export class Emulator {
+  readonly #pools = new Map<string, FunctionPool>();
+  readonly #launchers: Launcher[] = [];
+  #api: InvokeApiServer | undefined;
+
+  private constructor() {}
+
+  static async start(options: EmulatorOptions): Promise<Emulator> {
+    const emulator = new Emulator();
+    const definitions = options.functions.map(parseFunctionDefinition);
+    const names = new Set<string>();
+    for (const definition of definitions) {
+      if (names.has(definition.name)) throw new FunctionConfigError(`function "${definition.name}" is defined twice`);
+      names.add(definition.name);
+    }
+    const log = options.log ?? ((name, line) => process.stderr.write(`[${name}] ${line}\n`));
+    try {
+      for (const definition of definitions) {
+        const launcher = launcherFor(definition);
+        emulator.#launchers.push(launcher);
+        if (launcher instanceof ZipLauncher) await launcher.prepare();
+        const settings: FunctionSettings = {
+          name: definition.name,
+          version: '$LATEST',
+          region: definition.region,
+          accountId: definition.accountId,
+          memoryMb: definition.memoryMb,
+          timeoutSeconds: definition.timeoutSeconds,
+          handler: definition.handler,
+          environment: definition.environment,
+          runtimeConcurrency: definition.runtimeConcurrency,
+          initTimeoutMs: definition.initTimeoutMs,
+        };
+        emulator.#pools.set(
+          definition.name,
+          new FunctionPool(settings, launcher, definition.maxEnvironments, (line) => log(definition.name, line)),
+        );
+      }
+      emulator.#api = await InvokeApiServer.start(emulator, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    } catch (error) {
+      await emulator.close();
+      throw error;
+    }
+    return emulator;
+  }
+
+  /** http://host:port of the Invoke API (an endpoint for the AWS SDK and CLI). */
+  get endpoint(): string {
+    return this.#api!.endpoint;
+  }
+
+  get functionNames(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  pool(name: string): FunctionPool | undefined {
+    return this.#pools.get(name);
+  }
+
+  /** Invokes a function directly (the Invoke API does the same over HTTP). */
+  invoke(name: string, request: InvokeRequest): Promise<InvokeResult> {
+    const pool = this.#pools.get(name);
+    if (!pool) throw new FunctionConfigError(`no function named "${name}": this emulator has ${this.functionNames.join(', ') || 'none'}`);
+    return pool.invoke({ ...request, requestId: request.requestId ?? randomUUID() });
+  }
+
+  async close(): Promise<void> {
+    await this.#api?.close();
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await Promise.all(this.#launchers.map((launcher) => launcher.dispose()));
+  }
+}

@@ -1,0 +1,96 @@
+import {
+  ExecutionEnvironment,
+  type FunctionSettings,
+  type InvokeRequest,
+  type InvokeResult,
+} from './environment.ts';
+import type { Launcher } from './launchers/launcher.ts';
+
+/**
+ * The environments of one function: up to `maxEnvironments` of them, started
+ * on demand (cold starts), reused while warm, replaced when one dies.
+ * Invocations beyond what they can take wait in order; none is dropped.
+ */
+export class FunctionPool {
+  readonly settings: FunctionSettings;
+  readonly #launcher: Launcher;
+  readonly #maxEnvironments: number;
+  readonly #log: (line: string) => void;
+  readonly #environments = new Set<ExecutionEnvironment>();
+  readonly #waiters: Array<() => void> = [];
+  #starting = 0;
+  #closed = false;
+
+  constructor(settings: FunctionSettings, launcher: Launcher, maxEnvironments: number, log: (line: string) => void) {
+    this.settings = settings;
+    this.#launcher = launcher;
+    this.#maxEnvironments = maxEnvironments;
+    this.#log = log;
+  }
+
+  get environmentCount(): number {
+    return this.#environments.size;
+  }
+
+  async invoke(request: InvokeRequest & { requestId: string }): Promise<InvokeResult> {
+    for (;;) {
+      if (this.#closed) throw new Error(`function ${this.settings.name} is shut down`);
+      const warm = [...this.#environments].find((environment) => environment.hasCapacity);
+      if (warm) return this.#run(warm, request);
+      if (this.#environments.size + this.#starting < this.#maxEnvironments) {
+        this.#starting++;
+        let started: Awaited<ReturnType<typeof ExecutionEnvironment.start>>;
+        try {
+          started = await ExecutionEnvironment.start(this.settings, this.#launcher, this.#log);
+        } finally {
+          this.#starting--;
+        }
+        if ('failure' in started) {
+          this.#wakeOne();
+          return this.#initFailure(request.requestId, started.failure);
+        }
+        this.#environments.add(started.environment);
+        return this.#run(started.environment, request);
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  async close(graceMs?: number): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#environments].map((environment) => environment.shutdown(graceMs)));
+    this.#environments.clear();
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  async #run(environment: ExecutionEnvironment, request: InvokeRequest): Promise<InvokeResult> {
+    try {
+      return await environment.invoke(request);
+    } finally {
+      if (!environment.alive) this.#environments.delete(environment);
+      this.#wakeOne();
+    }
+  }
+
+  #wakeOne(): void {
+    this.#waiters.shift()?.();
+  }
+
+  #initFailure(requestId: string, failure: { errorType: string; errorMessage: string; logs: string[] }): InvokeResult {
+    return {
+      requestId,
+      functionError: true,
+      body: Buffer.from(JSON.stringify({ errorType: failure.errorType, errorMessage: failure.errorMessage })),
+      contentType: 'application/json',
+      streamed: false,
+      logs: failure.logs,
+      report: {
+        durationMs: 0,
+        billedDurationMs: 0,
+        memorySizeMb: this.settings.memoryMb,
+        maxMemoryUsedMb: undefined,
+        initDurationMs: undefined,
+      },
+    };
+  }
+}

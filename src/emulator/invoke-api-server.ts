@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Emulator } from './emulator.ts';
+import type { InvokeResult } from './environment.ts';
+import { invokeCompleteEvent, payloadChunkEvent } from './event-stream.ts';
+
+/**
+ * The caller's side of Lambda: Invoke (2015-03-31) and InvokeWithResponseStream
+ * (2021-11-15), with AWS's headers, status codes and error shapes, so the AWS
+ * SDK and CLI work against it unchanged.
+ */
+
+/** Request payload limits: 6 MB synchronous, 1 MB asynchronous (Event). */
+export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
+export const MAX_ASYNC_PAYLOAD_BYTES = 1_048_576;
+/** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
+const LOG_TAIL_BYTES = 4096;
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const STREAM_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
+
+class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+
+  constructor(status: number, type: string, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+export interface InvokeApiServerOptions {
+  host: string;
+  port: number;
+}
+
+export class InvokeApiServer {
+  readonly #server: Server;
+  readonly #emulator: Emulator;
+  /** Event invocations still running in the background. */
+  readonly #background = new Set<Promise<unknown>>();
+
+  private constructor(server: Server, emulator: Emulator) {
+    this.#server = server;
+    this.#emulator = emulator;
+  }
+
+  static async start(emulator: Emulator, options: InvokeApiServerOptions): Promise<InvokeApiServer> {
+    // Synchronous invokes may run up to 15 minutes.
+    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
+    server.timeout = 0;
+    const api = new InvokeApiServer(server, emulator);
+    server.on('request', (request, response) => {
+      api.#handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) {
+          sendError(response, new ApiError(500, 'ServiceException', `emulator error: ${(error as Error).message}`));
+        } else {
+          response.destroy(error as Error);
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => resolve());
+    });
+    return api;
+  }
+
+  get endpoint(): string {
+    const { address, port } = this.#server.address() as AddressInfo;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#background]);
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://emulator');
+    const invoke = INVOKE_PATH.exec(url.pathname);
+    const stream = STREAM_PATH.exec(url.pathname);
+    const body = await readBody(request, MAX_SYNC_PAYLOAD_BYTES);
+    try {
+      if (!invoke && !stream) {
+        throw new ApiError(404, 'UnknownOperationException', `no Lambda operation at ${request.method} ${url.pathname}`);
+      }
+      if (request.method !== 'POST') throw new ApiError(405, 'MethodNotAllowedException', 'Invoke takes POST');
+      const name = this.#functionName(decodeURIComponent((invoke ?? stream)![1]!), url.searchParams.get('Qualifier'));
+      if (body === undefined) {
+        throw new ApiError(
+          413,
+          'RequestEntityTooLargeException',
+          `Request must be smaller than ${MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+        );
+      }
+      const payload = parsePayload(body);
+      const clientContext = decodeClientContext(request.headers['x-amz-client-context']);
+      const logType = header(request, 'x-amz-log-type') ?? 'None';
+      if (logType !== 'None' && logType !== 'Tail') {
+        throw new ApiError(400, 'InvalidParameterValueException', `X-Amz-Log-Type must be None or Tail, not ${logType}`);
+      }
+      const requestId = randomUUID();
+      const invocation = { payload, requestId, ...(clientContext !== undefined && { clientContext }) };
+      if (stream) return await this.#invokeStreaming(response, name, invocation, logType === 'Tail');
+
+      const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+      switch (invocationType) {
+        case 'RequestResponse': {
+          const result = await this.#emulator.invoke(name, invocation);
+          return sendResult(response, result, logType === 'Tail');
+        }
+        case 'Event': {
+          if (payload.byteLength > MAX_ASYNC_PAYLOAD_BYTES) {
+            throw new ApiError(
+              413,
+              'RequestEntityTooLargeException',
+              `Request must be smaller than ${MAX_ASYNC_PAYLOAD_BYTES} bytes for the InvokeAsync operation`,
+            );
+          }
+          const running = this.#emulator.invoke(name, invocation).catch(() => undefined);
+          this.#background.add(running);
+          void running.finally(() => this.#background.delete(running));
+          response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 });
+          return void response.end();
+        }
+        case 'DryRun':
+          response.writeHead(204, { 'x-amzn-RequestId': requestId });
+          return void response.end();
+        default:
+          throw new ApiError(
+            400,
+            'InvalidParameterValueException',
+            `X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not ${invocationType}`,
+          );
+      }
+    } catch (error) {
+      if (error instanceof ApiError) return sendError(response, error);
+      throw error;
+    }
+  }
+
+  async #invokeStreaming(
+    response: ServerResponse,
+    name: string,
+    invocation: { payload: Buffer; requestId: string; clientContext?: string },
+    tail: boolean,
+  ): Promise<void> {
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      response.writeHead(200, {
+        'Content-Type': 'application/vnd.amazon.eventstream',
+        'X-Amz-Executed-Version': '$LATEST',
+        'x-amzn-RequestId': invocation.requestId,
+      });
+      response.flushHeaders();
+    };
+    const result = await this.#emulator.invoke(name, {
+      ...invocation,
+      onChunk: (chunk) => {
+        start();
+        response.write(payloadChunkEvent(chunk));
+      },
+    });
+    start();
+    // A buffered answer (or a function error) still reaches the caller as a chunk of the stream.
+    if (!result.streamed && result.body.byteLength > 0 && !result.functionError) response.write(payloadChunkEvent(result.body));
+    const complete: { ErrorCode?: string; ErrorDetails?: string; LogResult?: string } = {};
+    if (result.streamError) {
+      complete.ErrorCode = result.streamError.errorType;
+      complete.ErrorDetails = result.streamError.body;
+    } else if (result.functionError) {
+      const error = parseJson(result.body) as { errorType?: string } | undefined;
+      complete.ErrorCode = error?.errorType ?? 'Unhandled';
+      complete.ErrorDetails = result.body.toString('utf8');
+    }
+    if (tail) complete.LogResult = logTail(result);
+    response.end(invokeCompleteEvent(complete));
+  }
+
+  /** Accepts a name, name:qualifier, or a full or partial ARN, as Lambda does. */
+  #functionName(identifier: string, qualifier: string | null): string {
+    let name = identifier;
+    let embeddedQualifier: string | undefined;
+    const arn = /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([a-zA-Z0-9_-]+)(?::([^:]+))?$/.exec(identifier);
+    if (arn) {
+      name = arn[1]!;
+      embeddedQualifier = arn[2];
+    }
+    const version = qualifier ?? embeddedQualifier;
+    const pool = this.#emulator.pool(name);
+    if (!pool || (version !== undefined && version !== '$LATEST')) {
+      const settings = this.#emulator.pool(this.#emulator.functionNames[0] ?? '')?.settings;
+      const region = settings?.region ?? 'us-east-1';
+      const account = settings?.accountId ?? '000000000000';
+      throw new ApiError(
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${region}:${account}:function:${name}${version ? `:${version}` : ''}`,
+      );
+    }
+    return name;
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads the body; undefined when it is larger than `limit` (the rest is drained, not kept). */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).byteLength;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return size > limit ? undefined : Buffer.concat(chunks);
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** An empty payload is sent as {} (as the CLI and SDK callers expect); anything else must be JSON. */
+function parsePayload(body: Buffer): Buffer {
+  if (body.byteLength === 0) return Buffer.from('{}');
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new ApiError(
+      400,
+      'InvalidRequestContentException',
+      `Could not parse request body into json: Could not parse payload into json: ${(error as Error).message}`,
+    );
+  }
+  return body;
+}
+
+/** X-Amz-Client-Context is base64 of a JSON object (3583 bytes at most); the runtime gets the JSON. */
+function decodeClientContext(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const encoded = Array.isArray(value) ? value[0]! : value;
+  if (encoded.length > 3583) {
+    throw new ApiError(400, 'InvalidParameterValueException', 'Client context must be 3583 bytes or less, base64-encoded');
+  }
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const parsed = parseJson(Buffer.from(decoded));
+  if (!parsed || typeof parsed !== 'object') {
+    throw new ApiError(400, 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+  }
+  return decoded;
+}
+
+export function logTail(result: InvokeResult): string {
+  const text = Buffer.from(result.logs.join('\n') + '\n');
+  return text.subarray(Math.max(0, text.byteLength - LOG_TAIL_BYTES)).toString('base64');
+}
+
+function sendResult(response: ServerResponse, result: InvokeResult, tail: boolean): void {
+  const headers: Record<string, string | number> = {
+    'Content-Type': result.streamed && !result.functionError ? result.contentType : 'application/json',
+    'Content-Length': result.body.byteLength,
+    'X-Amz-Executed-Version': '$LATEST',
+    'x-amzn-RequestId': result.requestId,
+  };
+  if (result.functionError) headers['X-Amz-Function-Error'] = 'Unhandled';
+  if (tail) headers['X-Amz-Log-Result'] = logTail(result);
+  response.writeHead(200, headers);
+  response.end(result.body);
+}
+
+function sendError(response: ServerResponse, error: ApiError): void {
+  const body = JSON.stringify({ Type: 'User', message: error.message });
+  response.writeHead(error.status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-ErrorType': error.type,
+    'x-amzn-RequestId': randomUUID(),
+  });
+  response.end(body);
+}

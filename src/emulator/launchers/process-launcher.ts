@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { LaunchError } from '../errors.ts';
+import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
+
+export interface ProcessLauncherOptions {
+  /** The bootstrap command and its arguments. */
+  command: string[];
+  /** Working directory and LAMBDA_TASK_ROOT. */
+  taskRoot: string;
+  description?: string;
+}
+
+/** Runs the runtime as a local process: a `bootstrap` file or any command. */
+export class ProcessLauncher implements Launcher {
+  readonly description: string;
+  readonly #options: ProcessLauncherOptions;
+
+  constructor(options: ProcessLauncherOptions) {
+    if (options.command.length === 0) throw new LaunchError('the bootstrap command is empty: give the program to run');
+    this.#options = options;
+    this.description = options.description ?? options.command.join(' ');
+  }
+
+  environment(): Record<string, string> {
+    return {
+      LAMBDA_TASK_ROOT: this.#options.taskRoot,
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    };
+  }
+
+  async launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
+    const [program, ...args] = this.#options.command as [string, ...string[]];
+    const child = spawn(program, args, {
+      cwd: this.#options.taskRoot,
+      env: environment,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a timeout kills the runtime's children too.
+      detached: true,
+    });
+    const out = lineSplitter(output);
+    const err = lineSplitter(output);
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.once('close', (code, signal) => {
+        out.flush();
+        err.flush();
+        resolve({ code, signal });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (error) =>
+        reject(new LaunchError(`cannot start ${this.description}: ${error.message}`, { cause: error })),
+      );
+    });
+    const pid = child.pid!;
+    let done = false;
+    void exited.then(() => (done = true));
+    return {
+      exited,
+      signal: async (signal) => {
+        if (done) return;
+        try {
+          process.kill(-pid, signal);
+        } catch {
+          // Already gone.
+        }
+      },
+      peakMemoryBytes: () => peakTreeMemory(pid),
+      dispose: async () => {
+        if (!done) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+        await exited;
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/**
+ * Peak resident memory of a process and its descendants: the sum of each
+ * one's VmHWM (high-water mark) from /proc. Undefined where /proc is missing.
+ */
+export async function peakTreeMemory(rootPid: number): Promise<number | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return undefined;
+  }
+  const parents = new Map<number, number>();
+  await Promise.all(
+    entries
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(async (entry) => {
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+        // The command name may hold spaces and parentheses: the ppid is the 2nd field after the last ')'.
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (Number.isFinite(ppid)) parents.set(Number(entry), ppid);
+      }),
+  );
+  const tree = new Set<number>([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  let found = false;
+  for (const pid of tree) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    if (match) {
+      total += Number(match[1]) * 1024;
+      found = true;
+    }
+  }
+  return found ? total : undefined;
+}

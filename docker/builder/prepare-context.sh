@@ -102,14 +102,14 @@ find "$dest/kit/dist" \( -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
 cp -R "$root/bin" "$dest/kit/bin"
 cp "$root/package.json" "$dest/kit/package.json"
 
-# 5. Production node_modules for ARCH, cached per arch and lockfile. No install
+# 5. Production node_modules for ARCH, cached per arch and package-lock.json. No install
 #    scripts (esbuild's only checks and links its binary; the JS API finds
 #    @esbuild/linux-<cpu> by itself), and not the project's own `prepare`.
-deps_key=$(cat "$root/package.json" "$root/package-lock.json" | sha256sum | cut -c1-16)
+deps_key=$(sha256sum <"$root/package-lock.json" | cut -c1-16)
 deps=$root/.cache/builder/node_modules/$arch-$deps_key
 if [ ! -d "$deps/node_modules" ]; then
   log "installing production node_modules for linux/$npm_cpu"
-  rm -rf "$deps.tmp"
+  rm -rf "$root/.cache/builder/node_modules/$arch-"*   # other lockfiles' installs
   mkdir -p "$deps.tmp"
   cp "$root/package.json" "$root/package-lock.json" "$deps.tmp/"
   (cd "$deps.tmp" && "$with_node" npm ci --omit=dev --os=linux --cpu="$npm_cpu" --ignore-scripts \
@@ -118,7 +118,6 @@ if [ ! -d "$deps/node_modules" ]; then
     echo "prepare-context.sh: npm did not install @esbuild/linux-$npm_cpu" >&2
     exit 1
   fi
-  rm -rf "$deps"
   mv "$deps.tmp" "$deps"
 fi
 cp -R "$deps/node_modules" "$dest/kit/node_modules"

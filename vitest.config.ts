@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // which build and run real containers and so get honest, longer timeouts.
 export default defineConfig({
   test: {
+    // In CI, a JSON report too: .ci/run prints the plain "N passed, N failed" line from it.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.cache/vitest-results.json' },
     projects: [
       {
         test: {

@@ -20,6 +20,8 @@ export interface FunctionProcess {
   stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
+  /** Resolves with the stdout lines matching `match` once there are at least `count` of them. */
+  waitForLines(match: (line: string) => boolean, count: number, timeoutMs?: number): Promise<string[]>;
 }
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/functions/${name}`, import.meta.url));
@@ -38,13 +40,25 @@ export function startFunction(
   child.stdout!.setEncoding('utf8').on('data', (data: string) => (out += data));
   child.stderr!.setEncoding('utf8').on('data', (data: string) => (err += data));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': by then stdout and stderr have been read to the end.
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     exited,
+    async waitForLines(match, count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = out.split('\n').filter(match);
+        if (lines.length >= count) return lines;
+        if (Date.now() > deadline) {
+          throw new Error(`expected ${count} matching stdout lines within ${timeoutMs} ms, got ${lines.length}:\n${out}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -12,23 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
+import { ARCHES, NODE_ARCH, baseImage, docker, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const FLAVOURS = ['al2', 'al1'] as const;
-const ARCHES = ['amd64', 'arm64'] as const;
 type Flavour = (typeof FLAVOURS)[number];
-type Arch = (typeof ARCHES)[number];
-const NODE_ARCH: Record<Arch, string> = { amd64: 'x64', arm64: 'arm64' };
 const LIB_DIRS: Record<Arch, string> = { amd64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
-const baseImage = (arch: Arch) => `lambda-kit/base:al2023-local-${arch}`;
 const PREPARE = fileURLToPath(new URL('../../docker/builder/prepare-context.sh', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/hello', import.meta.url));
-const SETUP_STATE = fileURLToPath(new URL('../../.cache/setup/docker', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
-// `run` counts start-up in the function timeout (default 3 s); Node starting
-// twice under qemu comes close to that, so give the function room.
+// Under qemu a handler itself runs slowly; give it room beyond the default 3 s.
 const FUNCTION_TIMEOUT = ['--timeout', '30'];
 
 // The user the containers run as: the test's own, or a non-root one when the
@@ -37,33 +32,7 @@ const isRoot = process.getuid?.() === 0;
 const uid = isRoot ? 1000 : process.getuid!();
 const gid = isRoot ? 1000 : process.getgid!();
 
-const docker = new Docker();
 const run = promisify(execFile);
-
-/** Fails, saying why and what to do, when Docker or a base image is not there. */
-async function requireDockerAndBase(arch: Arch): Promise<void> {
-  try {
-    await docker.ping();
-  } catch (error) {
-    const recorded = await readFile(SETUP_STATE, 'utf8').then(
-      (state) => `scripts/setup.sh recorded: ${state.trim()}`,
-      () => 'scripts/setup.sh has not run here',
-    );
-    throw new Error(
-      `Docker is not reachable (${(error as Error).message}). These tests need a Docker daemon: ` +
-        `run \`bash scripts/setup.sh\`, which installs and starts it. ${recorded}.`,
-      { cause: error },
-    );
-  }
-  const image = await docker
-    .getImage(baseImage(arch))
-    .inspect()
-    .catch(() => undefined);
-  if (!image) {
-    throw new Error(`base image ${baseImage(arch)} is missing: run \`bash scripts/setup.sh\`, which builds it offline`);
-  }
-  expect(image.Architecture, `${baseImage(arch)} has the wrong platform`).toBe(arch);
-}
 
 // One build context per architecture, shared by both flavours.
 const contexts = new Map<Arch, Promise<string>>();

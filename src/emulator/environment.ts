@@ -270,6 +270,7 @@ export class ExecutionEnvironment {
       // The same environment as the runtime gets, AWS_LAMBDA_RUNTIME_API included.
       const process = await launcher.launchExtension(path, variables, (line) => this.#onExtensionLine(line));
       this.#extensionProcesses.set(name, process);
+      void process.exited.then(() => this.#telemetry.unsubscribe(name));
       exits.push(process.exited.then((status) => ({ kind: 'extension-exit' as const, name, status })));
     }
     this.#extensionExit = Promise.race(exits);

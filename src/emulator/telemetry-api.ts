@@ -177,6 +177,12 @@ export class TelemetryApi {
     this.#subscriptions.clear();
   }
 
+  /** The subscriber's process is gone: retrying deliveries to its listener would only hold things up. */
+  unsubscribe(name: string): void {
+    this.#subscriptions.get(name)?.drop();
+    this.#subscriptions.delete(name);
+  }
+
   /** For an environment killed outright: nothing more is delivered. */
   drop(): void {
     for (const subscription of this.#subscriptions.values()) subscription.drop();

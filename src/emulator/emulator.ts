@@ -6,11 +6,17 @@ import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
 import { InvokeApiServer } from './invoke-api-server.ts';
 import { ContainerLauncher } from './launchers/container-launcher.ts';
+import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';
 import { ZipLauncher } from './launchers/zip-launcher.ts';
 
 const sourceSchema = z.union([
+  /** A handler file served by the lambda-kit runtime loop, unbuilt (the quickest local loop). */
+  z.strictObject({
+    handlerFile: z.string().min(1),
+    exportName: z.string().default('handler'),
+  }),
   z.strictObject({
     command: z.array(z.string()).min(1),
     taskRoot: z.string().optional(),
@@ -29,7 +35,7 @@ export const functionDefinitionSchema = z.strictObject({
   /**
    * The directory that stands for /opt/extensions (a layer's extensions):
    * each executable in it runs as an external extension in every environment.
-   * For command and zip sources; an image brings its own /opt/extensions.
+   * For handler-file, command and zip sources; an image brings its own /opt/extensions.
    */
   extensionsDir: z.string().min(1).optional(),
   /** Seconds, 1-900 as in Lambda (fractions allowed here, for tests). */
@@ -72,12 +78,13 @@ export function parseFunctionDefinition(definition: unknown): z.output<typeof fu
 function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Launcher {
   const source = definition.source;
   const extensionsDir = definition.extensionsDir === undefined ? {} : { extensionsDir: resolve(definition.extensionsDir) };
+  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, extensionsDir);
   if ('command' in source) {
     return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()), ...extensionsDir });
   }
   if ('zip' in source) return new ZipLauncher(resolve(source.zip), extensionsDir);
   if (definition.extensionsDir !== undefined) {
-    throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for command and zip sources; an image has its extensions in /opt/extensions`);
+    throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);
   }
   return new ContainerLauncher({
     image: source.image,

@@ -193,7 +193,7 @@ export class ExecutionEnvironment {
     environment.#captures.add(initLog);
     const started = performance.now();
     const initRecord = { initializationType: 'on-demand', phase: 'init' } as const;
-    telemetry.publish('platform.initStart', { ...initRecord, functionName: settings.name, functionVersion: settings.version });
+    telemetry.publish('platform.initStart', { ...initRecord });
     const variables = {
       ...launcher.environment(),
       ...settings.environment,

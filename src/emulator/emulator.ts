@@ -32,6 +32,12 @@ export const functionDefinitionSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name is 1-64 letters, digits, - or _'),
   source: sourceSchema,
   handler: z.string().optional(),
+  /**
+   * The directory that stands for /opt/extensions (a layer's extensions):
+   * each executable in it runs as an external extension in every environment.
+   * For handler-file, command and zip sources; an image brings its own /opt/extensions.
+   */
+  extensionsDir: z.string().min(1).optional(),
   /** Seconds, 1-900 as in Lambda (fractions allowed here, for tests). */
   timeoutSeconds: z.number().positive().max(900).default(3),
   memoryMb: z.number().int().min(128).max(10240).default(128),
@@ -71,11 +77,15 @@ export function parseFunctionDefinition(definition: unknown): z.output<typeof fu
 
 function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Launcher {
   const source = definition.source;
-  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName);
+  const extensionsDir = definition.extensionsDir === undefined ? {} : { extensionsDir: resolve(definition.extensionsDir) };
+  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, extensionsDir);
   if ('command' in source) {
-    return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()) });
+    return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()), ...extensionsDir });
   }
-  if ('zip' in source) return new ZipLauncher(resolve(source.zip));
+  if ('zip' in source) return new ZipLauncher(resolve(source.zip), extensionsDir);
+  if (definition.extensionsDir !== undefined) {
+    throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);
+  }
   return new ContainerLauncher({
     image: source.image,
     memoryMb: definition.memoryMb,

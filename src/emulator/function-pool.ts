@@ -64,11 +64,18 @@ export class FunctionPool {
   }
 
   async #run(environment: ExecutionEnvironment, request: InvokeRequest): Promise<InvokeResult> {
+    let result: InvokeResult | undefined;
     try {
-      return await environment.invoke(request);
+      result = await environment.invoke(request);
+      return result;
     } finally {
-      if (!environment.alive) this.#environments.delete(environment);
-      this.#wakeOne();
+      // With extensions still busy the environment is not free yet: it is, or has died, once the invoke settles.
+      const free = () => {
+        if (!environment.alive) this.#environments.delete(environment);
+        this.#wakeOne();
+      };
+      if (result?.settled) void result.settled.then(free, free);
+      else free();
     }
   }
 

@@ -78,6 +78,9 @@ interface PendingInvocation {
 
 type Route = 'next' | 'response' | 'error' | 'init-error';
 
+/** Serves the requests under one path prefix; see RuntimeApiServer.mount(). */
+export type MountedHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
 export class RuntimeApiServer extends EventEmitter {
   readonly #server: Server;
   readonly #functionArn: string;
@@ -86,6 +89,7 @@ export class RuntimeApiServer extends EventEmitter {
   readonly #waiting: ServerResponse[] = [];
   readonly #invocations = new Map<string, PendingInvocation>();
   readonly #faults = new Map<Route, number[]>();
+  readonly #mounts = new Map<string, MountedHandler>();
   readonly requests: RecordedRequest[] = [];
   #initError: InvocationOutcome | undefined;
 
@@ -159,6 +163,15 @@ export class RuntimeApiServer extends EventEmitter {
     if (queued !== -1) this.#queue.splice(queued, 1);
   }
 
+  /**
+   * Serves every request whose path starts with `prefix` by `handler`: AWS
+   * serves the Extensions, Telemetry and Logs APIs on the same host:port as
+   * the Runtime API (AWS_LAMBDA_RUNTIME_API), so they share this server.
+   */
+  mount(prefix: string, handler: MountedHandler): void {
+    this.#mounts.set(prefix, handler);
+  }
+
   /** Number of /next requests currently waiting for work. */
   get waitingRuntimes(): number {
     return this.#waiting.length;
@@ -197,6 +210,7 @@ export class RuntimeApiServer extends EventEmitter {
   #route(request: IncomingMessage, response: ServerResponse): void {
     this.requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
     const url = request.url ?? '';
+    for (const [prefix, handler] of this.#mounts) if (url.startsWith(prefix)) return handler(request, response);
     if (!url.startsWith(RUNTIME_API_PREFIX + '/')) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
     const path = url.slice(RUNTIME_API_PREFIX.length);
     let route: Route | undefined;

@@ -15,7 +15,7 @@ function runtimeEntry(): string {
  * lambda-kit runtime loop imports it in a Node process (Node >= 22.18 runs
  * TypeScript by stripping types), so module errors become init errors.
  */
-export function handlerFileLauncher(handlerFile: string, exportName: string): ProcessLauncher {
+export function handlerFileLauncher(handlerFile: string, exportName: string, options: { extensionsDir?: string } = {}): ProcessLauncher {
   const file = resolve(handlerFile);
   if (!existsSync(file)) {
     throw new LaunchError(`handler file ${handlerFile} does not exist: pass the path of a .ts or .js file that exports "${exportName}"`);
@@ -28,5 +28,6 @@ export function handlerFileLauncher(handlerFile: string, exportName: string): Pr
     command: [process.execPath, '--enable-source-maps', '--input-type=module', '-e', bootstrap],
     taskRoot: dirname(file),
     description: `${handlerFile} (export ${exportName})`,
+    ...(options.extensionsDir !== undefined && { extensionsDir: options.extensionsDir }),
   });
 }

@@ -5,6 +5,14 @@ export interface Launcher {
   /** Variables this kind of launch sets itself (LAMBDA_TASK_ROOT, PATH, ...). */
   environment(): Record<string, string>;
   launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime>;
+  /**
+   * The external extensions each environment starts: paths of the executables
+   * in its /opt/extensions, in the order Lambda starts them (by name).
+   * Launchers without extensions support leave it out.
+   */
+  extensions?(): Promise<string[]>;
+  /** Starts one external extension with the environment the runtime gets. */
+  launchExtension?(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime>;
   /** Releases what the launcher holds for all its launches (an unpacked task root, for one). */
   dispose(): Promise<void>;
 }

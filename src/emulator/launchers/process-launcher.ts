@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LaunchError } from '../errors.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
 
@@ -9,6 +11,8 @@ export interface ProcessLauncherOptions {
   /** Working directory and LAMBDA_TASK_ROOT. */
   taskRoot: string;
   description?: string;
+  /** The directory that stands for /opt/extensions: each executable in it is started as an external extension. */
+  extensionsDir?: string;
 }
 
 /** Runs the runtime as a local process: a `bootstrap` file or any command. */
@@ -29,8 +33,43 @@ export class ProcessLauncher implements Launcher {
     };
   }
 
-  async launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
-    const [program, ...args] = this.#options.command as [string, ...string[]];
+  launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
+    return this.#spawn(this.#options.command as [string, ...string[]], environment, output, this.description);
+  }
+
+  async extensions(): Promise<string[]> {
+    const dir = this.#options.extensionsDir;
+    if (!dir) return [];
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new LaunchError(`cannot read the extensions directory ${dir}: ${(error as Error).message}`, { cause: error });
+    }
+    const paths: string[] = [];
+    for (const name of names.sort()) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      // Lambda runs what is executable there; anything else is skipped, as it would fail to start.
+      const executable = await access(path, constants.X_OK).then(() => true, () => false);
+      if (executable) paths.push(path);
+    }
+    return paths;
+  }
+
+  launchExtension(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
+    return this.#spawn([path], environment, output, `extension ${path}`);
+  }
+
+  async #spawn(
+    command: [string, ...string[]],
+    environment: Record<string, string>,
+    output: (line: string) => void,
+    description: string,
+  ): Promise<LaunchedRuntime> {
+    const [program, ...args] = command;
     const child = spawn(program, args, {
       cwd: this.#options.taskRoot,
       env: environment,
@@ -52,7 +91,7 @@ export class ProcessLauncher implements Launcher {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (error) =>
-        reject(new LaunchError(`cannot start ${this.description}: ${error.message}`, { cause: error })),
+        reject(new LaunchError(`cannot start ${description}: ${error.message}`, { cause: error })),
       );
     });
     const pid = child.pid!;

@@ -17,8 +17,11 @@ export class ZipLauncher implements Launcher {
   #taskRoot: string | undefined;
   #inner: ProcessLauncher | undefined;
 
-  constructor(zipPath: string) {
+  readonly #extensionsDir: string | undefined;
+
+  constructor(zipPath: string, options: { extensionsDir?: string } = {}) {
     this.#zipPath = zipPath;
+    this.#extensionsDir = options.extensionsDir;
     this.description = `bootstrap from ${zipPath}`;
   }
 
@@ -44,7 +47,12 @@ export class ZipLauncher implements Launcher {
       );
     }
     this.#taskRoot = taskRoot;
-    this.#inner = new ProcessLauncher({ command: [bootstrap], taskRoot, description: this.description });
+    this.#inner = new ProcessLauncher({
+      command: [bootstrap],
+      taskRoot,
+      description: this.description,
+      ...(this.#extensionsDir !== undefined && { extensionsDir: this.#extensionsDir }),
+    });
   }
 
   environment(): Record<string, string> {
@@ -53,6 +61,14 @@ export class ZipLauncher implements Launcher {
 
   launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
     return this.#ready().launch(environment, output);
+  }
+
+  extensions(): Promise<string[]> {
+    return this.#ready().extensions();
+  }
+
+  launchExtension(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
+    return this.#ready().launchExtension(path, environment, output);
   }
 
   async dispose(): Promise<void> {

@@ -155,7 +155,7 @@ export async function emulateCommand(args: string[]): Promise<number> {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
-  say('shutting down: SIGTERM to every environment, then SIGKILL...');
+  say('shutting down: SHUTDOWN to extensions, SIGTERM within their window, then SIGKILL...');
   await emulator.close();
   return 0;
 }

@@ -4,6 +4,7 @@
 // must reach the caller as AWS would answer it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
+import { decodeEventMessages } from '../../src/emulator/event-stream.ts';
 import { invokeHttp, plainJsTaskRoot, requireRic, ricEntry } from '../support/aws-clients.ts';
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,6 +29,11 @@ describe('aws-lambda-ric under the emulator', () => {
           memoryMb: 256,
           // One environment, so a replaced one shows as a new process id.
           maxEnvironments: 1,
+        },
+        {
+          name: 'ric-stream',
+          source: { command: [process.execPath, ricEntry], taskRoot: plainJsTaskRoot },
+          handler: 'index.stream',
         },
         {
           name: 'ric-missing-module',
@@ -102,6 +108,22 @@ describe('aws-lambda-ric under the emulator', () => {
     const next = await invokeHttp(emulator.endpoint, 'ric', { action: 'echo', firstName: 'Grace' });
     expect(next.json()).toMatchObject({ message: 'Hello, Grace!' });
     expect(await pidOf()).not.toBe(before);
+  });
+
+  it('streams a streamifyResponse handler through InvokeWithResponseStream, the RIC posting it chunked', async () => {
+    const response = await fetch(`${emulator.endpoint}/2021-11-15/functions/ric-stream/response-streaming-invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(response.status).toBe(200);
+    const { messages, rest } = decodeEventMessages(Buffer.from(await response.arrayBuffer()));
+    expect(rest.byteLength).toBe(0);
+    const events = messages.map((message) => message.headers[':event-type']);
+    expect(events.at(-1)).toBe('InvokeComplete');
+    expect(events.slice(0, -1).every((event) => event === 'PayloadChunk')).toBe(true);
+    const body = Buffer.concat(messages.slice(0, -1).map((message) => message.payload)).toString();
+    expect(body).toBe('first,second');
+    expect(JSON.parse(messages.at(-1)!.payload.toString())).toEqual({});
   });
 
   it('answers a handler module that cannot be found with the RIC init error Runtime.ImportModuleError', async () => {

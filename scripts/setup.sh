@@ -132,6 +132,25 @@ else
   say "aws-lambda-ric: built its native addon against $node_version headers (.cache/node-headers/node-$node_version) in $((SECONDS - t0)) s"
 fi
 
+# --- awscli ------------------------------------------------------------------------
+# Debian's awscli, for the tests that run `aws lambda invoke` against the emulator.
+# They call /usr/bin/aws by path: another `aws` (pyenv, pip) may shadow it on PATH.
+# A machine that cannot get it goes on (the unit tests do not need it), loudly.
+awscli_install_ok() { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null 2>&1; }
+if [ -x /usr/bin/aws ]; then
+  awscli_summary="$(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
+  say "awscli: $awscli_summary (/usr/bin/aws)"
+elif ! is_root || ! command -v apt-get >/dev/null; then
+  awscli_summary="awscli MISSING; the awscli tests will fail"
+  warn "awscli: /usr/bin/aws is missing and only root with apt-get can install it: sudo apt-get install -y awscli"
+elif awscli_install_ok && [ -x /usr/bin/aws ]; then
+  awscli_summary="$(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
+  say "apt: installed awscli ($awscli_summary, /usr/bin/aws)"
+else
+  awscli_summary="awscli MISSING; the awscli tests will fail"
+  warn "awscli: apt-get could not install awscli: the awscli tests (test/emulator/awscli.test.ts) will fail"
+fi
+
 # --- Docker --------------------------------------------------------------------
 docker_state=$state_dir/docker
 docker_summary=""
@@ -250,4 +269,4 @@ else
   say "docker: skipped (--no-docker)"
 fi
 
-say "setup: done in $((SECONDS - started)) s: $node_summary, dependencies ok, $docker_summary"
+say "setup: done in $((SECONDS - started)) s: $node_summary, dependencies ok, $awscli_summary, $docker_summary"

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { CliError, UsageError } from './errors.ts';
+import { emulateCommand } from './emulate.ts';
+import { invokeCommand } from './invoke.ts';
 import { readPayload, runLocal } from './run-local.ts';
 
 const USAGE = `lambda-kit: build, run and test AWS Lambda functions written in TypeScript
 
 Usage:
   lambda-kit run <handler-file> [options]   run one invocation of a handler locally
+  lambda-kit emulate <function> [options]   a local Lambda: the Invoke API on 127.0.0.1
+  lambda-kit invoke <name> [options]        invoke a function on a running emulator
 
 Run 'lambda-kit <command> --help' for a command's options.`;
 
@@ -73,6 +77,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest);
+      case 'emulate':
+        return await emulateCommand(rest);
+      case 'invoke':
+        return await invokeCommand(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -6,11 +6,17 @@ import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
 import { InvokeApiServer } from './invoke-api-server.ts';
 import { ContainerLauncher } from './launchers/container-launcher.ts';
+import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';
 import { ZipLauncher } from './launchers/zip-launcher.ts';
 
 const sourceSchema = z.union([
+  /** A handler file served by the lambda-kit runtime loop, unbuilt (the quickest local loop). */
+  z.strictObject({
+    handlerFile: z.string().min(1),
+    exportName: z.string().default('handler'),
+  }),
   z.strictObject({
     command: z.array(z.string()).min(1),
     taskRoot: z.string().optional(),
@@ -65,6 +71,7 @@ export function parseFunctionDefinition(definition: unknown): z.output<typeof fu
 
 function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Launcher {
   const source = definition.source;
+  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName);
   if ('command' in source) {
     return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()) });
   }

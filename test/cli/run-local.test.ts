@@ -38,7 +38,10 @@ describe('lambda-kit run', () => {
   it('reports a timeout as Sandbox.Timedout', () => {
     const result = cli('run', 'test/fixtures/functions/modules/slow.mjs', '--timeout', '0.3');
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 0.30 seconds' });
+    expect(JSON.parse(result.stdout)).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Task timed out after 0\.30 seconds$/),
+    });
   });
 
   it.each([

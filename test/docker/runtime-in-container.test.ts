@@ -6,75 +6,14 @@
 //
 // No skipping: without Docker or the base images these tests fail and say why.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
-import { build } from 'esbuild';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeApiServer } from '../../src/emulator/runtime-api-server.ts';
+import { ARCHES, NODE_ARCH, buildFunctionImage, removeImage, requireDockerAndBase } from '../support/docker.ts';
 
-const ARCHES = ['amd64', 'arm64'] as const;
-type Arch = (typeof ARCHES)[number];
-const NODE_ARCH: Record<Arch, string> = { amd64: 'x64', arm64: 'arm64' };
-const baseImage = (arch: Arch) => `lambda-kit/base:al2023-local-${arch}`;
 const FIXTURE = fileURLToPath(new URL('../fixtures/functions/greet.ts', import.meta.url));
-const SETUP_STATE = fileURLToPath(new URL('../../.cache/setup/docker', import.meta.url));
 const INVOKE_TIMEOUT_MS = 60_000;
-
-const docker = new Docker();
-
-/** Fails, saying why and what to do, when Docker or a base image is not there. */
-async function requireDockerAndBase(arch: Arch): Promise<void> {
-  try {
-    await docker.ping();
-  } catch (error) {
-    const recorded = await readFile(SETUP_STATE, 'utf8').then(
-      (state) => `scripts/setup.sh recorded: ${state.trim()}`,
-      () => 'scripts/setup.sh has not run here',
-    );
-    throw new Error(
-      `Docker is not reachable (${(error as Error).message}). These tests need a Docker daemon: ` +
-        `run \`bash scripts/setup.sh\`, which installs and starts it. ${recorded}.`,
-      { cause: error },
-    );
-  }
-  const image = await docker
-    .getImage(baseImage(arch))
-    .inspect()
-    .catch(() => undefined);
-  if (!image) {
-    throw new Error(`base image ${baseImage(arch)} is missing: run \`bash scripts/setup.sh\`, which builds it offline`);
-  }
-  expect(image.Architecture, `${baseImage(arch)} has the wrong platform`).toBe(arch);
-}
-
-/** The function bundled into one ESM file, next to a Dockerfile, in a fresh build context. */
-async function buildContext(arch: Arch): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `lambda-kit-docker-${arch}-`));
-  await build({
-    entryPoints: [FIXTURE],
-    outfile: join(dir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    external: ['node:*'],
-    logLevel: 'warning',
-  });
-  await writeFile(
-    join(dir, 'Dockerfile'),
-    [
-      `FROM ${baseImage(arch)}`,
-      'COPY index.mjs /var/task/index.mjs',
-      'ENTRYPOINT ["/var/lang/bin/node", "/var/task/index.mjs"]',
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
 
 /** Rejects after `ms` with what the container logged, instead of hanging until vitest's timeout. */
 async function within<T>(promise: Promise<T>, ms: number, what: string, logs: string[]): Promise<T> {
@@ -96,18 +35,14 @@ describe.each(ARCHES)('runtime loop in a linux/%s container', (arch) => {
   const imageName = `lambda-kit/test-runtime-in-container:${arch}-${randomUUID().slice(0, 8)}`;
   const functionName = `docker-test-${arch}`;
   const logs: string[] = [];
-  let context: string | undefined;
   let server: RuntimeApiServer | undefined;
   let container: StartedTestContainer | undefined;
 
   beforeAll(async () => {
     await requireDockerAndBase(arch);
     server = await RuntimeApiServer.start({ host: '127.0.0.1', port: 0 });
-    context = await buildContext(arch);
-    const image = await GenericContainer.fromDockerfile(context)
-      .withPlatform(`linux/${arch}`)
-      .build(imageName, { deleteOnExit: false });
-    container = await image
+    await buildFunctionImage(FIXTURE, arch, imageName);
+    container = await new GenericContainer(imageName)
       .withPlatform(`linux/${arch}`)
       .withNetworkMode('host')
       .withEnvironment({
@@ -133,12 +68,8 @@ describe.each(ARCHES)('runtime loop in a linux/%s container', (arch) => {
       }
     };
     await attempt(async () => container?.stop({ remove: true, timeout: 1_000 }));
-    await attempt(async () => {
-      const image = docker.getImage(imageName);
-      if (await image.inspect().catch(() => undefined)) await image.remove({ force: true });
-    });
+    await attempt(() => removeImage(imageName));
     await attempt(async () => server?.close());
-    await attempt(async () => context && rm(context, { recursive: true, force: true }));
     if (problems.length > 0) throw new AggregateError(problems, `cleaning up after the ${arch} container failed`);
   });
 

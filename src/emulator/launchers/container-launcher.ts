@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { LaunchError } from '../errors.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
@@ -60,7 +61,8 @@ export class ContainerLauncher implements Launcher {
     docker.modem.demuxStream(stream, { write: (chunk: Buffer) => out.push(chunk) } as never, {
       write: (chunk: Buffer) => err.push(chunk),
     } as never);
-    const waited = container.wait();
+    // 'next-exit': the default ('not-running') would return at once for a container not started yet.
+    const waited = container.wait({ condition: 'next-exit' });
     await container.start();
     const exited: Promise<ExitStatus> = waited.then(
       async (result: { StatusCode: number }) => {
@@ -80,12 +82,7 @@ export class ContainerLauncher implements Launcher {
       signal: async (signal) => {
         if (!done) await container.kill({ signal }).catch(() => undefined);
       },
-      peakMemoryBytes: async () => {
-        const stats = (await container.stats({ stream: false }).catch(() => undefined)) as
-          | { memory_stats?: { max_usage?: number; usage?: number } }
-          | undefined;
-        return stats?.memory_stats?.max_usage ?? stats?.memory_stats?.usage;
-      },
+      peakMemoryBytes: () => containerPeakMemory(container),
       dispose: async () => {
         await container.remove({ force: true }).catch(() => undefined);
         await exited;
@@ -94,4 +91,24 @@ export class ContainerLauncher implements Launcher {
   }
 
   async dispose(): Promise<void> {}
+}
+
+/**
+ * The container's peak memory from its cgroup, read directly: a Docker stats
+ * snapshot costs about a second per call. cgroup v2 (memory.peak) or v1
+ * (memory.max_usage_in_bytes, cgroupfs driver); Docker's stats otherwise.
+ */
+async function containerPeakMemory(container: Docker.Container): Promise<number | undefined> {
+  for (const file of [
+    `/sys/fs/cgroup/system.slice/docker-${container.id}.scope/memory.peak`,
+    `/sys/fs/cgroup/docker/${container.id}/memory.peak`,
+    `/sys/fs/cgroup/memory/docker/${container.id}/memory.max_usage_in_bytes`,
+  ]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined && /^\d+/.test(text)) return Number.parseInt(text, 10);
+  }
+  const stats = (await container.stats({ stream: false }).catch(() => undefined)) as
+    | { memory_stats?: { max_usage?: number; usage?: number } }
+    | undefined;
+  return stats?.memory_stats?.max_usage ?? stats?.memory_stats?.usage;
 }

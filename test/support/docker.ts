@@ -1,0 +1,76 @@
+// Shared by the Docker tests: reaching the engine, the local stand-in base images,
+// and images of bundled test functions. Never skips: without Docker, tests fail and say why.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { build } from 'esbuild';
+import { GenericContainer } from 'testcontainers';
+import { expect } from 'vitest';
+
+export const ARCHES = ['amd64', 'arm64'] as const;
+export type Arch = (typeof ARCHES)[number];
+export const NODE_ARCH: Record<Arch, string> = { amd64: 'x64', arm64: 'arm64' };
+export const baseImage = (arch: Arch) => `lambda-kit/base:al2023-local-${arch}`;
+export const docker = new Docker();
+
+const SETUP_STATE = fileURLToPath(new URL('../../.cache/setup/docker', import.meta.url));
+
+/** Fails, saying why and what to do, when Docker or a base image is not there. */
+export async function requireDockerAndBase(arch: Arch): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    const recorded = await readFile(SETUP_STATE, 'utf8').then(
+      (state) => `scripts/setup.sh recorded: ${state.trim()}`,
+      () => 'scripts/setup.sh has not run here',
+    );
+    throw new Error(
+      `Docker is not reachable (${(error as Error).message}). These tests need a Docker daemon: ` +
+        `run \`bash scripts/setup.sh\`, which installs and starts it. ${recorded}.`,
+      { cause: error },
+    );
+  }
+  const image = await docker
+    .getImage(baseImage(arch))
+    .inspect()
+    .catch(() => undefined);
+  if (!image) {
+    throw new Error(`base image ${baseImage(arch)} is missing: run \`bash scripts/setup.sh\`, which builds it offline`);
+  }
+  expect(image.Architecture, `${baseImage(arch)} has the wrong platform`).toBe(arch);
+}
+
+/**
+ * Bundles a test function (which starts the runtime loop itself) with esbuild and
+ * builds an image FROM the stand-in base running it as /var/task/index.mjs.
+ */
+export async function buildFunctionImage(entry: string, arch: Arch, tag: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `lambda-kit-docker-${arch}-`));
+  try {
+    await build({
+      entryPoints: [entry],
+      outfile: join(dir, 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      external: ['node:*'],
+      logLevel: 'warning',
+    });
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      [`FROM ${baseImage(arch)}`, 'COPY index.mjs /var/task/index.mjs', 'ENTRYPOINT ["/var/lang/bin/node", "/var/task/index.mjs"]', ''].join('\n'),
+    );
+    await GenericContainer.fromDockerfile(dir).withPlatform(`linux/${arch}`).build(tag, { deleteOnExit: false });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes an image if it is there. */
+export async function removeImage(tag: string): Promise<void> {
+  const image = docker.getImage(tag);
+  if (await image.inspect().catch(() => undefined)) await image.remove({ force: true });
+}

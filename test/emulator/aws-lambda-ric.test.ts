@@ -9,7 +9,8 @@ import { invokeHttp, plainJsTaskRoot, requireRic, ricEntry } from '../support/aw
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-describe('aws-lambda-ric under the emulator', () => {
+// The timeout case alone takes 2 s plus two cold starts of the RIC; room for a busy 2-core machine.
+describe('aws-lambda-ric under the emulator', { timeout: 30_000 }, () => {
   let emulator: Emulator;
   const lines: string[] = [];
   const pidOf = async () => (await invokeHttp(emulator.endpoint, 'ric', { action: 'pid' })).json().pid as number;

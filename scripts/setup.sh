@@ -5,6 +5,11 @@
 #   - Node >= 22: Node 24 into .tools/node (npm install --prefix .tools/node
 #     node@24) when the machine's node is older; scripts/with-node picks it up.
 #   - node_modules: npm ci when missing or older than package-lock.json.
+#   - aws-lambda-ric's native addon (node-gyp), built against this Node's own
+#     headers (npm package node-<platform>-<arch>@<version>, in .cache/node-headers)
+#     when it is missing or was built for another Node; cmake/g++/make from apt
+#     when missing.
+#   - Debian's awscli (/usr/bin/aws) from apt when missing, for the CLI tests.
 #   - Docker, for the Docker tests (skip all of it with --no-docker):
 #       docker.io, qemu-user-static, binfmt-support from apt when missing;
 #       binfmt_misc mounted and qemu for the other architecture enabled;
@@ -78,6 +83,72 @@ if [ -n "$install" ]; then
   say "npm: ran npm $install (node_modules was missing or older than package-lock.json)"
 else
   say "npm: node_modules up to date"
+fi
+
+# --- aws-lambda-ric's native addon ------------------------------------------------
+# AWS's Node runtime client (a devDependency, for the compatibility tests) has a
+# native addon built by node-gyp, which must use the headers of the Node that
+# runs it. The machine's npm config may point nodedir at another Node's headers
+# (/usr: Debian's Node 20), so the headers come from the npm package
+# node-<platform>-<arch> of exactly this Node's version, into .cache/node-headers.
+ric_dir=node_modules/aws-lambda-ric
+ric_addon=$ric_dir/rapid-client.node
+ric_state=$state_dir/aws-lambda-ric
+node_version=$(node -p process.version)
+if [ ! -d "$ric_dir" ]; then
+  say "aws-lambda-ric: not installed (not in package-lock.json?), nothing to build"
+elif [ -f "$ric_addon" ] && [ "$(cat "$ric_state" 2>/dev/null)" = "$node_version" ]; then
+  say "aws-lambda-ric: native addon built (against $node_version headers)"
+else
+  t0=$SECONDS
+  ric_tools=()
+  command -v cmake >/dev/null || ric_tools+=(cmake)
+  command -v g++ >/dev/null || ric_tools+=(g++)
+  command -v make >/dev/null || ric_tools+=(make)
+  if [ ${#ric_tools[@]} -gt 0 ]; then
+    if ! is_root || ! command -v apt-get >/dev/null; then
+      echo "aws-lambda-ric: building its native addon needs ${ric_tools[*]}: install them (Debian/Ubuntu: sudo apt-get install -y ${ric_tools[*]}) and run this again" >&2
+      exit 1
+    fi
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${ric_tools[@]}" >/dev/null
+    say "apt: installed ${ric_tools[*]} (to build aws-lambda-ric)"
+  fi
+  headers=$root/.cache/node-headers/node-$node_version
+  if [ ! -f "$headers/include/node/node.h" ] || [ ! -f "$headers/include/node/common.gypi" ]; then
+    dist=node-$(node -p 'process.platform + "-" + process.arch')
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack "$dist@${node_version#v}" --silent --no-audit --no-fund --loglevel=error >/dev/null)
+    mkdir -p "$headers"
+    tar xzf "$tmp"/*.tgz -C "$headers" --strip-components=1 package/include
+    rm -rf "$tmp"
+  fi
+  ric_log=$root/.cache/aws-lambda-ric-build.log
+  if ! npm_config_nodedir=$headers npm rebuild aws-lambda-ric --foreground-scripts --no-audit --no-fund >"$ric_log" 2>&1 || [ ! -f "$ric_addon" ]; then
+    tail -n 30 "$ric_log" >&2
+    echo "aws-lambda-ric: building its native addon failed (log: .cache/aws-lambda-ric-build.log)" >&2
+    exit 1
+  fi
+  printf '%s\n' "$node_version" >"$ric_state"
+  say "aws-lambda-ric: built its native addon against $node_version headers (.cache/node-headers/node-$node_version) in $((SECONDS - t0)) s"
+fi
+
+# --- awscli ------------------------------------------------------------------------
+# Debian's awscli, for the tests that run `aws lambda invoke` against the emulator.
+# They call /usr/bin/aws by path: another `aws` (pyenv, pip) may shadow it on PATH.
+# A machine that cannot get it goes on (the unit tests do not need it), loudly.
+awscli_install_ok() { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null 2>&1; }
+if [ -x /usr/bin/aws ]; then
+  awscli_summary="$(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
+  say "awscli: $awscli_summary (/usr/bin/aws)"
+elif ! is_root || ! command -v apt-get >/dev/null; then
+  awscli_summary="awscli MISSING; the awscli tests will fail"
+  warn "awscli: /usr/bin/aws is missing and only root with apt-get can install it: sudo apt-get install -y awscli"
+elif awscli_install_ok && [ -x /usr/bin/aws ]; then
+  awscli_summary="$(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
+  say "apt: installed awscli ($awscli_summary, /usr/bin/aws)"
+else
+  awscli_summary="awscli MISSING; the awscli tests will fail"
+  warn "awscli: apt-get could not install awscli: the awscli tests (test/emulator/awscli.test.ts) will fail"
 fi
 
 # --- Docker --------------------------------------------------------------------
@@ -198,4 +269,4 @@ else
   say "docker: skipped (--no-docker)"
 fi
 
-say "setup: done in $((SECONDS - started)) s: $node_summary, dependencies ok, $docker_summary"
+say "setup: done in $((SECONDS - started)) s: $node_summary, dependencies ok, $awscli_summary, $docker_summary"

@@ -98,7 +98,9 @@ export async function invokeCommand(args: string[]): Promise<number> {
     const text = await response.body.text();
     let message = text;
     try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
+      // Lambda spells it per error type, as its API model does: Message (ResourceNotFoundException) or message.
+      const body = JSON.parse(text) as { message?: string; Message?: string };
+      message = body.message ?? body.Message ?? text;
     } catch {
       // Not JSON: show it as it is.
     }

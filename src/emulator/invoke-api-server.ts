@@ -280,8 +280,19 @@ function sendResult(response: ServerResponse, result: InvokeResult, tail: boolea
   response.end(result.body);
 }
 
+/**
+ * Lambda's error documents spell the message member as its API model does:
+ * `Message` for these, `message` for the rest (InvalidRequestContentException,
+ * InvalidParameterValueException, RequestTooLargeException, ...). The AWS SDK
+ * fills the exception's `Message` field only from the right spelling.
+ */
+const CAPITALISED_MESSAGE = new Set(['ResourceNotFoundException', 'ServiceException']);
+
 function sendError(response: ServerResponse, error: ApiError): void {
-  const body = JSON.stringify({ Type: 'User', message: error.message });
+  const body = JSON.stringify({
+    Type: error.status >= 500 ? 'Service' : 'User',
+    [CAPITALISED_MESSAGE.has(error.type) ? 'Message' : 'message']: error.message,
+  });
   response.writeHead(error.status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),

@@ -153,7 +153,8 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     const answer = await invoke(emulator, name, payload, headers as Record<string, string>);
     expect(answer.status).toBe(status);
     expect(answer.headers.get('x-amzn-errortype')).toBe(type);
-    expect(answer.json()).toMatchObject({ Type: 'User', message: expect.stringMatching(message) });
+    const messageKey = type === 'ResourceNotFoundException' ? 'Message' : 'message';
+    expect(answer.json()).toEqual({ Type: 'User', [messageKey]: expect.stringMatching(message) });
   });
 
   it('gives an init error to the invoke that started the environment', async () => {

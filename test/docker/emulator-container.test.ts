@@ -83,3 +83,45 @@ describe.each(ARCHES)('emulator with a linux/%s container image', (arch) => {
     expect(await emulatorContainers()).toBe(0);
   });
 });
+
+describe('emulator with an image that holds an external extension in /opt/extensions', () => {
+  const image = `lambda-kit/test-emulator-extension:amd64-${randomUUID().slice(0, 8)}`;
+  const lines: string[] = [];
+  let emulator: Emulator | undefined;
+
+  beforeAll(async () => {
+    await requireDockerAndBase('amd64');
+    await buildFunctionImage(FIXTURE, 'amd64', image, {
+      probe: fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url)),
+    });
+    emulator = await Emulator.start({
+      functions: [
+        {
+          name: 'with-extension',
+          source: { image, platform: 'linux/amd64' },
+          timeoutSeconds: 10,
+          // /tmp is shared by the runtime and extension containers of one environment.
+          environment: { PROBE_REPORT: '/tmp/probe-report.jsonl' },
+        },
+      ],
+      log: (_name, line) => lines.push(line),
+    });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await removeImage(image);
+  });
+
+  it('starts the extension, which registers and gets INVOKE, then SHUTDOWN when the emulator closes', async () => {
+    const result = await emulator!.invoke('with-extension', { payload: Buffer.from('{"action":"echo","n":7}') });
+    expect(JSON.parse(result.body.toString())).toEqual({ action: 'echo', n: 7 });
+    await result.settled;
+    expect(lines).toContain('probe ready');
+    expect(lines.some((line) => /^EXTENSION\tName: probe\tState: Ready\tEvents: \[INVOKE, SHUTDOWN\]/.test(line))).toBe(true);
+    expect(lines).toContain(`probe got INVOKE ${result.requestId}`);
+    await emulator!.close();
+    expect(lines).toContain('probe shutting down: spindown');
+    const left = await docker.listContainers({ all: true, filters: { label: ['org.lambda-kit.emulator'] } });
+    expect(left).toHaveLength(0);
+  });
+});

@@ -1,6 +1,6 @@
 // Shared by the Docker tests: reaching the engine, the local stand-in base images,
 // and images of bundled test functions. Never skips: without Docker, tests fail and say why.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,13 @@ export async function requireDockerAndBase(arch: Arch): Promise<void> {
  * Bundles a test function (which starts the runtime loop itself) with esbuild and
  * builds an image FROM the stand-in base running it as /var/task/index.mjs.
  */
-export async function buildFunctionImage(entry: string, arch: Arch, tag: string): Promise<void> {
+export async function buildFunctionImage(
+  entry: string,
+  arch: Arch,
+  tag: string,
+  /** External extensions to put in /opt/extensions: name -> entry file (bundled, run by the image's Node). */
+  extensions: Record<string, string> = {},
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `lambda-kit-docker-${arch}-`));
   try {
     await build({
@@ -59,9 +65,31 @@ export async function buildFunctionImage(entry: string, arch: Arch, tag: string)
       external: ['node:*'],
       logLevel: 'warning',
     });
+    await mkdir(join(dir, 'extensions'));
+    for (const [name, extensionEntry] of Object.entries(extensions)) {
+      await build({
+        entryPoints: [extensionEntry],
+        outfile: join(dir, 'extensions', name),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        external: ['node:*'],
+        // The image has no shell: the kernel starts the extension through its #! line.
+        banner: { js: '#!/var/lang/bin/node' },
+        logLevel: 'warning',
+      });
+      await chmod(join(dir, 'extensions', name), 0o755);
+    }
     await writeFile(
       join(dir, 'Dockerfile'),
-      [`FROM ${baseImage(arch)}`, 'COPY index.mjs /var/task/index.mjs', 'ENTRYPOINT ["/var/lang/bin/node", "/var/task/index.mjs"]', ''].join('\n'),
+      [
+        `FROM ${baseImage(arch)}`,
+        'COPY index.mjs /var/task/index.mjs',
+        ...(Object.keys(extensions).length > 0 ? ['COPY extensions/ /opt/extensions/'] : []),
+        'ENTRYPOINT ["/var/lang/bin/node", "/var/task/index.mjs"]',
+        '',
+      ].join('\n'),
     );
     await GenericContainer.fromDockerfile(dir).withPlatform(`linux/${arch}`).build(tag, { deleteOnExit: false });
   } finally {

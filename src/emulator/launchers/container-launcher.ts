@@ -1,4 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import Docker from 'dockerode';
 import { LaunchError } from '../errors.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
@@ -20,6 +24,8 @@ export class ContainerLauncher implements Launcher {
   readonly description: string;
   readonly #options: ContainerLauncherOptions;
   readonly #docker: Docker;
+  readonly #tmpDirs = new Map<string, string>();
+  #extensionPaths: Promise<string[]> | undefined;
 
   constructor(options: ContainerLauncherOptions) {
     this.#options = options;
@@ -37,16 +43,71 @@ export class ContainerLauncher implements Launcher {
   }
 
   async launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
-    const docker = this.#docker;
-    const memory = this.#options.memoryMb * 1024 * 1024;
-    let container: Docker.Container;
+    return this.#run(environment, output, undefined);
+  }
+
+  /**
+   * The executables in the image's /opt/extensions, by name, as Lambda finds
+   * them in a container image. Read once from an unstarted container.
+   */
+  extensions(): Promise<string[]> {
+    this.#extensionPaths ??= this.#listExtensions();
+    return this.#extensionPaths;
+  }
+
+  /**
+   * An external extension runs in a container of its own from the same image
+   * (entrypoint: the extension), on the host network, with the environment's
+   * /tmp shared, so it sees what the function sees.
+   */
+  launchExtension(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
+    return this.#run(environment, output, path);
+  }
+
+  async #listExtensions(): Promise<string[]> {
+    const container = await this.#create({ Entrypoint: ['/opt/extensions'], Cmd: [] }, {}, 'probe');
     try {
-      container = await docker.createContainer({
+      const archive = await container.getArchive({ path: '/opt/extensions' }).catch(() => undefined);
+      if (!archive) return [];
+      const names: string[] = [];
+      const extract = tar.extract();
+      extract.on('entry', (header, stream, next) => {
+        // Entries are "extensions/<name>"; only executable files directly inside count.
+        const parts = header.name.replace(/\/$/, '').split('/');
+        if (parts.length === 2 && (header.type === 'file' || header.type === 'symlink') && (header.mode ?? 0) & 0o111) {
+          names.push(`/opt/extensions/${parts[1]}`);
+        }
+        stream.on('end', next);
+        stream.resume();
+      });
+      await pipeline(archive, extract);
+      return names.sort();
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async #create(
+    overrides: Partial<Docker.ContainerCreateOptions>,
+    environment: Record<string, string>,
+    role: string,
+    tmp?: string,
+  ): Promise<Docker.Container> {
+    const memory = this.#options.memoryMb * 1024 * 1024;
+    try {
+      return await this.#docker.createContainer({
         Image: this.#options.image,
         Env: Object.entries(environment).map(([name, value]) => `${name}=${value}`),
         ...(this.#options.platform ? { platform: this.#options.platform } : {}),
-        HostConfig: { NetworkMode: 'host', Memory: memory, MemorySwap: memory, AutoRemove: false },
-        Labels: { 'org.lambda-kit.emulator': 'environment' },
+        HostConfig: {
+          NetworkMode: 'host',
+          Memory: memory,
+          MemorySwap: memory,
+          AutoRemove: false,
+          ...(tmp !== undefined && { Binds: [`${tmp}:/tmp`] }),
+        },
+        Labels: { 'org.lambda-kit.emulator': role },
+        ...overrides,
       });
     } catch (error) {
       throw new LaunchError(
@@ -55,6 +116,30 @@ export class ContainerLauncher implements Launcher {
         { cause: error },
       );
     }
+  }
+
+  /** /tmp of one environment: shared by its runtime and extension containers, removed with the runtime. */
+  async #tmpFor(environment: Record<string, string>): Promise<string> {
+    const key = environment.AWS_LAMBDA_RUNTIME_API ?? 'default';
+    let tmp = this.#tmpDirs.get(key);
+    if (!tmp) {
+      tmp = await mkdtemp(join(tmpdir(), 'lambda-kit-env-tmp-'));
+      // Containers may run as any user.
+      await chmod(tmp, 0o1777);
+      this.#tmpDirs.set(key, tmp);
+    }
+    return tmp;
+  }
+
+  async #run(environment: Record<string, string>, output: (line: string) => void, extension: string | undefined): Promise<LaunchedRuntime> {
+    const docker = this.#docker;
+    const tmp = await this.#tmpFor(environment);
+    const container = await this.#create(
+      extension === undefined ? {} : { Entrypoint: [extension], Cmd: [] },
+      environment,
+      extension === undefined ? 'environment' : 'extension',
+      tmp,
+    );
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const out = lineSplitter(output);
     const err = lineSplitter(output);
@@ -86,11 +171,19 @@ export class ContainerLauncher implements Launcher {
       dispose: async () => {
         await container.remove({ force: true }).catch(() => undefined);
         await exited;
+        if (extension === undefined) {
+          const key = environment.AWS_LAMBDA_RUNTIME_API ?? 'default';
+          this.#tmpDirs.delete(key);
+          await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
       },
     };
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    await Promise.all([...this.#tmpDirs.values()].map((dir) => rm(dir, { recursive: true, force: true })));
+    this.#tmpDirs.clear();
+  }
 }
 
 /**

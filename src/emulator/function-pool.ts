@@ -66,7 +66,10 @@ export class FunctionPool {
   async #run(environment: ExecutionEnvironment, request: InvokeRequest): Promise<InvokeResult> {
     let result: InvokeResult | undefined;
     try {
-      result = await environment.invoke(request);
+      const running = environment.invoke(request);
+      // A multi-concurrent runtime takes more at once: let the next waiting invoke in too.
+      if (environment.hasCapacity) this.#wakeOne();
+      result = await running;
       return result;
     } finally {
       // With extensions still busy the environment is not free yet: it is, or has died, once the invoke settles.

@@ -278,3 +278,23 @@ describe('emulator: function definitions', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+describe('emulator: runtimeConcurrency (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
+  it('hands one multi-concurrent runtime several invocations at once', async () => {
+    const emulator = await Emulator.start({
+      functions: [{ name: 'multi', source: node('behaviours.ts'), runtimeConcurrency: 4, maxEnvironments: 1 }],
+      log: () => {},
+    });
+    try {
+      const results = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((tag) =>
+          emulator.invoke('multi', { payload: Buffer.from(JSON.stringify({ action: 'overlap', tag, expected: 4 })) }),
+        ),
+      );
+      for (const result of results) expect(JSON.parse(result.body.toString())).toMatchObject({ maxInFlight: 4 });
+      expect(emulator.pool('multi')!.environmentCount).toBe(1);
+    } finally {
+      await emulator.close();
+    }
+  });
+});

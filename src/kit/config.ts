@@ -1,0 +1,322 @@
+/**
+ * What to build: functions and their settings, from a `lambda-kit.config.json`,
+ * a `lambda-kit.config.mjs` (default export), or a `lambda` field in
+ * package.json, overridden by command-line flags. Everything is validated
+ * with strict schemas: an unknown key is an error that names the key and the
+ * file it came from.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { KitError } from './errors.ts';
+
+export const ARCHES = ['x86_64', 'arm64'] as const;
+export const TARGETS = ['al2023', 'al2', 'al1'] as const;
+export const LAYOUTS = ['self-contained', 'thin'] as const;
+export const NODE_MAJORS = [24, 22] as const;
+
+export type Arch = (typeof ARCHES)[number];
+export type Target = (typeof TARGETS)[number];
+export type Layout = (typeof LAYOUTS)[number];
+export type NodeMajor = (typeof NODE_MAJORS)[number];
+
+export const CONFIG_FILES = ['lambda-kit.config.mjs', 'lambda-kit.config.json'] as const;
+export const DEFAULT_OUT = 'dist/lambda';
+
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** Settings a function may have, and the project may give as defaults for all its functions. */
+const settingsShape = {
+  arch: z.enum(ARCHES).optional(),
+  target: z.enum(TARGETS).optional(),
+  /** Checked against the formats the build knows (see build.ts), so that new formats need no schema change. */
+  format: z.string().min(1).optional(),
+  layout: z.enum(LAYOUTS).optional(),
+  external: z.array(z.string().min(1)).optional(),
+  nodeMajor: z.union([z.literal(24), z.literal(22)]).optional(),
+  sourcemap: z.boolean().optional(),
+  sourcesContent: z.boolean().optional(),
+  minify: z.boolean().optional(),
+};
+
+export const functionConfigSchema = z.strictObject({
+  entry: z.string().min(1),
+  /** The exported handler (default "handler"); a dotted path reaches into objects. */
+  export: z.string().min(1).optional(),
+  ...settingsShape,
+});
+
+export const projectConfigSchema = z
+  .strictObject({
+    functions: z.record(z.string().regex(FUNCTION_NAME, 'a function name is 1-64 letters, digits, - or _'), functionConfigSchema).optional(),
+    /** Single-function shorthand: `{ "entry": "src/handler.ts" }`. */
+    entry: z.string().min(1).optional(),
+    export: z.string().min(1).optional(),
+    name: z.string().regex(FUNCTION_NAME, 'a function name is 1-64 letters, digits, - or _').optional(),
+    out: z.string().min(1).optional(),
+    ...settingsShape,
+  })
+  .refine((config) => !(config.functions && (config.entry || config.name || config.export)), {
+    message: 'give either "functions" or the single-function shorthand ("entry", "name", "export"), not both',
+  });
+
+export type FunctionConfig = z.infer<typeof functionConfigSchema>;
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+
+/** A function, ready to build. */
+export interface ResolvedFunction {
+  name: string;
+  /** Absolute path of the handler's source file. */
+  entry: string;
+  exportName: string;
+  arch: Arch;
+  target: Target;
+  format: string;
+  /** Where the format came from, for messages: "--format", a config file and key, or "default". */
+  formatOrigin: string;
+  layout: Layout;
+  external: string[];
+  nodeMajor: NodeMajor;
+  sourcemap: boolean;
+  sourcesContent: boolean;
+  minify: boolean;
+}
+
+export interface ResolvedProject {
+  /** The directory paths in the config are relative to: the config file's, or the working directory. */
+  root: string;
+  /** Where the config came from (`package.json#lambda` for the package.json field), if anywhere. */
+  configFile: string | undefined;
+  /** Absolute output directory. */
+  out: string;
+  functions: ResolvedFunction[];
+}
+
+/** Command-line flags: they win over the config. */
+export interface BuildOverrides {
+  arch?: string;
+  target?: string;
+  format?: string;
+  layout?: string;
+  external?: string[];
+  nodeMajor?: string | number;
+  out?: string;
+  sourcemap?: boolean;
+  minify?: boolean;
+}
+
+export interface LoadedConfig {
+  /** The file, for messages: `lambda-kit.config.json`, or `package.json#lambda`. */
+  file: string;
+  path: string;
+  config: ProjectConfig;
+}
+
+/** The host's architecture, as Lambda names it. */
+export function hostArch(): Arch {
+  if (process.arch === 'x64') return 'x86_64';
+  if (process.arch === 'arm64') return 'arm64';
+  throw new KitError('LK_KIT_BAD_OPTION', `this machine's architecture (${process.arch}) is not one Lambda runs: give --arch x86_64 or --arch arm64`);
+}
+
+const ARCH_HINTS: Record<string, Arch> = { x64: 'x86_64', amd64: 'x86_64', 'x86-64': 'x86_64', aarch64: 'arm64' };
+
+function choice<T extends string | number>(value: string | number, allowed: readonly T[], what: string, where: string): T {
+  const match = allowed.find((candidate) => String(candidate) === String(value));
+  if (match !== undefined) return match;
+  const hint = what === 'arch' && ARCH_HINTS[String(value)] ? ` (did you mean ${ARCH_HINTS[String(value)]}?)` : '';
+  throw new KitError('LK_KIT_BAD_OPTION', `unknown ${what} "${value}" (${where})${hint}: use ${allowed.join(' or ')}`);
+}
+
+export function parseArch(value: string, where = '--arch'): Arch {
+  return choice(value, ARCHES, 'arch', where);
+}
+
+export function parseTarget(value: string, where = '--target'): Target {
+  return choice(value, TARGETS, 'target', where);
+}
+
+export function parseLayout(value: string, where = '--layout'): Layout {
+  return choice(value, LAYOUTS, 'layout', where);
+}
+
+export function parseNodeMajor(value: string | number, where = '--node'): NodeMajor {
+  return choice(value, NODE_MAJORS, 'Node major version', where);
+}
+
+/** Says which key is wrong, where, and in which file. */
+function describeIssues(error: z.ZodError, file: string): string {
+  const lines = error.issues.map((issue) => {
+    const at = issue.path.length > 0 ? issue.path.map(String).join('.') : 'the top level';
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((key) => `"${key}"`).join(', ');
+      const inFunction = issue.path[0] === 'functions' && issue.path.length === 2;
+      const allowed = Object.keys(inFunction ? functionConfigSchema.shape : projectConfigSchema.shape);
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} at ${at} (allowed: ${allowed.join(', ')})`;
+    }
+    return `${at}: ${issue.message}`;
+  });
+  return `${file}: ${lines.join('; ')}`;
+}
+
+export function parseProjectConfig(config: unknown, file: string): ProjectConfig {
+  const parsed = projectConfigSchema.safeParse(config);
+  if (!parsed.success) throw new KitError('LK_KIT_CONFIG', describeIssues(parsed.error, file));
+  return parsed.data;
+}
+
+function readJson(path: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new KitError('LK_KIT_CONFIG', `${file}: cannot read it as JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function readConfigFile(path: string, file: string): Promise<unknown> {
+  if (extname(path) === '.json') return readJson(path, file);
+  let module: { default?: unknown };
+  try {
+    module = await import(pathToFileURL(path).href);
+  } catch (error) {
+    throw new KitError('LK_KIT_CONFIG', `${file}: cannot load it: ${(error as Error).message}`, { cause: error });
+  }
+  let config = module.default;
+  if (typeof config === 'function') config = await (config as () => unknown)();
+  if (config === undefined) throw new KitError('LK_KIT_CONFIG', `${file}: it has no default export; write export default { functions: { ... } }`);
+  return config;
+}
+
+/**
+ * Finds the project's config in `root`: lambda-kit.config.mjs,
+ * lambda-kit.config.json or the `lambda` field of package.json. Two of them
+ * at once is an error (which one wins would be a guess).
+ */
+export async function loadConfig(root: string, explicitFile?: string): Promise<LoadedConfig | undefined> {
+  if (explicitFile !== undefined) {
+    const path = resolve(root, explicitFile);
+    if (!existsSync(path)) throw new KitError('LK_KIT_CONFIG', `config file ${explicitFile} does not exist`);
+    const file = relative(process.cwd(), path) || basename(path);
+    const raw = basename(path) === 'package.json' ? (readJson(path, file) as { lambda?: unknown }).lambda : await readConfigFile(path, file);
+    if (raw === undefined) throw new KitError('LK_KIT_CONFIG', `${file} has no "lambda" field`);
+    return { file, path, config: parseProjectConfig(raw, basename(path) === 'package.json' ? `${file}#lambda` : file) };
+  }
+  const found: Array<{ file: string; path: string; read: () => Promise<unknown> }> = [];
+  for (const name of CONFIG_FILES) {
+    const path = resolve(root, name);
+    if (existsSync(path)) found.push({ file: name, path, read: () => readConfigFile(path, name) });
+  }
+  const packageJson = resolve(root, 'package.json');
+  if (existsSync(packageJson)) {
+    const lambda = (readJson(packageJson, 'package.json') as { lambda?: unknown }).lambda;
+    if (lambda !== undefined) found.push({ file: 'package.json#lambda', path: packageJson, read: async () => lambda });
+  }
+  if (found.length === 0) return undefined;
+  if (found.length > 1) {
+    throw new KitError('LK_KIT_CONFIG', `the build config is in both ${found.map((entry) => entry.file).join(' and ')}: keep one`);
+  }
+  const [source] = found as [(typeof found)[number]];
+  return { file: source.file, path: source.path, config: parseProjectConfig(await source.read(), source.file) };
+}
+
+/** A name for a function from its entry: the file's name, or its folder's for handler/index/main files. */
+export function functionNameFor(entry: string): string {
+  const stem = basename(entry, extname(entry));
+  const name = ['handler', 'index', 'main', 'app'].includes(stem) ? basename(dirname(resolve(entry))) : stem;
+  return name.replace(/[^a-zA-Z0-9_-]/g, '-').slice(0, 64) || 'function';
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export interface ResolveOptions {
+  /** The working directory: where the config is looked for. */
+  cwd: string;
+  /** A function name or an entry file; all functions when absent. */
+  selector?: string;
+  configFile?: string;
+  overrides?: BuildOverrides;
+}
+
+/** Config + flags → the functions to build, with every setting decided. */
+export async function resolveProject(options: ResolveOptions): Promise<ResolvedProject> {
+  const cwd = resolve(options.cwd);
+  const overrides = options.overrides ?? {};
+  const loaded = await loadConfig(cwd, options.configFile);
+  const config: ProjectConfig = loaded?.config ?? {};
+  const root = loaded ? dirname(loaded.path) : cwd;
+  const where = loaded?.file ?? 'the command line';
+
+  // Named functions in the config (the shorthand is one function).
+  const declared = new Map<string, FunctionConfig>();
+  if (config.functions) for (const [name, fn] of Object.entries(config.functions)) declared.set(name, fn);
+  else if (config.entry) {
+    declared.set(config.name ?? functionNameFor(config.entry), {
+      entry: config.entry,
+      ...(config.export !== undefined && { export: config.export }),
+    });
+  }
+
+  let selected: Array<[string, FunctionConfig, string]>;
+  if (options.selector === undefined) {
+    if (declared.size === 0) {
+      throw new KitError(
+        'LK_KIT_NO_FUNCTIONS',
+        loaded
+          ? `${loaded.file} lists no functions: add "functions": { "<name>": { "entry": "src/handler.ts" } }`
+          : `nothing to build: give an entry (lambda-kit build src/handler.ts) or list functions in ${CONFIG_FILES[1]} or in a "lambda" field of package.json`,
+      );
+    }
+    selected = [...declared].map(([name, fn]) => [name, fn, resolve(root, fn.entry)]);
+  } else {
+    const byName = declared.get(options.selector);
+    const asFile = resolve(cwd, options.selector);
+    if (byName) selected = [[options.selector, byName, resolve(root, byName.entry)]];
+    else if (isFile(asFile)) {
+      // A file that a declared function builds is that function; any other file is built with the project's defaults.
+      const declaredFor = [...declared].find(([, fn]) => resolve(root, fn.entry) === asFile);
+      selected = [declaredFor ? [declaredFor[0], declaredFor[1], asFile] : [functionNameFor(asFile), { entry: options.selector }, asFile]];
+    } else {
+      const known = declared.size > 0 ? ` (functions in ${where}: ${[...declared.keys()].join(', ')})` : '';
+      throw new KitError(
+        'LK_KIT_ENTRY_NOT_FOUND',
+        `entry ${options.selector} does not exist and is not the name of a function${known}; give a handler file, e.g. lambda-kit build src/handler.ts`,
+      );
+    }
+  }
+
+  const functions = selected.map(([name, fn, entry]): ResolvedFunction => {
+    if (!isFile(entry)) {
+      throw new KitError(
+        'LK_KIT_ENTRY_NOT_FOUND',
+        `function "${name}": entry ${relative(cwd, entry) || entry} does not exist${loaded ? ` (from ${loaded.file})` : ''}`,
+      );
+    }
+    const pick = <K extends keyof FunctionConfig & keyof ProjectConfig>(key: K) => fn[key] ?? config[key];
+    const fnWhere = loaded && config.functions ? `${loaded.file}, functions.${name}` : where;
+    const format = overrides.format ?? pick('format') ?? 'zip';
+    return {
+      name,
+      entry,
+      exportName: fn.export ?? config.export ?? 'handler',
+      arch: overrides.arch !== undefined ? parseArch(overrides.arch) : (pick('arch') ?? hostArch()),
+      target: overrides.target !== undefined ? parseTarget(overrides.target) : (pick('target') ?? 'al2023'),
+      format,
+      formatOrigin: overrides.format !== undefined ? '--format' : pick('format') !== undefined ? fnWhere : 'default',
+      layout: overrides.layout !== undefined ? parseLayout(overrides.layout) : (pick('layout') ?? 'self-contained'),
+      external: [...new Set([...(config.external ?? []), ...(fn.external ?? []), ...(overrides.external ?? [])])],
+      nodeMajor: overrides.nodeMajor !== undefined ? parseNodeMajor(overrides.nodeMajor) : (pick('nodeMajor') ?? 24),
+      sourcemap: overrides.sourcemap ?? pick('sourcemap') ?? true,
+      sourcesContent: pick('sourcesContent') ?? false,
+      minify: overrides.minify ?? pick('minify') ?? true,
+    };
+  });
+
+  return { root, configFile: loaded?.file, out: resolve(overrides.out !== undefined ? cwd : root, overrides.out ?? config.out ?? DEFAULT_OUT), functions };
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/emulator/emulator.ts';
+import { bundleFunction, type BundleResult } from '../../src/kit/bundle.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Writes a bundle's files into a fresh directory: a task root. */
+async function unpack(result: BundleResult): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambda-kit-bundle-'));
+  dirs.push(dir);
+  for (const file of result.files) {
+    await mkdir(dirname(join(dir, file.path)), { recursive: true });
+    await writeFile(join(dir, file.path), file.data, { mode: file.mode });
+  }
+  return dir;
+}
+
+/**
+ * Runs a bundle as the real bootstrap would (it turns source maps on), with
+ * this machine's Node, under the emulator.
+ */
+async function withBundle<T>(result: BundleResult, name: string, use: (emulator: Emulator) => Promise<T>): Promise<T> {
+  const taskRoot = await unpack(result);
+  const emulator = await Emulator.start({
+    functions: [{ name, source: { command: [process.execPath, '--enable-source-maps', 'index.mjs'], taskRoot } }],
+    log: () => {},
+  });
+  try {
+    return await use(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+function example(name: string) {
+  return bundleFunction({ name, entry: join(root, `examples/${name}/handler.ts`), exportName: 'handler', root, arch: 'x86_64' });
+}
+
+describe('bundleFunction', () => {
+  it('bundles hello and the runtime loop into one index.mjs (+ map), with nothing from src/ or zod', async () => {
+    const result = await example('hello');
+    expect(result.files.map((file) => file.path)).toEqual(['index.mjs', 'index.mjs.map']);
+    const inputs = Object.keys(result.metafile.inputs);
+    const others = inputs.filter((input) => !input.startsWith('runtime/') && input !== 'examples/hello/handler.ts' && input !== '<lambda-kit entry>');
+    expect(others).toEqual([]);
+    expect(inputs).toContain('examples/hello/handler.ts');
+    const code = result.files[0]!.data.toString('utf8');
+    expect(code).not.toMatch(/zod/i);
+    expect(code.startsWith('import{createRequire as __lambdaKitCreateRequire}from"node:module";')).toBe(true);
+    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+    const map = JSON.parse(result.files[1]!.data.toString('utf8'));
+    expect(map.sources).toContain('examples/hello/handler.ts');
+    expect(map.sourcesContent).toBeUndefined();
+    // Only node:* built-ins stay imports.
+    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('index.mjs'))![1];
+    const imports = output.imports.filter((entry) => entry.external).map((entry) => entry.path);
+    expect(imports.every((path) => path.startsWith('node:'))).toBe(true);
+    console.log(`hello bundle: index.mjs ${result.bundleBytes} bytes, map ${result.files[1]!.data.length} bytes`);
+  });
+
+  it('runs: hello answers under the emulator', async () => {
+    const result = await example('hello');
+    const body = await withBundle(result, 'hello', async (emulator) => {
+      const answer = await emulator.invoke('hello', { payload: Buffer.from('{"firstName":"Ada"}') });
+      expect(answer.functionError).toBe(false);
+      return JSON.parse(answer.body.toString('utf8'));
+    });
+    expect(body).toEqual({ message: 'Hello, Ada!' });
+  });
+
+  it('source maps work at run time: a thrown error points at the .ts file and line', async () => {
+    const result = await example('fails');
+    const error = await withBundle(result, 'fails', async (emulator) => {
+      const answer = await emulator.invoke('fails', { payload: Buffer.from('{"orderId":"7"}') });
+      expect(answer.functionError).toBe(true);
+      return JSON.parse(answer.body.toString('utf8'));
+    });
+    expect(error).toMatchObject({ errorType: 'OrderNotFoundError', errorMessage: 'order 7 does not exist' });
+    // examples/fails/handler.ts line 7: `throw new OrderNotFoundError(...)`.
+    expect(error.stackTrace.join('\n')).toMatch(/examples\/fails\/handler\.ts:7:\d+/);
+  });
+
+  it('reports an error while the handler module initialises as an init error', async () => {
+    const result = await bundleFunction({
+      name: 'init-failure',
+      entry: join(root, 'test/fixtures/functions/modules/throws-at-init.mjs'),
+      exportName: 'handler',
+      root,
+      arch: 'x86_64',
+    });
+    expect(result.files.map((file) => file.path)).toEqual(['index.mjs', 'index.mjs.map']);
+    const answer = await withBundle(result, 'init-failure', (emulator) => emulator.invoke('init-failure', { payload: Buffer.from('{}') }));
+    expect(answer.functionError).toBe(true);
+    const body = JSON.parse(answer.body.toString('utf8'));
+    expect(body).toMatchObject({ errorType: 'ConfigError', errorMessage: 'TABLE_NAME is not configured' });
+  });
+});

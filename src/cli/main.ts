@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { buildCommand } from './build.ts';
 import { CliError, UsageError } from './errors.ts';
 import { emulateCommand } from './emulate.ts';
 import { invokeCommand } from './invoke.ts';
@@ -7,6 +8,7 @@ import { runCommand } from './run-local.ts';
 const USAGE = `lambda-kit: build, run and test AWS Lambda functions written in TypeScript
 
 Usage:
+  lambda-kit build [entry|name] [options]   build functions into deployable zips (x86_64 / arm64)
   lambda-kit run <handler-file> [options]   run one invocation of a handler locally
   lambda-kit emulate <function> [options]   a local Lambda: the Invoke API on 127.0.0.1
   lambda-kit invoke <name> [options]        invoke a function on a running emulator
@@ -17,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'build':
+        return await buildCommand(rest);
       case 'run':
         return await runCommand(rest);
       case 'emulate':

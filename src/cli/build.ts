@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { buildProject } from '../kit/build.ts';
+import { LAYOUTS, NODE_MAJORS, TARGETS, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../kit/config.ts';
+import { KitError } from '../kit/errors.ts';
+import { formats } from '../kit/formats.ts';
+import { CliError, UsageError } from './errors.ts';
+
+const BUILD_USAGE = `lambda-kit build [entry|name] [options]
+
+Builds functions into deployable artifacts: the handler and the lambda-kit
+runtime loop bundled into one index.mjs (+ index.mjs.map), with a Node
+runtime (bootstrap + lib/) for Lambda's custom runtime (provided.al2023,
+provided.al2). With no argument, builds every function of the config
+(lambda-kit.config.json, lambda-kit.config.mjs or "lambda" in package.json);
+with a function's name, that one; with a file, that file as a function.
+
+Writes <out>/<name>.zip, and <out>/<name>-runtime-<arch>.zip with --layout thin.
+Progress goes to stderr.
+
+Options:
+  --arch <arch>         x86_64 or arm64 (default: this machine's)
+  --target <target>     ${TARGETS.join(', ')} (default al2023): the image base, recorded; a zip runs on all
+  --format <format>     ${Object.keys(formats).join(', ')} (default zip)
+  --layout <layout>     ${LAYOUTS.join(' or ')} (default self-contained): thin is the code
+                        alone, with the Node runtime as a separate layer zip (/opt)
+  --external <package>  leave a package out of the bundle and ship it, with its
+                        dependencies, in node_modules/ (repeatable)
+  --node <major>        ${NODE_MAJORS.join(' or ')} (default 24)
+  --out <dir>           output directory (default ${DEFAULT_OUT}, next to the config)
+  --config <file>       the config file (default: found in the working directory)
+  --json                print the result as JSON on stdout:
+                        { "artifacts": [{ function, kind, path, sha256, size, arch, target, format, layout, nodeVersion }] }
+  -h, --help            show this help`;
+
+/** Errors in what the user gave: usage (exit 2); the rest fail the build (exit 1). */
+const USAGE_CODES = new Set(['LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT']);
+
+export async function buildCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      arch: { type: 'string' },
+      target: { type: 'string' },
+      format: { type: 'string' },
+      layout: { type: 'string' },
+      external: { type: 'string', multiple: true },
+      node: { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(BUILD_USAGE);
+    return 0;
+  }
+  const [selector, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`build takes one entry or function name, got: ${positionals.join(' ')}`);
+  try {
+    // Flags are checked before anything is read, with the flag's name in the message.
+    if (values.arch !== undefined) parseArch(values.arch);
+    if (values.target !== undefined) parseTarget(values.target);
+    if (values.layout !== undefined) parseLayout(values.layout);
+    if (values.node !== undefined) parseNodeMajor(values.node);
+    if (values.format !== undefined && !Object.hasOwn(formats, values.format)) {
+      throw new KitError('LK_KIT_UNKNOWN_FORMAT', `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`);
+    }
+    const started = Date.now();
+    const result = await buildProject({
+      ...(selector !== undefined && { selector }),
+      ...(values.config !== undefined && { configFile: values.config }),
+      overrides: {
+        ...(values.arch !== undefined && { arch: values.arch }),
+        ...(values.target !== undefined && { target: values.target }),
+        ...(values.format !== undefined && { format: values.format }),
+        ...(values.layout !== undefined && { layout: values.layout }),
+        ...(values.external !== undefined && { external: values.external }),
+        ...(values.node !== undefined && { nodeMajor: values.node }),
+        ...(values.out !== undefined && { out: values.out }),
+      },
+      log: (line) => process.stderr.write(`lambda-kit: ${line}\n`),
+    });
+    process.stderr.write(`lambda-kit: built ${result.project.functions.length} function(s) in ${Date.now() - started} ms\n`);
+    if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');
+    return 0;
+  } catch (error) {
+    if (error instanceof KitError) throw new CliError(error.code, error.message, USAGE_CODES.has(error.code) ? 2 : 1);
+    throw error;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * `lambda-kit build`: config → bundle → artifacts, for each function.
+ * Everything that can be wrong with the input (config, entries, options,
+ * formats, native addons) is found before the slow part (the Node runtime).
+ */
+import { homedir } from 'node:os';
+import { extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleFunction, type BundleResult } from './bundle.ts';
+import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
+import { KitError } from './errors.ts';
+import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './formats.ts';
+
+export interface BuildOptions {
+  cwd?: string;
+  /** A function name or an entry file; every function in the config when absent. */
+  selector?: string;
+  configFile?: string;
+  overrides?: BuildOverrides;
+  /** Progress lines (the CLI prints them on stderr). */
+  log?: (line: string) => void;
+  /** The Node runtime builder; src/kit/node-runtime.ts by default. */
+  nodeRuntime?: NodeRuntimeBuilder;
+  /** Where built Node runtimes are cached. */
+  cacheDir?: string;
+}
+
+export interface BuildResult {
+  project: ResolvedProject;
+  artifacts: Artifact[];
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LAMBDA_KIT_CACHE_DIR) return env.LAMBDA_KIT_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lambda-kit');
+}
+
+/** src/kit/node-runtime.ts (dist/src/kit/node-runtime.js when compiled). */
+async function loadNodeRuntimeBuilder(): Promise<NodeRuntimeBuilder> {
+  const url = new URL(`./node-runtime${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  let module: { buildNodeRuntime?: NodeRuntimeBuilder };
+  try {
+    module = (await import(url.href)) as { buildNodeRuntime?: NodeRuntimeBuilder };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    module = {};
+  }
+  if (typeof module.buildNodeRuntime !== 'function') {
+    throw new KitError(
+      'LK_KIT_NODE_RUNTIME_UNAVAILABLE',
+      'this lambda-kit cannot build the Node runtime (bootstrap + lib/) yet: src/kit/node-runtime.ts is missing',
+    );
+  }
+  return module.buildNodeRuntime;
+}
+
+/** Refuses formats the build does not know, saying where the format came from. */
+export function checkFormat(fn: ResolvedFunction): void {
+  if (Object.hasOwn(formats, fn.format)) return;
+  throw new KitError(
+    'LK_KIT_UNKNOWN_FORMAT',
+    `unknown format "${fn.format}" (${fn.formatOrigin}, function "${fn.name}"): this lambda-kit builds ${Object.keys(formats).join(', ')}`,
+  );
+}
+
+export async function buildProject(options: BuildOptions = {}): Promise<BuildResult> {
+  const log = options.log ?? (() => {});
+  const cwd = options.cwd ?? process.cwd();
+  const project = await resolveProject({
+    cwd,
+    ...(options.selector !== undefined && { selector: options.selector }),
+    ...(options.configFile !== undefined && { configFile: options.configFile }),
+    ...(options.overrides !== undefined && { overrides: options.overrides }),
+  });
+  project.functions.forEach(checkFormat);
+
+  // Bundle everything first: bad code and native addons fail the build before anything is written.
+  const bundles = new Map<string, BundleResult>();
+  for (const fn of project.functions) {
+    const started = Date.now();
+    const bundle = await bundleFunction({
+      name: fn.name,
+      entry: fn.entry,
+      exportName: fn.exportName,
+      root: project.root,
+      arch: fn.arch,
+      external: fn.external,
+      sourcemap: fn.sourcemap,
+      sourcesContent: fn.sourcesContent,
+      minify: fn.minify,
+    });
+    bundles.set(fn.name, bundle);
+    const externals = bundle.files.filter((file) => file.path.startsWith('node_modules/')).length;
+    log(
+      `${fn.name}: bundled ${relative(cwd, fn.entry) || fn.entry} into index.mjs (${sizeOf(bundle.bundleBytes)}` +
+        `${externals > 0 ? `, ${externals} files of externals` : ''}) in ${Date.now() - started} ms`,
+    );
+  }
+
+  // Each Node runtime is built once per build (and cached across builds by the builder).
+  const runtimes = new Map<string, Promise<NodeRuntime>>();
+  let builder: NodeRuntimeBuilder | undefined = options.nodeRuntime;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const artifacts: Artifact[] = [];
+  for (const fn of project.functions) {
+    const started = Date.now();
+    const nodeRuntime = async (root: RuntimeRoot) => {
+      const key = `${fn.arch}/${fn.nodeMajor}/${root}`;
+      let runtime = runtimes.get(key);
+      if (!runtime) {
+        builder ??= await loadNodeRuntimeBuilder();
+        runtime = builder({ arch: fn.arch, nodeMajor: fn.nodeMajor, root, cacheDir });
+        runtimes.set(key, runtime);
+      }
+      return runtime;
+    };
+    artifacts.push(...(await formats[fn.format]!({ fn, bundle: bundles.get(fn.name)!, out: project.out, nodeRuntime, log })));
+    log(`${fn.name}: done in ${Date.now() - started} ms`);
+  }
+  return { project, artifacts };
+}

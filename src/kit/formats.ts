@@ -1,0 +1,91 @@
+/**
+ * Output formats: each turns a bundled function into artifacts. `zip` is
+ * here; another format (a container image) is one more entry in `formats`.
+ */
+import { join } from 'node:path';
+import type { BundleResult } from './bundle.ts';
+import type { Arch, Layout, NodeMajor, ResolvedFunction, Target } from './config.ts';
+import type { ArtifactFile } from './packages.ts';
+import { writeZip } from './zip.ts';
+
+/** Where the Node runtime's files go: beside the code, or in a layer (/opt). */
+export type RuntimeRoot = '/var/task' | '/opt';
+
+export interface NodeRuntimeOptions {
+  arch: Arch;
+  nodeMajor: NodeMajor;
+  root: RuntimeRoot;
+  cacheDir: string;
+}
+
+/** `bootstrap` (Node as a single executable that imports $LAMBDA_TASK_ROOT/index.mjs) and `lib/*`. */
+export interface NodeRuntime {
+  files: ArtifactFile[];
+  nodeVersion: string;
+}
+
+export type NodeRuntimeBuilder = (options: NodeRuntimeOptions) => Promise<NodeRuntime>;
+
+/** One file the build wrote, as `--json` reports it. */
+export interface Artifact {
+  function: string;
+  /** "function": the code (with the runtime when self-contained); "runtime-layer": the Node runtime for /opt. */
+  kind: 'function' | 'runtime-layer';
+  path: string;
+  sha256: string;
+  size: number;
+  arch: Arch;
+  target: Target;
+  format: string;
+  layout: Layout;
+  nodeVersion: string;
+}
+
+export interface FormatContext {
+  fn: ResolvedFunction;
+  bundle: BundleResult;
+  /** Absolute output directory. */
+  out: string;
+  /** The Node runtime for this function's arch and Node major, files rooted at `root`. */
+  nodeRuntime: (root: RuntimeRoot) => Promise<NodeRuntime>;
+  log: (line: string) => void;
+}
+
+export type FormatBuilder = (context: FormatContext) => Promise<Artifact[]>;
+
+function sizeOf(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * A zip for Lambda's custom runtime (provided.al2023 / provided.al2):
+ * self-contained (`bootstrap`, `lib/*`, `index.mjs`, ...), or thin (the code
+ * only) with the Node runtime as a separate layer zip, whose files Lambda
+ * puts in /opt: it runs /opt/bootstrap when the function has none.
+ */
+export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, log }) => {
+  const common = { function: fn.name, arch: fn.arch, target: fn.target, format: fn.format, layout: fn.layout };
+  if (fn.layout === 'self-contained') {
+    const runtime = await nodeRuntime('/var/task');
+    const written = await writeZip(join(out, `${fn.name}.zip`), [...runtime.files, ...bundle.files]);
+    log(`${fn.name}: wrote ${written.path} (${sizeOf(written.size)}, self-contained, ${fn.arch}, Node ${runtime.nodeVersion})`);
+    return [{ ...common, kind: 'function', ...written, nodeVersion: runtime.nodeVersion }];
+  }
+  const code = await writeZip(join(out, `${fn.name}.zip`), bundle.files);
+  const runtime = await nodeRuntime('/opt');
+  const layer = await writeZip(join(out, `${fn.name}-runtime-${fn.arch}.zip`), runtime.files);
+  log(`${fn.name}: wrote ${code.path} (${sizeOf(code.size)}, code only) and ${layer.path} (${sizeOf(layer.size)}, Node ${runtime.nodeVersion} layer for /opt)`);
+  return [
+    { ...common, kind: 'function', ...code, nodeVersion: runtime.nodeVersion },
+    { ...common, kind: 'runtime-layer', ...layer, nodeVersion: runtime.nodeVersion },
+  ];
+};
+
+/** The formats `lambda-kit build --format` knows. */
+export const formats: Record<string, FormatBuilder> = {
+  zip: zipFormat,
+};
+
+export { sizeOf };

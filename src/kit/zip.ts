@@ -48,7 +48,7 @@ function checkPath(path: string): void {
 }
 
 /** The zip of `files`, in memory. */
-export function createZip(files: ArtifactFile[], options: { mtime?: Date } = {}): Promise<Buffer> {
+export async function createZip(files: ArtifactFile[], options: { mtime?: Date } = {}): Promise<Buffer> {
   const mtime = options.mtime ?? zipTimestamp();
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (let i = 0; i < sorted.length; i++) {

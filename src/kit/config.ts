@@ -155,6 +155,10 @@ function describeIssues(error: z.ZodError, file: string): string {
       const allowed = Object.keys(inFunction ? functionConfigSchema.shape : projectConfigSchema.shape);
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} at ${at} (allowed: ${allowed.join(', ')})`;
     }
+    if (issue.code === 'invalid_key') {
+      const key = issue.path[issue.path.length - 1];
+      return `${issue.path.slice(0, -1).map(String).join('.') || 'the top level'}: "${String(key)}" is not a valid name: ${issue.issues[0]?.message ?? issue.message}`;
+    }
     return `${at}: ${issue.message}`;
   });
   return `${file}: ${lines.join('; ')}`;

@@ -82,7 +82,7 @@ describe('resolveProject', () => {
     ['lambda-kit.config.mjs', 'export default { entry: "a.ts", bogus: 1 };', /lambda-kit\.config\.mjs: unknown key "bogus" at the top level/],
     ['package.json', JSON.stringify({ lambda: { entry: 'a.ts', archh: 'arm64' } }), /package\.json#lambda: unknown key "archh" at the top level/],
     ['lambda-kit.config.json', JSON.stringify({ functions: { api: { entry: 'a.ts', arch: 'x64' } } }), /lambda-kit\.config\.json: functions\.api\.arch: Invalid option: expected one of "x86_64"\|"arm64"/],
-    ['lambda-kit.config.json', JSON.stringify({ functions: { 'bad name': { entry: 'a.ts' } } }), /lambda-kit\.config\.json: functions: 'bad name' is not a valid name: a function name is 1-64 letters/],
+    ['lambda-kit.config.json', JSON.stringify({ functions: { 'bad name': { entry: 'a.ts' } } }), /lambda-kit\.config\.json: functions: "bad name" is not a valid name: a function name is 1-64 letters/],
     ['lambda-kit.config.json', '{ not json', /lambda-kit\.config\.json: cannot read it as JSON/],
     ['lambda-kit.config.json', JSON.stringify({ entry: 'a.ts', functions: {} }), /give either "functions" or the single-function shorthand/],
   ])('%s with a mistake: a clear LK_KIT_CONFIG error naming the key and the file (%#)', async (file, contents, message) => {

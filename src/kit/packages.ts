@@ -148,13 +148,22 @@ export function describeEvidence(evidence: NativeEvidence): string {
   return parts.join('; ');
 }
 
-export function nativeAddonError(name: string, evidence: string, arch: Arch, why: string): KitError {
+export function nativeAddonError(name: string, evidence: string, arch: Arch, why: string, external = false): KitError {
+  const cpu = arch === 'x86_64' ? 'x64' : 'arm64';
+  const otherwise = external
+    ? `or install its prebuilt binary for linux-${arch} (npm install --os=linux --cpu=${cpu}) before building.`
+    : `or mark it --external ${name} if it ships a prebuilt binary for linux-${arch}.`;
   return new KitError(
     'LK_KIT_NATIVE_ADDON',
     `package "${name}" contains a native addon (${evidence}), ${why}. ` +
-      `Build with --docker to compile it inside the builder image for linux-${arch}, ` +
-      `or mark it --external ${name} if it ships a prebuilt binary for linux-${arch}.`,
+      `Build with --docker to compile it inside the builder image for linux-${arch}, ${otherwise}`,
   );
+}
+
+function describePlatform(platform: { os: string; arch: string }): string {
+  if (platform.os === 'unknown') return 'a format this build does not recognise';
+  if (platform.arch === 'unknown') return platform.os;
+  return `${platform.os}-${platform.arch}`;
 }
 
 interface PlacedPackage {
@@ -237,8 +246,8 @@ export function placeExternals(names: string[], fromDir: string, arch: Arch): Pl
     if (evidence.addons.length === 0 && !evidence.buildScript) continue; // only depends on a loader: the addon is elsewhere
     const platforms = evidence.addons.map((addon) => addonPlatform(join(entry.dir, addon)));
     if (platforms.some((platform) => platform.os === 'linux' && platform.arch === arch)) continue;
-    const found = platforms.length > 0 ? `its binaries are for ${[...new Set(platforms.map((p) => `${p.os}-${p.arch}`))].join(', ')}` : 'it has no prebuilt binary';
-    throw nativeAddonError(entry.name, describeEvidence(evidence), arch, `and ${found}, none for linux-${arch}`);
+    const found = platforms.length > 0 ? `its binaries are for ${[...new Set(platforms.map(describePlatform))].join(', ')}` : 'it has no prebuilt binary';
+    throw nativeAddonError(entry.name, describeEvidence(evidence), arch, `and ${found}, none for linux-${arch}`, true);
   }
   return placed.sort((a, b) => (a.at < b.at ? -1 : 1));
 }

@@ -1,6 +1,6 @@
 /**
- * Errors of the build kit: a stable `code` (LK_KIT_*) and a message that says
- * what is wrong and what to do about it.
+ * Errors of the build kit: a stable `code` for programs, and a message that
+ * says what was wrong and what to do.
  */
 export class KitError extends Error {
   readonly code: string;

@@ -89,6 +89,18 @@ describe('bundleFunction', () => {
     expect(error.stackTrace.join('\n')).toMatch(/examples\/fails\/handler\.ts:7:\d+/);
   });
 
+  it('runs the streaming example: chunks arrive one by one', async () => {
+    const result = await example('streaming');
+    const chunks: string[] = [];
+    const answer = await withBundle(result, 'streaming', (emulator) =>
+      emulator.invoke('streaming', { payload: Buffer.from('{"count":3}'), onChunk: (chunk) => chunks.push(chunk.toString('utf8')) }),
+    );
+    expect(answer.streamed).toBe(true);
+    expect(answer.functionError).toBe(false);
+    expect(chunks.join('')).toContain('chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n');
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('reports an error while the handler module initialises as an init error', async () => {
     const result = await bundleFunction({
       name: 'init-failure',

@@ -109,7 +109,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       let runtime = runtimes.get(key);
       if (!runtime) {
         builder ??= await loadNodeRuntimeBuilder();
-        runtime = builder({ arch: fn.arch, nodeMajor: fn.nodeMajor, root, cacheDir });
+        runtime = builder({ arch: fn.arch, nodeMajor: fn.nodeMajor, root, cacheDir, log: (line) => log(`node runtime: ${line}`) });
         runtimes.set(key, runtime);
       }
       return runtime;

@@ -16,6 +16,8 @@ export interface NodeRuntimeOptions {
   nodeMajor: NodeMajor;
   root: RuntimeRoot;
   cacheDir: string;
+  /** Progress (downloads, a first build of the runtime takes a while). */
+  log?: (line: string) => void;
 }
 
 /** `bootstrap` (Node as a single executable that imports $LAMBDA_TASK_ROOT/index.mjs) and `lib/*`. */

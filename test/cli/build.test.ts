@@ -5,6 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import extract from 'extract-zip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import { makeProject, removeAll } from '../kit/support.ts';
@@ -98,7 +99,15 @@ describe.skipIf(!hasNodeRuntime)('lambda-kit build: artifacts (with the real Nod
     expect(createHash('sha256').update(zip).digest('hex')).toBe(artifacts[0].sha256);
     console.log(`hello self-contained zip: ${zip.length} bytes`);
 
-    const emulator = await Emulator.start({ functions: [{ name: 'hello', source: { zip: join(out, 'hello.zip') } }], log: () => {} });
+    // The real bootstrap, run the way the kernel would at /var/task: through its own loader in lib/.
+    const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-task-'));
+    cleanup.push(taskRoot);
+    await extract(join(out, 'hello.zip'), { dir: taskRoot });
+    const loader = process.arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
+    const emulator = await Emulator.start({
+      functions: [{ name: 'hello', source: { command: [join(taskRoot, 'lib', loader), join(taskRoot, 'bootstrap')], taskRoot } }],
+      log: () => {},
+    });
     try {
       const answer = await emulator.invoke('hello', { payload: Buffer.from('{"firstName":"Ada"}') });
       expect(JSON.parse(answer.body.toString())).toEqual({ message: 'Hello, Ada!' });

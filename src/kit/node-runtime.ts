@@ -114,6 +114,10 @@ export async function buildNodeRuntime(options: BuildNodeRuntimeOptions): Promis
   if (!target) throw invalid(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`);
   if (root !== '/var/task' && root !== '/opt') throw invalid(`unknown root '${String(root)}': '/var/task' or '/opt'`);
   const nodeMajor = options.nodeMajor ?? 24;
+  if (nodeMajor !== 24 && nodeMajor !== 22) throw invalid(`unsupported nodeMajor ${String(nodeMajor)}: 24 or 22`);
+  if (options.nodeVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(options.nodeVersion)) {
+    throw invalid(`nodeVersion '${options.nodeVersion}' is not an exact version like '24.21.0'`);
+  }
   const nodeVersion = options.nodeVersion ?? (await resolveNodeVersion(arch, nodeMajor, cacheDir, log));
 
   const launcher = await readFile(LAUNCHER);
@@ -586,6 +590,16 @@ async function which(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** The first lines of a tool's output that say something (not npm's warnings). */
+function brief(output: string): string {
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^npm warn/i.test(line))
+    .slice(0, 4)
+    .join(' / ');
+}
+
 /** Runs a tool; failures become KitErrors with `code`, saying what ran and what it printed. */
 function tool(
   file: string,
@@ -601,7 +615,7 @@ function tool(
           missing ? KitErrorCode.TOOL_MISSING : how.code,
           missing
             ? `${how.what}: ${file} is not installed (or not on PATH)`
-            : `${how.what} failed: ${stderr.trim() || stdout.trim() || error.message}`,
+            : `${how.what} failed: ${brief(stderr) || brief(stdout) || error.message}`,
           { cause: error },
         ),
       );

@@ -168,5 +168,11 @@ describe(`buildNodeRuntime (${arch}, this machine)`, () => {
     const error = await buildNodeRuntime({ arch, root: '/srv' as '/opt', cacheDir: CACHE }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KitError);
     expect((error as KitError).message).toContain("'/var/task' or '/opt'");
+    await expect(buildNodeRuntime({ arch, root: '/opt', cacheDir: CACHE, nodeVersion: 'latest' })).rejects.toMatchObject({
+      code: 'LK_KIT_INVALID_OPTIONS',
+    });
+    await expect(buildNodeRuntime({ arch, root: '/opt', cacheDir: CACHE, nodeMajor: 20 as 22 })).rejects.toMatchObject({
+      code: 'LK_KIT_INVALID_OPTIONS',
+    });
   });
 });

@@ -5,11 +5,9 @@ import type { FunctionSettings, InvokeRequest, InvokeResult } from './environmen
 import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
 import { InvokeApiServer } from './invoke-api-server.ts';
-import { ContainerLauncher } from './launchers/container-launcher.ts';
 import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';
-import { ZipLauncher } from './launchers/zip-launcher.ts';
 
 const sourceSchema = z.union([
   /** A handler file served by the lambda-kit runtime loop, unbuilt (the quickest local loop). */
@@ -75,17 +73,27 @@ export function parseFunctionDefinition(definition: unknown): z.output<typeof fu
   return parsed.data;
 }
 
-function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Launcher {
+/**
+ * The zip and container launchers are loaded only when a function needs them:
+ * the emulator baked into function images carries neither dockerode nor an unzipper.
+ */
+async function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Promise<Launcher> {
   const source = definition.source;
   const extensionsDir = definition.extensionsDir === undefined ? {} : { extensionsDir: resolve(definition.extensionsDir) };
   if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, extensionsDir);
   if ('command' in source) {
     return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()), ...extensionsDir });
   }
-  if ('zip' in source) return new ZipLauncher(resolve(source.zip), extensionsDir);
+  if ('zip' in source) {
+    const { ZipLauncher } = await import('./launchers/zip-launcher.ts');
+    const launcher = new ZipLauncher(resolve(source.zip), extensionsDir);
+    await launcher.prepare();
+    return launcher;
+  }
   if (definition.extensionsDir !== undefined) {
     throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);
   }
+  const { ContainerLauncher } = await import('./launchers/container-launcher.ts');
   return new ContainerLauncher({
     image: source.image,
     memoryMb: definition.memoryMb,
@@ -115,9 +123,8 @@ export class Emulator {
     const log = options.log ?? ((name, line) => process.stderr.write(`[${name}] ${line}\n`));
     try {
       for (const definition of definitions) {
-        const launcher = launcherFor(definition);
+        const launcher = await launcherFor(definition);
         emulator.#launchers.push(launcher);
-        if (launcher instanceof ZipLauncher) await launcher.prepare();
         const settings: FunctionSettings = {
           name: definition.name,
           version: '$LATEST',

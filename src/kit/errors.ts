@@ -1,6 +1,6 @@
 /**
- * Errors of the build kit: a stable `code` for programs, a message that says
- * what was wrong and what to do for people.
+ * Errors of the build kit: a stable `code` for programs, and a message that
+ * says what was wrong and what to do.
  */
 export class KitError extends Error {
   readonly code: string;
@@ -24,5 +24,11 @@ export const KitErrorCode = {
   SEA_FAILED: 'LK_KIT_SEA_FAILED',
   /** The options given cannot be built. */
   INVALID_OPTIONS: 'LK_KIT_INVALID_OPTIONS',
+  /** No Docker engine answers (image builds). */
+  NO_DOCKER: 'LK_KIT_NO_DOCKER',
+  /** `docker build` of an image failed. */
+  IMAGE_BUILD: 'LK_KIT_IMAGE_BUILD',
+  /** A built image is not of the platform asked for. */
+  IMAGE_PLATFORM: 'LK_KIT_IMAGE_PLATFORM',
 } as const;
 export type KitErrorCode = (typeof KitErrorCode)[keyof typeof KitErrorCode];

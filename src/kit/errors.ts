@@ -11,3 +11,24 @@ export class KitError extends Error {
     this.code = code;
   }
 }
+
+/** Stable codes of the errors the kit throws. */
+export const KitErrorCode = {
+  /** Node for the target (npm package node-linux-<cpu>) cannot be found or downloaded. */
+  NODE_UNAVAILABLE: 'LK_KIT_NODE_UNAVAILABLE',
+  /** Debian's glibc / libstdc++ / libgcc packages for the target cannot be found or downloaded. */
+  GLIBC_UNAVAILABLE: 'LK_KIT_GLIBC_UNAVAILABLE',
+  /** A tool the build needs (strip, patchelf, dpkg-deb, apt-get) is missing and cannot be installed. */
+  TOOL_MISSING: 'LK_KIT_TOOL_MISSING',
+  /** Making or checking the single executable application (SEA) `bootstrap` failed. */
+  SEA_FAILED: 'LK_KIT_SEA_FAILED',
+  /** The options given cannot be built. */
+  INVALID_OPTIONS: 'LK_KIT_INVALID_OPTIONS',
+  /** No Docker engine answers (image builds). */
+  NO_DOCKER: 'LK_KIT_NO_DOCKER',
+  /** `docker build` of an image failed. */
+  IMAGE_BUILD: 'LK_KIT_IMAGE_BUILD',
+  /** A built image is not of the platform asked for. */
+  IMAGE_PLATFORM: 'LK_KIT_IMAGE_PLATFORM',
+} as const;
+export type KitErrorCode = (typeof KitErrorCode)[keyof typeof KitErrorCode];

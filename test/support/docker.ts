@@ -17,8 +17,8 @@ export const docker = new Docker();
 
 const SETUP_STATE = fileURLToPath(new URL('../../.cache/setup/docker', import.meta.url));
 
-/** Fails, saying why and what to do, when Docker or a base image is not there. */
-export async function requireDockerAndBase(arch: Arch): Promise<void> {
+/** Fails, saying why and what to do, when Docker is not there. */
+export async function requireDocker(): Promise<void> {
   try {
     await docker.ping();
   } catch (error) {
@@ -32,6 +32,11 @@ export async function requireDockerAndBase(arch: Arch): Promise<void> {
       { cause: error },
     );
   }
+}
+
+/** Fails, saying why and what to do, when Docker or a base image is not there. */
+export async function requireDockerAndBase(arch: Arch): Promise<void> {
+  await requireDocker();
   const image = await docker
     .getImage(baseImage(arch))
     .inspect()

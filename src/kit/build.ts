@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleFunction, type BundleResult } from './bundle.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
 import { KitError } from './errors.ts';
+import { buildNodeRuntime } from './node-runtime.ts';
 import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './formats.ts';
 
 export interface BuildOptions {
@@ -33,25 +34,6 @@ export interface BuildResult {
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LAMBDA_KIT_CACHE_DIR) return env.LAMBDA_KIT_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'lambda-kit');
-}
-
-/** src/kit/node-runtime.ts (dist/src/kit/node-runtime.js when compiled). */
-async function loadNodeRuntimeBuilder(): Promise<NodeRuntimeBuilder> {
-  const url = new URL(`./node-runtime${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-  let module: { buildNodeRuntime?: NodeRuntimeBuilder };
-  try {
-    module = (await import(url.href)) as { buildNodeRuntime?: NodeRuntimeBuilder };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    module = {};
-  }
-  if (typeof module.buildNodeRuntime !== 'function') {
-    throw new KitError(
-      'LK_KIT_NODE_RUNTIME_UNAVAILABLE',
-      'this lambda-kit cannot build the Node runtime (bootstrap + lib/) yet: src/kit/node-runtime.ts is missing',
-    );
-  }
-  return module.buildNodeRuntime;
 }
 
 /** Refuses formats the build does not know, saying where the format came from. */
@@ -108,7 +90,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       const key = `${fn.arch}/${fn.nodeMajor}/${root}`;
       let runtime = runtimes.get(key);
       if (!runtime) {
-        builder ??= await loadNodeRuntimeBuilder();
+        builder ??= buildNodeRuntime;
         runtime = builder({ arch: fn.arch, nodeMajor: fn.nodeMajor, root, cacheDir, log: (line) => log(`node runtime: ${line}`) });
         runtimes.set(key, runtime);
       }

@@ -70,10 +70,7 @@ describe('lambda-kit build: errors', () => {
   });
 });
 
-// These need the real Node runtime (src/kit/node-runtime.ts, buildNodeRuntime): they run once it is merged.
-const hasNodeRuntime = existsSync(join(root, 'src/kit/node-runtime.ts'));
-
-describe.skipIf(!hasNodeRuntime)('lambda-kit build: artifacts (with the real Node runtime)', () => {
+describe('lambda-kit build: artifacts (with the real Node runtime)', () => {
   it('builds hello into a self-contained zip, reports it with --json, and the zip runs under the emulator', async () => {
     const out = await mkdtemp(join(tmpdir(), 'lambda-kit-build-'));
     cleanup.push(out);

@@ -27,6 +27,11 @@ Options:
                         dependencies, in node_modules/ (repeatable)
   --node <major>        ${NODE_MAJORS.join(' or ')} (default 24)
   --out <dir>           output directory (default ${DEFAULT_OUT}, next to the config)
+  --base-image <image>  --format image: the base (default: AWS's public.ecr.aws/lambda/provided:<target>)
+  --tag <tag>           --format image: the image tag (default lambda-kit/<name>:<arch>)
+  --docker              build inside the builder image for the target (Dockerfile.al2 / .al1):
+                        for native addons, or a machine without the tools; same output
+  --builder <image>     with --docker: the builder image (default lambda-kit/builder:<al2|al1>[-arm64])
   --config <file>       the config file (default: found in the working directory)
   --json                print the result as JSON on stdout:
                         { "artifacts": [{ function, kind, path, sha256, size, arch, target, format, layout, nodeVersion }] }
@@ -48,6 +53,10 @@ export async function buildCommand(args: string[]): Promise<number> {
       node: { type: 'string' },
       out: { type: 'string' },
       config: { type: 'string' },
+      'base-image': { type: 'string' },
+      tag: { type: 'string' },
+      docker: { type: 'boolean' },
+      builder: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,6 +88,8 @@ export async function buildCommand(args: string[]): Promise<number> {
         ...(values.external !== undefined && { external: values.external }),
         ...(values.node !== undefined && { nodeMajor: values.node }),
         ...(values.out !== undefined && { out: values.out }),
+        ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
+        ...(values.tag !== undefined && { imageTag: values.tag }),
       },
       log: (line) => process.stderr.write(`lambda-kit: ${line}\n`),
     });

@@ -38,6 +38,10 @@ const settingsShape = {
   sourcemap: z.boolean().optional(),
   sourcesContent: z.boolean().optional(),
   minify: z.boolean().optional(),
+  /** --format image: the base image (default: AWS's provided image for the target). */
+  baseImage: z.string().min(1).optional(),
+  /** --format image: the tag (default lambda-kit/<name>:<arch>). */
+  imageTag: z.string().min(1).optional(),
 };
 
 export const functionConfigSchema = z.strictObject({
@@ -81,6 +85,8 @@ export interface ResolvedFunction {
   sourcemap: boolean;
   sourcesContent: boolean;
   minify: boolean;
+  baseImage: string | undefined;
+  imageTag: string | undefined;
 }
 
 export interface ResolvedProject {
@@ -104,6 +110,8 @@ export interface BuildOverrides {
   out?: string;
   sourcemap?: boolean;
   minify?: boolean;
+  baseImage?: string;
+  imageTag?: string;
 }
 
 export interface LoadedConfig {
@@ -319,6 +327,8 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
       sourcemap: overrides.sourcemap ?? pick('sourcemap') ?? true,
       sourcesContent: pick('sourcesContent') ?? false,
       minify: overrides.minify ?? pick('minify') ?? true,
+      baseImage: overrides.baseImage ?? pick('baseImage'),
+      imageTag: overrides.imageTag ?? fn.imageTag,
     };
   });
 

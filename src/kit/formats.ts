@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { BundleResult } from './bundle.ts';
 import type { Arch, Layout, NodeMajor, ResolvedFunction, Target } from './config.ts';
 import type { ArtifactFile } from './packages.ts';
+import { DEFAULT_BASE_IMAGES, DOCKER_PLATFORM, buildFunctionImage } from './image.ts';
+import { bundleLocalEmulator } from './local-emulator.ts';
 import { writeZip } from './zip.ts';
 
 /** Where the Node runtime's files go: beside the code, or in a layer (/opt). */
@@ -41,6 +43,9 @@ export interface Artifact {
   format: string;
   layout: Layout;
   nodeVersion: string;
+  /** For images: the tag in the local Docker engine (path is the tag too, sha256 the image ID). */
+  image?: string;
+  platform?: string;
 }
 
 export interface FormatContext {
@@ -85,9 +90,47 @@ export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, l
   ];
 };
 
+/**
+ * A container image for Lambda: the same self-contained artifact in /var/task
+ * of the base (AWS's provided image for the target unless --base-image says
+ * otherwise), the bootstrap as entrypoint, plus the local emulator it serves
+ * itself with under plain `docker run`. One architecture, one plain manifest.
+ */
+export const imageFormat: FormatBuilder = async ({ fn, bundle, nodeRuntime, log }) => {
+  const runtime = await nodeRuntime('/var/task');
+  const tag = fn.imageTag ?? `lambda-kit/${fn.name.toLowerCase()}:${fn.arch}`;
+  const baseImage = fn.baseImage ?? DEFAULT_BASE_IMAGES[fn.target];
+  log(`${fn.name}: building image ${tag} (${DOCKER_PLATFORM[fn.arch]}, FROM ${baseImage})`);
+  const built = await buildFunctionImage({
+    files: [...runtime.files, ...bundle.files, ...(await bundleLocalEmulator())],
+    arch: fn.arch,
+    baseImage,
+    tag,
+    onProgress: (line) => log(`${fn.name}: ${line}`),
+  });
+  log(`${fn.name}: built image ${tag} (${sizeOf(built.size)}, ${built.platform}, Node ${runtime.nodeVersion})`);
+  return [
+    {
+      function: fn.name,
+      kind: 'function',
+      path: tag,
+      sha256: built.imageId.replace(/^sha256:/, ''),
+      size: built.size,
+      arch: fn.arch,
+      target: fn.target,
+      format: fn.format,
+      layout: fn.layout,
+      nodeVersion: runtime.nodeVersion,
+      image: tag,
+      platform: built.platform,
+    },
+  ];
+};
+
 /** The formats `lambda-kit build --format` knows. */
 export const formats: Record<string, FormatBuilder> = {
   zip: zipFormat,
+  image: imageFormat,
 };
 
 export { sizeOf };

@@ -2,13 +2,8 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { KitError } from './errors.ts';
+import type { ArtifactFile } from './packages.ts';
 
-/** A file of an artifact, relative to its root (/var/task in an image). */
-export interface ArtifactFile {
-  path: string;
-  data: Buffer;
-  mode: number;
-}
 
 export type Arch = 'x86_64' | 'arm64';
 

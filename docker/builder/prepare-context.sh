@@ -59,6 +59,9 @@ find "$dest/kit/dist" \( -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
 mkdir -p "$dest/kit/dist/src/kit/launcher"
 cp "$root"/src/kit/launcher/*.cjs "$dest/kit/dist/src/kit/launcher/"
 cp -R "$root/bin" "$dest/kit/bin"
+# The runtime's sources: the kit bundles these (not the compiled copy), so a build in the
+# builder gives the same bytes as one on the host.
+cp -R "$root/runtime" "$dest/kit/runtime"
 cp "$root/package.json" "$dest/kit/package.json"
 
 # 3. Production node_modules for ARCH, cached per arch and package-lock.json. No install

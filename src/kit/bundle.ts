@@ -7,7 +7,7 @@
  * initialised module (no chunk files).
  */
 import { existsSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from './config.ts';
@@ -63,15 +63,31 @@ const REQUIRE_BANNER = 'import{createRequire as __lambdaKitCreateRequire}from"no
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
- * The runtime loop's entry: runtime/index.ts when running from source,
- * dist/runtime/index.js when running compiled (both ../../runtime/ from here).
+ * The runtime loop's entry. Always its TypeScript sources where they are (in a
+ * checkout, and in the package, which ships runtime/), so that a build from
+ * source, from the installed kit or inside a builder image bundles the same
+ * input and gives the same bytes; the compiled copy only as a last resort.
  */
 export function runtimeEntry(): string {
-  for (const candidate of ['../../runtime/index.ts', '../../runtime/index.js']) {
+  for (const candidate of ['../../runtime/index.ts', '../../../runtime/index.ts', '../../runtime/index.js']) {
     const path = resolve(here, candidate);
     if (existsSync(path)) return path;
   }
   throw new KitError('LK_KIT_RUNTIME_NOT_FOUND', `the lambda-kit runtime is not at ${resolve(here, '../../runtime')}: reinstall lambda-kit`);
+}
+
+/**
+ * The map names the runtime's files as lambda-kit/runtime/<file>, not by where
+ * this kit happens to be installed: the same function gives the same map (and
+ * zip) wherever it is built.
+ */
+function stableSourceMap(map: Buffer, outDir: string, runtimeDir: string): Buffer {
+  const parsed = JSON.parse(map.toString('utf8')) as { sources?: string[] };
+  parsed.sources = parsed.sources?.map((source) => {
+    const inRuntime = relative(runtimeDir, resolve(outDir, source));
+    return inRuntime.startsWith('..') || isAbsolute(inRuntime) ? source : `lambda-kit/runtime/${inRuntime.split(sep).join('/')}`;
+  });
+  return Buffer.from(JSON.stringify(parsed));
 }
 
 /** The generated entry: the runtime loop, importing the handler lazily. */
@@ -189,7 +205,8 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   let bundleBytes = 0;
   for (const output of result.outputFiles) {
     const path = relative(dirname(outfile), output.path).split(sep).join('/');
-    const data = Buffer.from(output.contents);
+    let data: Buffer = Buffer.from(output.contents);
+    if (path === 'index.mjs.map') data = stableSourceMap(data, dirname(outfile), dirname(runtime));
     if (path === 'index.mjs') bundleBytes = data.length;
     files.push({ path, data, mode: 0o644 });
   }

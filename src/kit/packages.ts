@@ -151,12 +151,12 @@ export function describeEvidence(evidence: NativeEvidence): string {
 export function nativeAddonError(name: string, evidence: string, arch: Arch, why: string, external = false): KitError {
   const cpu = arch === 'x86_64' ? 'x64' : 'arm64';
   const otherwise = external
-    ? `or install its prebuilt binary for linux-${arch} (npm install --os=linux --cpu=${cpu}) before building.`
-    : `or mark it --external ${name} if it ships a prebuilt binary for linux-${arch}.`;
+    ? `Install its prebuilt binary for linux-${arch} (npm install --os=linux --cpu=${cpu}) before building, or build it on a linux-${arch} machine (npm rebuild ${name}) and build from there.`
+    : `Mark it --external ${name}: it is then shipped as files, and accepted when its binary is for linux-${arch} (install or rebuild it for linux-${arch} first).`;
   return new KitError(
     'LK_KIT_NATIVE_ADDON',
     `package "${name}" contains a native addon (${evidence}), ${why}. ` +
-      `Build with --docker to compile it inside the builder image for linux-${arch}, ${otherwise}`,
+      otherwise,
   );
 }
 

@@ -65,7 +65,7 @@ describe('lambda-kit build: errors', () => {
     );
     const result = cli(['--arch', 'arm64'], cwd);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/lambda-kit: package "fast-thing" contains a native addon .* Build with --docker .* linux-arm64, or mark it --external fast-thing/);
+    expect(result.stderr).toMatch(/lambda-kit: package "fast-thing" contains a native addon .* Mark it --external fast-thing: .* linux-arm64/);
     expect(existsSync(join(cwd, 'dist'))).toBe(false);
   });
 });

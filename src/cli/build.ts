@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { buildProject } from '../kit/build.ts';
-import { LAYOUTS, NODE_MAJORS, TARGETS, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../kit/config.ts';
+import { buildProject, defaultCacheDir } from '../kit/build.ts';
+import { buildInDocker } from '../kit/docker-build.ts';
+import { LAYOUTS, NODE_MAJORS, TARGETS, resolveProject, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../kit/config.ts';
 import { KitError } from '../kit/errors.ts';
 import { formats } from '../kit/formats.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -38,7 +39,23 @@ Options:
   -h, --help            show this help`;
 
 /** Errors in what the user gave: usage (exit 2); the rest fail the build (exit 1). */
-const USAGE_CODES = new Set(['LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT']);
+const USAGE_CODES = new Set(['LK_KIT_NO_BUILDER', 'LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT']);
+
+/** The build's arguments for the builder: the same, less what only the host acts on. */
+function withoutDockerFlags(args: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--docker') continue;
+    if (arg === '--builder') {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('--builder=')) continue;
+    kept.push(arg);
+  }
+  return kept;
+}
 
 export async function buildCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -77,21 +94,42 @@ export async function buildCommand(args: string[]): Promise<number> {
       throw new KitError('LK_KIT_UNKNOWN_FORMAT', `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`);
     }
     const started = Date.now();
+    const overrides = {
+      ...(values.arch !== undefined && { arch: values.arch }),
+      ...(values.target !== undefined && { target: values.target }),
+      ...(values.format !== undefined && { format: values.format }),
+      ...(values.layout !== undefined && { layout: values.layout }),
+      ...(values.external !== undefined && { external: values.external }),
+      ...(values.node !== undefined && { nodeMajor: values.node }),
+      ...(values.out !== undefined && { out: values.out }),
+      ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
+      ...(values.tag !== undefined && { imageTag: values.tag }),
+    };
+    const log = (line: string) => process.stderr.write(`lambda-kit: ${line}\n`);
+    if (values.docker) {
+      const project = await resolveProject({
+        cwd: process.cwd(),
+        ...(selector !== undefined && { selector }),
+        ...(values.config !== undefined && { configFile: values.config }),
+        overrides,
+      });
+      const output = await buildInDocker({
+        args: withoutDockerFlags(args),
+        cwd: process.cwd(),
+        project,
+        cacheDir: defaultCacheDir(),
+        ...(values.builder !== undefined && { builder: values.builder }),
+        log,
+      });
+      process.stdout.write(output);
+      log(`built ${project.functions.length} function(s) in the builder in ${Date.now() - started} ms`);
+      return 0;
+    }
     const result = await buildProject({
       ...(selector !== undefined && { selector }),
       ...(values.config !== undefined && { configFile: values.config }),
-      overrides: {
-        ...(values.arch !== undefined && { arch: values.arch }),
-        ...(values.target !== undefined && { target: values.target }),
-        ...(values.format !== undefined && { format: values.format }),
-        ...(values.layout !== undefined && { layout: values.layout }),
-        ...(values.external !== undefined && { external: values.external }),
-        ...(values.node !== undefined && { nodeMajor: values.node }),
-        ...(values.out !== undefined && { out: values.out }),
-        ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
-        ...(values.tag !== undefined && { imageTag: values.tag }),
-      },
-      log: (line) => process.stderr.write(`lambda-kit: ${line}\n`),
+      overrides,
+      log,
     });
     process.stderr.write(`lambda-kit: built ${result.project.functions.length} function(s) in ${Date.now() - started} ms\n`);
     if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');

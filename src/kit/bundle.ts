@@ -90,6 +90,12 @@ function stableSourceMap(map: Buffer, outDir: string, runtimeDir: string): Buffe
   return Buffer.from(JSON.stringify(parsed));
 }
 
+/** ./path/to/handler.ts from the project root (an absolute path when the entry lives elsewhere). */
+function projectRelative(root: string, entry: string): string {
+  const path = relative(root, entry).split(sep).join('/');
+  return path.startsWith('../') || isAbsolute(path) ? entry : `./${path}`;
+}
+
 /** The generated entry: the runtime loop, importing the handler lazily. */
 export function generatedEntry(runtime: string, entry: string, exportName: string, name: string): string {
   return [
@@ -153,7 +159,8 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   try {
     result = await build({
       stdin: {
-        contents: generatedEntry(runtime, options.entry, options.exportName, options.name),
+        // Specifiers that do not depend on where the kit or the project are, so maps come out the same anywhere.
+        contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name),
         resolveDir: options.root,
         sourcefile: '<lambda-kit entry>',
         loader: 'js',

@@ -6,15 +6,17 @@
 //
 // No skipping: without Docker or the base images these tests fail and say why.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { chown, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
+import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { ARCHES, NODE_ARCH, baseImage, docker, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const FLAVOURS = ['al2', 'al1'] as const;
@@ -101,7 +103,7 @@ describe.each(
   let project: string | undefined;
 
   /** `docker run --rm --network host -v <project>:/code -u uid:gid <image> ...args`, to the end. */
-  async function runBuilder(args: string[], options: { entrypoint?: string[]; env?: string[] } = {}): Promise<RunResult> {
+  async function runBuilder(args: string[], options: { entrypoint?: string[]; env?: string[]; binds?: string[] } = {}): Promise<RunResult> {
     const container = await docker.createContainer({
       Image: imageName,
       Cmd: args,
@@ -109,7 +111,7 @@ describe.each(
       Env: options.env ?? [],
       User: `${uid}:${gid}`,
       Tty: false,
-      HostConfig: { NetworkMode: 'host', Binds: [`${project}:/code`] },
+      HostConfig: { NetworkMode: 'host', Binds: [`${project}:/code`, ...(options.binds ?? [])] },
     });
     containers.push(container);
     await container.start();
@@ -165,6 +167,31 @@ describe.each(
     });
     await attempt(async () => project && rm(project, { recursive: true, force: true }));
     if (problems.length > 0) throw new AggregateError(problems, `cleaning up after the ${flavour}/${arch} builder failed`);
+  });
+
+  it('builds the mounted project into a zip byte-identical to the one built on the host', async () => {
+    const kitArch = arch === 'amd64' ? 'x86_64' : 'arm64';
+    const cacheDir = defaultCacheDir();
+    const hostOut = await mkdtemp(join(tmpdir(), 'lambda-kit-host-build-'));
+    try {
+      // On the host: this also leaves the Node runtime in the cache the builder reads (as --docker does).
+      // A named function: a bare entry file would be named after its folder, which differs (/code in the builder).
+      await writeFile(join(project!, 'lambda-kit.config.json'), JSON.stringify({ name: 'hello', entry: 'handler.ts' }));
+      const host = await buildProject({ cwd: project!, overrides: { arch: kitArch, out: hostOut }, cacheDir });
+      const hostZip = host.artifacts[0]!;
+      const result = await runBuilder(['build', '--arch', kitArch, '--out', 'out', '--json'], {
+        env: ['LAMBDA_KIT_CACHE_DIR=/lambda-kit-cache', 'HOME=/tmp'],
+        binds: [`${cacheDir}:/lambda-kit-cache:ro`],
+      });
+      expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
+      const built = JSON.parse(result.stdout) as { artifacts: Array<{ sha256: string; path: string }> };
+      expect(built.artifacts[0]!.sha256).toBe(hostZip.sha256);
+      const onHost = join(project!, 'out', basename(hostZip.path));
+      expect(createHash('sha256').update(await readFile(onHost)).digest('hex')).toBe(hostZip.sha256);
+      expect((await stat(onHost)).uid).toBe(uid);
+    } finally {
+      await rm(hostOut, { recursive: true, force: true });
+    }
   });
 
   it('runs a handler of the mounted project: lambda-kit run handler.ts --payload ...', async () => {

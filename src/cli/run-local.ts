@@ -23,14 +23,19 @@ export interface RunLocalResult {
  * function served by the lambda-kit runtime loop, one invoke, then shut down.
  */
 export async function runLocal(options: RunLocalOptions, log: (line: string) => void): Promise<RunLocalResult> {
-  const functionName = basename(dirname(resolve(options.handlerFile))).replace(/[^a-zA-Z0-9_-]/g, '-') || 'function';
+  const file = resolve(options.handlerFile);
+  // A zip is named after itself (hello.zip: hello), a source file after its folder (examples/hello/handler.ts: hello).
+  const functionName = (file.endsWith('.zip') ? basename(file, '.zip') : basename(dirname(file))).replace(/[^a-zA-Z0-9_-]/g, '-') || 'function';
   let emulator: Emulator;
   try {
     emulator = await Emulator.start({
       functions: [
         {
           name: functionName,
-          source: { handlerFile: options.handlerFile, exportName: options.exportName },
+          // A built zip runs as Lambda runs it (its bootstrap); a source file under the runtime loop, unbuilt.
+          source: options.handlerFile.endsWith('.zip')
+            ? { zip: options.handlerFile }
+            : { handlerFile: options.handlerFile, exportName: options.exportName },
           timeoutSeconds: options.timeoutSeconds,
           memoryMb: options.memoryMb,
         },
@@ -74,11 +79,12 @@ export function readPayload(payload: string | undefined, payloadFile: string | u
   return Buffer.from(text);
 }
 
-const RUN_USAGE = `lambda-kit run <handler-file> [options]
+const RUN_USAGE = `lambda-kit run <handler-file | function.zip> [options]
 
 Runs the handler exported by <handler-file> (.ts or .js) under the lambda-kit
-runtime loop, in its own process, against a Runtime API on 127.0.0.1, invokes
-it once and prints the response on stdout. Function logs go to stderr.
+runtime loop, or a zip built by lambda-kit build (its own bootstrap), in its
+own process against a Runtime API on 127.0.0.1, invokes it once and prints the
+response on stdout. Function logs go to stderr.
 Exits 1 when the function returns an error.
 
 Options:

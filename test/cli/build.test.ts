@@ -14,12 +14,30 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
 
-function cli(args: string[], cwd = root) {
-  const result = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'build', ...args], { cwd, encoding: 'utf8', timeout: 280_000 });
+function cli(args: string[], cwd = root, env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'build', ...args], { cwd, env, encoding: 'utf8', timeout: 280_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('lambda-kit build: errors', () => {
+  it('fails clearly when --format image finds no Docker engine', () => {
+    const result = cli(['hello', '--format', 'image'], root, { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--format image needs a Docker engine, and none answers .*Start Docker/);
+  });
+
+  it('fails clearly when --docker has no builder image', () => {
+    const result = cli(['hello', '--docker', '--builder', 'lambda-kit/no-such-builder:x']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/builder image lambda-kit\/no-such-builder:x is not in the local Docker engine: build it \(npm run builder:images/);
+  });
+
+  it('refuses --docker for images', () => {
+    const result = cli(['hello', '--docker', '--format', 'image']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--docker builds zips/);
+  });
+
   it('prints its help', () => {
     const result = cli(['--help']);
     expect(result.code).toBe(0);

@@ -64,3 +64,24 @@ describe('lambda-kit run', () => {
     expect(result.stdout).toMatch(/--payload-file <file>/);
   });
 });
+
+describe('lambda-kit run <zip>', () => {
+  it('runs a zip built by lambda-kit build through its own bootstrap (the main job)', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { buildProject, defaultCacheDir } = await import('../../src/kit/build.ts');
+    const out = await mkdtemp(join(tmpdir(), 'lambda-kit-run-zip-'));
+    try {
+      const { artifacts } = await buildProject({ cwd: root, selector: 'hello', overrides: { out }, cacheDir: defaultCacheDir() });
+      const result = cli('run', artifacts[0]!.path, '--payload', '{"firstName":"Zip"}');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe('{"message":"Hello, Zip!"}\n');
+      // The bundled runtime's own log format, from inside the zip's bootstrap.
+      expect(result.stderr).toMatch(/\tINFO\tgreeting Zip/);
+      expect(result.stderr).toMatch(/REPORT RequestId: .*Init Duration/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

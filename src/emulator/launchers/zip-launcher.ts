@@ -1,4 +1,4 @@
-import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { access, constants, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import extract from 'extract-zip';
@@ -48,7 +48,7 @@ export class ZipLauncher implements Launcher {
     }
     this.#taskRoot = taskRoot;
     this.#inner = new ProcessLauncher({
-      command: [bootstrap],
+      command: await bootstrapCommand(taskRoot, bootstrap),
       taskRoot,
       description: this.description,
       ...(this.#extensionsDir !== undefined && { extensionsDir: this.#extensionsDir }),
@@ -80,5 +80,47 @@ export class ZipLauncher implements Launcher {
   #ready(): ProcessLauncher {
     if (!this.#inner) throw new LaunchError(`${this.#zipPath} is not unpacked yet: call prepare() first`);
     return this.#inner;
+  }
+}
+
+/**
+ * A lambda-kit bootstrap names its ELF interpreter by where Lambda unpacks it
+ * (/var/task/lib/ld-linux-*). Unpacked anywhere else, that path does not
+ * exist, so the loader shipped beside it is run with the bootstrap instead.
+ */
+async function bootstrapCommand(taskRoot: string, bootstrap: string): Promise<string[]> {
+  const lib = join(taskRoot, 'lib');
+  const loader = (await readdir(lib).catch(() => [] as string[])).find((name) => /^ld-linux-.*\.so\.\d$/.test(name));
+  if (!loader) return [bootstrap];
+  const interpreter = await elfInterpreter(bootstrap);
+  if (!interpreter?.startsWith('/var/task/lib/') && !interpreter?.startsWith('/opt/lib/')) return [bootstrap];
+  const present = await access(interpreter, constants.X_OK).then(() => true, () => false);
+  return present ? [bootstrap] : [join(lib, loader), '--library-path', lib, bootstrap];
+}
+
+/** PT_INTERP of a 64-bit little-endian ELF file (x86_64, aarch64), or undefined. */
+async function elfInterpreter(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(64);
+    await handle.read(header, 0, 64, 0);
+    if (header.toString('latin1', 0, 4) !== '\x7fELF' || header[4] !== 2 || header[5] !== 1) return undefined;
+    const phoff = Number(header.readBigUInt64LE(0x20));
+    const phentsize = header.readUInt16LE(0x36);
+    const phnum = header.readUInt16LE(0x38);
+    const table = Buffer.alloc(phentsize * phnum);
+    await handle.read(table, 0, table.length, phoff);
+    for (let index = 0; index < phnum; index++) {
+      const entry = index * phentsize;
+      if (table.readUInt32LE(entry) !== 3) continue;
+      const offset = Number(table.readBigUInt64LE(entry + 8));
+      const size = Number(table.readBigUInt64LE(entry + 32));
+      const path = Buffer.alloc(size);
+      await handle.read(path, 0, size, offset);
+      return path.toString('latin1').replace(/\0+$/, '');
+    }
+    return undefined;
+  } finally {
+    await handle.close();
   }
 }

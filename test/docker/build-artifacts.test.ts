@@ -122,3 +122,17 @@ describe.each(ARCHES)('built artifacts on linux/%s', (arch) => {
     }
   });
 });
+
+describe('image build errors', () => {
+  // Made to fail inside the build (a COPY of nothing), never by asking a registry: no traffic leaves this machine.
+  it("fails the build on an error inside Docker's build stream", async () => {
+    await requireDockerAndBase('amd64');
+    const tag = `lambda-kit/test-never-built:${randomUUID().slice(0, 8)}`;
+    const error = await buildFunctionImage({ files: [], arch: 'x86_64', baseImage: baseImage('amd64'), tag }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({ code: 'LK_KIT_IMAGE_BUILD' });
+    expect((error as Error).message).toMatch(/docker build of lambda-kit\/test-never-built:\w+ failed: COPY failed/);
+    expect(await docker.getImage(tag).inspect().catch(() => undefined)).toBeUndefined();
+  });
+});

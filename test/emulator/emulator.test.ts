@@ -7,33 +7,14 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
 import { decodeEventMessages } from '../../src/emulator/event-stream.ts';
+import { invokeHttp } from '../support/aws-clients.ts';
 import { fixture } from '../support/function-process.ts';
 
 const node = (script: string): FunctionDefinition['source'] => ({ command: [process.execPath, fixture(script)] });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: () => any;
-  log: () => string;
-}
-
-async function invoke(emulator: Emulator, name: string, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${emulator.endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
-    method: 'POST',
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-    headers,
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json: () => JSON.parse(text),
-    log: () => Buffer.from(response.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8'),
-  };
-}
+/** The Invoke API over HTTP, as a caller sees it. */
+const invoke = (emulator: Emulator, name: string, payload: unknown, headers: Record<string, string> = {}) =>
+  invokeHttp(emulator.endpoint, name, payload, headers);
 
 describe('emulator: Invoke API over a local bootstrap command', () => {
   let emulator: Emulator;

@@ -292,6 +292,8 @@ describe('runtime loop: init errors', () => {
       });
       expect(json(await server.invoke({ n: 1 }))).toEqual(expected);
       await fn.stop();
+      // The killed runtime's /next must be gone before the next invocation is handed out, or it goes to a dead socket.
+      await vi.waitFor(() => expect(server.waitingRuntimes).toBe(0), { timeout: 5000 });
     }
   });
 });

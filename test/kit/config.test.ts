@@ -1,23 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostArch, resolveProject } from '../../src/kit/config.ts';
-import { KitError } from '../../src/kit/errors.ts';
-import { makeProject, removeAll } from './support.ts';
+import { kitError, makeProject, removeAll } from './support.ts';
 
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
 
 const handler = 'export const handler = async () => "ok";\n';
-
-async function kitError(promise: Promise<unknown>): Promise<KitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KitError);
-    return error as KitError;
-  }
-  throw new Error('expected a KitError');
-}
 
 describe('resolveProject', () => {
   it('reads functions from lambda-kit.config.json, with project defaults and flags over both', async () => {

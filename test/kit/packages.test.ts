@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import { bundleFunction, type BundleOptions } from '../../src/kit/bundle.ts';
-import { KitError } from '../../src/kit/errors.ts';
-import { makeProject, removeAll } from './support.ts';
+import { kitError, makeProject, removeAll } from './support.ts';
 
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
@@ -49,16 +48,6 @@ const project = {
 
 function bundle(root: string, options: Partial<BundleOptions> = {}) {
   return bundleFunction({ name: 'app', entry: join(root, 'handler.mjs'), exportName: 'handler', root, arch: 'x86_64', ...options });
-}
-
-async function kitError(promise: Promise<unknown>): Promise<KitError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KitError);
-    return error as KitError;
-  }
-  throw new Error('expected a KitError');
 }
 
 describe('externals', () => {

@@ -2,6 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { KitError } from '../../src/kit/errors.ts';
 import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
 
 /**
@@ -74,4 +76,15 @@ export function readZip(zip: Buffer): ZipEntry[] {
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** Resolves with the KitError a promise rejects with; fails the test if it resolves or rejects otherwise. */
+export async function kitError(promise: Promise<unknown>): Promise<KitError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(KitError);
+    return error as KitError;
+  }
+  throw new Error('expected a KitError');
 }

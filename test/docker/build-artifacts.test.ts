@@ -15,10 +15,9 @@ import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
 import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const ENTRY = fileURLToPath(new URL('../fixtures/functions/greet-handler.ts', import.meta.url));
-const KIT_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 
 async function filesOf(dir: string): Promise<ArtifactFile[]> {
   const files: ArtifactFile[] = [];

@@ -17,7 +17,7 @@ import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
-import { ARCHES, NODE_ARCH, baseImage, docker, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, cleanUpAll, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const FLAVOURS = ['al2', 'al1'] as const;
 type Flavour = (typeof FLAVOURS)[number];
@@ -151,26 +151,16 @@ describe.each(
     }
   });
 
-  afterAll(async () => {
-    const problems: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        problems.push(error);
-      }
-    };
-    for (const container of containers) await attempt(() => container.remove({ force: true }));
-    await attempt(async () => {
-      const image = docker.getImage(imageName);
-      if (await image.inspect().catch(() => undefined)) await image.remove({ force: true });
-    });
-    await attempt(async () => project && rm(project, { recursive: true, force: true }));
-    if (problems.length > 0) throw new AggregateError(problems, `cleaning up after the ${flavour}/${arch} builder failed`);
-  });
+  afterAll(() =>
+    cleanUpAll(`the ${flavour}/${arch} builder`, [
+      ...containers.map((container) => () => container.remove({ force: true })),
+      () => removeImage(imageName),
+      async () => project && rm(project, { recursive: true, force: true }),
+    ]),
+  );
 
   it('builds the mounted project into a zip byte-identical to the one built on the host', async () => {
-    const kitArch = arch === 'amd64' ? 'x86_64' : 'arm64';
+    const kitArch = KIT_ARCH[arch];
     const cacheDir = defaultCacheDir();
     const hostOut = await mkdtemp(join(tmpdir(), 'lambda-kit-host-build-'));
     try {

@@ -14,16 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { build } from 'esbuild';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeApiServer } from '../../src/emulator/runtime-api-server.ts';
 import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../src/kit/node-runtime.ts';
-import { ARCHES, NODE_ARCH, docker, removeImage, requireDocker, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, bundleTestFunction, cleanUpAll, docker, removeImage, requireDocker, type Arch } from '../support/docker.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/functions/greet.ts', import.meta.url));
 const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
-const KIT_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 const RUN_TIMEOUT_MS = 120_000;
 const DECOY = 'not a shared library: if the loader takes this, bootstrap does not start\n';
 
@@ -122,16 +120,7 @@ describe.each(ARCHES)('a bootstrap for linux/%s in a FROM scratch image', (arch:
     const dir = await mkdtemp(join(tmpdir(), `lambda-kit-scratch-${arch}-`));
     try {
       await writeNodeRuntime(runtime, join(dir, 'task'));
-      await build({
-        entryPoints: [FIXTURE],
-        outfile: join(dir, 'task', 'index.mjs'),
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        external: ['node:*'],
-        logLevel: 'warning',
-      });
+      await bundleTestFunction(FIXTURE, join(dir, 'task', 'index.mjs'));
       await writeFile(
         join(dir, 'Dockerfile'),
         ['FROM scratch', 'COPY task/ /var/task/', 'ENTRYPOINT ["/var/task/bootstrap"]', ''].join('\n'),
@@ -159,20 +148,13 @@ describe.each(ARCHES)('a bootstrap for linux/%s in a FROM scratch image', (arch:
     expect(inspected.Architecture, `${image} has the wrong platform`).toBe(arch);
   });
 
-  afterAll(async () => {
-    const problems: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>) => {
-      try {
-        await step();
-      } catch (error) {
-        problems.push(error);
-      }
-    };
-    for (const container of [...containers]) await attempt(() => remove(container));
-    await attempt(() => removeImage(decoyImage));
-    await attempt(() => removeImage(image));
-    if (problems.length > 0) throw new AggregateError(problems, `cleaning up after the ${arch} scratch images failed`);
-  });
+  afterAll(() =>
+    cleanUpAll(`the ${arch} scratch images`, [
+      ...[...containers].map((container) => () => remove(container)),
+      () => removeImage(decoyImage),
+      () => removeImage(image),
+    ]),
+  );
 
   it('holds only bootstrap, lib/ and index.mjs, and answers an invocation on its own arch and Node', async () => {
     const layers = (await docker.getImage(image).history()) as Array<{ CreatedBy: string }>;

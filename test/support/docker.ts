@@ -12,6 +12,8 @@ import { expect } from 'vitest';
 export const ARCHES = ['amd64', 'arm64'] as const;
 export type Arch = (typeof ARCHES)[number];
 export const NODE_ARCH: Record<Arch, string> = { amd64: 'x64', arm64: 'arm64' };
+/** The build kit's names for the same architectures. */
+export const KIT_ARCH = { amd64: 'x86_64', arm64: 'arm64' } as const;
 export const baseImage = (arch: Arch) => `lambda-kit/base:al2023-local-${arch}`;
 export const docker = new Docker();
 
@@ -60,16 +62,7 @@ export async function buildFunctionImage(
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `lambda-kit-docker-${arch}-`));
   try {
-    await build({
-      entryPoints: [entry],
-      outfile: join(dir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      external: ['node:*'],
-      logLevel: 'warning',
-    });
+    await bundleTestFunction(entry, join(dir, 'index.mjs'));
     await mkdir(join(dir, 'extensions'));
     for (const [name, extensionEntry] of Object.entries(extensions)) {
       await build({
@@ -100,6 +93,36 @@ export async function buildFunctionImage(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A test function (which starts the runtime loop itself) as one ESM file, for an image's /var/task. */
+export async function bundleTestFunction(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: ['node:*'],
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Runs every clean-up step even when some fail, then fails with all that
+ * failed: one leftover must not leave the others behind.
+ */
+export async function cleanUpAll(what: string, steps: Array<() => Promise<unknown>>): Promise<void> {
+  const problems: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      problems.push(error);
+    }
+  }
+  if (problems.length > 0) throw new AggregateError(problems, `cleaning up after ${what} failed`);
 }
 
 /** Removes an image if it is there. */

@@ -1,0 +1,68 @@
+/**
+ * Pieces every processor needs to turn a web Response into what its source
+ * expects back: body as text or base64, headers split from Set-Cookie.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { HttpAdapterOptions } from './types.ts';
+
+const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql)\b|image\/svg\+xml)/i;
+
+export function isTextContentType(contentType: string): boolean {
+  return TEXT_TYPES.test(contentType.trim());
+}
+
+/** Whether a response body goes back base64-encoded. */
+export function isBinaryResponse(headers: Headers, options: HttpAdapterOptions): boolean {
+  const encoding = headers.get('content-encoding');
+  if (encoding && encoding.toLowerCase() !== 'identity') return true;
+  const contentType = headers.get('content-type') ?? '';
+  if (options.isBinary) return options.isBinary(contentType);
+  return contentType !== '' && !isTextContentType(contentType);
+}
+
+export interface BufferedBody {
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/** Reads the whole body; HEAD responses and 204/304 carry none. */
+export async function readBody(response: Response, method: string, options: HttpAdapterOptions): Promise<BufferedBody> {
+  if (method === 'HEAD' || response.body === null) {
+    await response.body?.cancel();
+    return { body: '', isBase64Encoded: false };
+  }
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (isBinaryResponse(response.headers, options)) return { body: bytes.toString('base64'), isBase64Encoded: true };
+  return { body: bytes.toString('utf8'), isBase64Encoded: false };
+}
+
+export interface SplitHeaders {
+  /** Every header but Set-Cookie, repeated values joined with ", " as HTTP allows. */
+  single: Record<string, string>;
+  /** The same, shaped for multi-value sources. */
+  multi: Record<string, string[]>;
+  /** Each Set-Cookie on its own: they cannot be joined. */
+  cookies: string[];
+}
+
+export function splitHeaders(headers: Headers, omit: readonly string[] = []): SplitHeaders {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  headers.forEach((value, name) => {
+    if (name === 'set-cookie' || omit.includes(name)) return;
+    single[name] = value;
+    // Headers has already joined repeats with ", "; one joined value means the same in HTTP.
+    multi[name] = [value];
+  });
+  return { single, multi, cookies: headers.getSetCookie() };
+}
+
+/** "200 OK": ALB wants the reason phrase too. */
+export function statusLine(response: Response): string {
+  return `${response.status} ${response.statusText || STATUS_CODES[response.status] || ''}`.trim();
+}
+
+/** A small JSON body saying why a request was refused. */
+export function errorBody(status: number, code: string, message: string): string {
+  return JSON.stringify({ message, code, status });
+}

@@ -46,7 +46,7 @@ describe('lambda-kit build: errors', () => {
   });
 
   it.each([
-    [['examples/nope/handler.ts'], /entry examples\/nope\/handler\.ts does not exist and is not the name of a function \(functions in lambda-kit\.config\.json: hello, fails, streaming\)/],
+    [['examples/nope/handler.ts'], /entry examples\/nope\/handler\.ts does not exist and is not the name of a function \(functions in lambda-kit\.config\.json: hello, fails, streaming, http\)/],
     [['hello', '--arch', 'sparc'], /unknown arch "sparc" \(--arch\): use x86_64 or arm64/],
     [['hello', '--format', 'tar'], /unknown format "tar" \(--format\): this lambda-kit builds zip/],
     [['hello', '--layout', 'fat'], /unknown layout "fat" \(--layout\): use self-contained or thin/],

@@ -65,7 +65,7 @@ async function echo(request: Request, context: HttpContext): Promise<Response> {
 export const plainEcho = (request: Request, context: HttpContext) => echo(request, context);
 
 /** The same through a real hono app: it reads the Lambda side from c.env, as with hono's own adapter. */
-export function honoEcho(): Hono {
+export function honoEcho(): Hono<{ Bindings: HttpContext }> {
   const app = new Hono<{ Bindings: HttpContext }>();
   app.all('*', async (c) => {
     // c.env is the HttpContext handed to app.fetch; getHttpContext finds the same from the request.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,6 +100,23 @@ describe('bundleFunction', () => {
     expect(answer.functionError).toBe(false);
     expect(chunks.join('')).toContain('chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n');
     expect(chunks.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('bundles the http example: hono and the http adapter, one copy of the runtime, no zod; it serves API Gateway events', async () => {
+    const result = await example('http');
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('runtime/http/handle.ts');
+    expect(inputs.some((input) => input.startsWith('node_modules/hono/'))).toBe(true);
+    expect(inputs.some((input) => input.includes('zod'))).toBe(false);
+    // The adapter's runtime imports resolve to the runtime the entry uses: one response-stream.ts, not two.
+    expect(inputs.filter((input) => input.endsWith('response-stream.ts'))).toEqual(['runtime/response-stream.ts']);
+    const event = JSON.parse(readFileSync(join(root, 'test/fixtures/events/http/apigw_v2_proxy_request.json'), 'utf8'));
+    const answer = await withBundle(result, 'http', async (emulator) => {
+      const hello = await emulator.invoke('http', { payload: Buffer.from(JSON.stringify({ ...event, rawPath: '/hello/Ada', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } } })) });
+      return JSON.parse(hello.body.toString('utf8'));
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ message: 'Hello, Ada!', source: 'api-gateway-v2', sourceIp: 'IP' });
   });
 
   it('reports an error while the handler module initialises as an init error', async () => {

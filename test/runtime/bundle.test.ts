@@ -1,31 +1,40 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-// The runtime ships inside every function: it may import node:* built-ins and its own files, nothing else.
-describe('runtime bundle', () => {
-  it('contains only runtime/ files and imports only node:* built-ins', async () => {
-    const result = await build({
-      entryPoints: ['runtime/index.ts'],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node22',
-      minify: true,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
-    const outsiders = inputs.filter((input) => !input.startsWith('runtime/'));
-    expect(outsiders, `files from outside runtime/ got into the bundle: ${outsiders.join(', ')}`).toEqual([]);
-
-    const output = Object.values(result.metafile.outputs)[0]!;
-    const externals = output.imports.filter((entry) => entry.external).map((entry) => entry.path);
-    const nonBuiltins = externals.filter((path) => !path.startsWith('node:'));
-    expect(nonBuiltins, `the runtime imports non-built-in modules: ${nonBuiltins.join(', ')}`).toEqual([]);
-
-    const bytes = output.bytes;
-    console.log(`runtime bundle: ${bytes} bytes minified, ${inputs.length} files, imports ${[...new Set(externals)].join(' ')}`);
-    expect(bytes).toBeGreaterThan(1000);
+/** Bundles an entry the way a function's bundle would include it, and reports what got in. */
+async function bundleOf(entry: string) {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
   });
+  const output = Object.values(result.metafile.outputs)[0]!;
+  const externals = output.imports.filter((entry) => entry.external).map((entry) => entry.path);
+  return { inputs: Object.keys(result.metafile.inputs), externals, bytes: output.bytes };
+}
+
+// Code that ships inside every function may import node:* built-ins and runtime/ files, nothing else.
+describe('bundles of code that ships inside functions', () => {
+  for (const [name, entry, mayContain] of [
+    ['runtime', 'runtime/index.ts', /^runtime\/(?!http\/)/],
+    // The HTTP adapter sits on the runtime: it may use runtime/ files, never the reverse (checked above).
+    ['http adapter', 'runtime/http/index.ts', /^runtime\//],
+  ] as const) {
+    it(`${name}: only runtime/ files, only node:* imports`, async () => {
+      const { inputs, externals, bytes } = await bundleOf(entry);
+      const outsiders = inputs.filter((input) => !mayContain.test(input));
+      expect(outsiders, `files that may not be in the ${name} bundle: ${outsiders.join(', ')}`).toEqual([]);
+      const nonBuiltins = externals.filter((path) => !path.startsWith('node:'));
+      expect(nonBuiltins, `the ${name} imports non-built-in modules: ${nonBuiltins.join(', ')}`).toEqual([]);
+      expect(inputs.some((input) => input.includes('zod'))).toBe(false);
+      console.log(`${name} bundle: ${bytes} bytes minified, ${inputs.length} files, imports ${[...new Set(externals)].join(' ')}`);
+      expect(bytes).toBeGreaterThan(1000);
+    });
+  }
 });

@@ -51,7 +51,7 @@ export const albProcessor: HttpEventProcessor<AlbEvent> = {
   },
 
   errorResult(status, body, event) {
-    const description = status === 400 ? '400 Bad Request' : `${status}`;
+    const description = statusLine(new Response(null, { status }));
     const headers = isMultiValue(event)
       ? { multiValueHeaders: { 'content-type': [JSON_HEADERS['content-type']] } }
       : { headers: { ...JSON_HEADERS } };

@@ -20,18 +20,21 @@ export interface EventSchema<Output = unknown> {
 /** The event a schema hands to the handler: its output, after transformations (zod's z.output). */
 export type EventOf<Schema extends EventSchema> = Extract<ReturnType<Schema['safeParse']>, { success: true }>['data'];
 
-/** A handler for a parsed event, with the context of lambda-kit/runtime (shaped like @types/aws-lambda's). */
-export type ParsedEventHandler<Event, Result> = (event: Event, context: Context) => Result;
+/**
+ * A handler for a parsed event. The context is lambda-kit/runtime's unless the
+ * handler declares another (@types/aws-lambda's, say): parse() passes it on untouched.
+ */
+export type ParsedEventHandler<Event, Result, HandlerContext = Context> = (event: Event, context: HandlerContext) => Result;
 
 /**
  * Wraps `handler` so it only ever sees events that pass `schema`. A bad event
  * throws EventValidationError (code LK_EVENT_INVALID) without calling the
  * handler: the runtime reports it as the invocation's error and carries on.
  */
-export function parse<Schema extends EventSchema, Result>(
+export function parse<Schema extends EventSchema, Result, HandlerContext = Context>(
   schema: Schema,
-  handler: ParsedEventHandler<EventOf<Schema>, Result>,
-): (event: unknown, context: Context) => Promise<Awaited<Result>> {
+  handler: ParsedEventHandler<EventOf<Schema>, Result, HandlerContext>,
+): (event: unknown, context: HandlerContext) => Promise<Awaited<Result>> {
   return async (event, context): Promise<Awaited<Result>> => {
     // zod's sync safeParse throws on async refinements and transforms; safeParseAsync takes both kinds.
     const result = schema.safeParseAsync ? await schema.safeParseAsync(event) : schema.safeParse(event);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Context } from '../../runtime/context.ts';
 import { LambdaRuntimeError, toErrorPayload } from '../../runtime/errors.ts';
 import { EventValidationError, parse, type EventSchema } from '../../runtime/events/index.ts';

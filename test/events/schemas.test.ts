@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlbEventSchema } from '../../runtime/events/schemas/alb.ts';
 import { ApiGatewayV1EventSchema } from '../../runtime/events/schemas/api-gateway-v1.ts';
 import {

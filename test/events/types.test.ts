@@ -29,7 +29,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { describe, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parse, processBatch } from '../../runtime/events/index.ts';
 import type { AlbEvent } from '../../runtime/events/schemas/alb.ts';
 import type { ApiGatewayV1Event } from '../../runtime/events/schemas/api-gateway-v1.ts';

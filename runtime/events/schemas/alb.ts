@@ -5,7 +5,7 @@
  * queryStringParameters. Query string values arrive URL-encoded.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const AlbEventSchema = z.object({
   requestContext: z.object({ elb: z.object({ targetGroupArn: z.string() }) }),

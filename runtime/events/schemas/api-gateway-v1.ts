@@ -7,7 +7,7 @@
  * output has the form @types/aws-lambda gives: no headers is {}, no query
  * string, path parameters, stage variables, body or authorizer is null.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 function orNull<Schema extends z.ZodType>(schema: Schema) {
   return schema.nullish().transform((value) => value ?? null);

@@ -6,7 +6,7 @@
  * parameters, body, authorizer); SAM local sends some of them as null. Both are
  * accepted and come out absent (undefined), as @types/aws-lambda has them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 function orUndefined<Schema extends z.ZodType>(schema: Schema) {
   return schema.nullish().transform((value) => value ?? undefined);

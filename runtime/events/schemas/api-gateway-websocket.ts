@@ -5,7 +5,7 @@
  * $connect carries headers (and the query string); messages carry the body;
  * only MESSAGE events have a messageId.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 function orUndefined<Schema extends z.ZodType>(schema: Schema) {
   return schema.nullish().transform((value) => value ?? undefined);

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A DynamoDB attribute value: exactly one of the type keys, as in DynamoDB's JSON. */
 export type DynamoDbAttributeValue =

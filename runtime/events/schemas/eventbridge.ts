@@ -2,7 +2,7 @@
  * EventBridge events delivered to Lambda by a rule (and scheduled events).
  * https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EventBridgeEventSchema = z.object({
   // AWS documents it as "0" in all events; a few captured events leave it out.

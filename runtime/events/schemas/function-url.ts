@@ -3,7 +3,7 @@
  * authorizer (AWS_IAM auth type).
  * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiGatewayV2EventSchema, ApiGatewayV2IamSchema, ApiGatewayV2RequestContextSchema } from './api-gateway-v2.ts';
 
 export const FunctionUrlRequestContextSchema = ApiGatewayV2RequestContextSchema.extend({

@@ -4,7 +4,7 @@
  * string, then checks the value with `schema`. Issues inside the value keep
  * their path (Records[0].body.orderId).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export function jsonString<Schema extends z.ZodType>(schema: Schema) {
   return z

@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
  */
 import { Buffer } from 'node:buffer';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const KinesisPayloadSchema = z.object({
   kinesisSchemaVersion: z.string(),

@@ -3,7 +3,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/olap-event-context.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const S3EventRecordSchema = z.object({
   eventVersion: z.string(),

@@ -2,7 +2,7 @@
  * SNS → Lambda events (a Lambda subscription to a topic), as AWS sends them.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SnsMessageAttributeSchema = z.object({
   Type: z.string(),

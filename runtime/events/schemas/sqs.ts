@@ -2,7 +2,7 @@
  * SQS → Lambda events (event source mapping), as AWS sends them.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SqsMessageAttributeSchema = z.object({
   stringValue: z.string().optional(),

@@ -1,0 +1,65 @@
+/**
+ * Errors of lambda-kit/events. They extend the runtime's LambdaRuntimeError:
+ * a handler that lets one escape gets it reported to Lambda with its own
+ * errorType, and the runtime goes on to the next invocation.
+ */
+import { LambdaRuntimeError } from '../errors.ts';
+
+/** One reason an event failed its schema: zod's issues have this shape (and more). */
+export interface EventIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** How many issues the message lists; all of them stay on `.issues`. */
+const LISTED_ISSUES = 5;
+
+/** The event does not match the schema the handler was wrapped with (parse()). */
+export class EventValidationError extends LambdaRuntimeError {
+  readonly issues: readonly EventIssue[];
+
+  constructor(issues: readonly EventIssue[]) {
+    super('LK_EVENT_INVALID', 'EventValidationError', describeIssues(issues));
+    this.issues = issues;
+  }
+}
+
+/** processBatch() was given something it cannot report partial failures for. */
+export class UnsupportedBatchEventError extends LambdaRuntimeError {
+  constructor(message: string) {
+    super('LK_EVENT_BATCH_UNSUPPORTED', 'UnsupportedBatchEventError', message);
+  }
+}
+
+/** processBatch() options that make no sense (a concurrency of 0, 1.5, ...). */
+export class InvalidBatchOptionsError extends LambdaRuntimeError {
+  constructor(message: string) {
+    super('LK_EVENT_BATCH_OPTIONS', 'InvalidBatchOptionsError', message);
+  }
+}
+
+// Paths read as they would in code: Records[0].body, requestContext.http.method, ["detail-type"].
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(the event)';
+  let text = '';
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) text += text ? `.${key}` : key;
+    else text += `[${JSON.stringify(String(key))}]`;
+  }
+  return text;
+}
+
+// Paths and zod's messages only: the event's values may be personal data and stay out of logs.
+function describeIssues(issues: readonly EventIssue[]): string {
+  const listed = issues
+    .slice(0, LISTED_ISSUES)
+    .map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+    .join('; ');
+  const more = issues.length > LISTED_ISSUES ? ` (and ${issues.length - LISTED_ISSUES} more)` : '';
+  return (
+    `the event does not match the handler's schema: ${listed || 'no issue reported'}${more}. ` +
+    'Check which source invokes this function, or widen the schema.'
+  );
+}

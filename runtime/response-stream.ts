@@ -111,10 +111,9 @@ export interface AwsLambdaGlobal {
   HttpResponseStream: typeof HttpResponseStream;
 }
 
-declare global {
-  // eslint-disable-next-line no-var
-  var awslambda: AwsLambdaGlobal;
-}
+// No `declare global` here: @types/aws-lambda declares the `awslambda` global
+// itself, and a second declaration would clash (TS2300) in every project that
+// has both. Handlers get its types from there: `import type {} from 'aws-lambda'`.
 
 /**
  * Handlers written for AWS (hono's streamHandle, for one) call
@@ -122,7 +121,7 @@ declare global {
  * before user code is evaluated.
  */
 export function installAwsLambdaGlobal(): void {
-  if (!globalThis.awslambda) {
+  if (!(globalThis as Record<string, unknown>).awslambda) {
     Object.defineProperty(globalThis, 'awslambda', {
       value: { streamifyResponse, HttpResponseStream },
       enumerable: false,

@@ -1,6 +1,6 @@
 // A streaming function written for AWS: the `awslambda` global wraps the handler,
 // and each write reaches the caller as it happens (invoke it with InvokeWithResponseStream).
-import type {} from 'lambda-kit/runtime'; // types of the awslambda global
+import type {} from 'aws-lambda'; // types of the awslambda global (@types/aws-lambda)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

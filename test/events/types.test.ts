@@ -1,7 +1,6 @@
-// Type-level tests: `tsc -p test/events/tsconfig.json --noEmit` (part of `npm test` and
-// `npm run typecheck`) checks them; at run time expectTypeOf does nothing. They have a program of
-// their own because @types/aws-lambda declares a global `awslambda` namespace that clashes with the
-// `awslambda` global of runtime/response-stream.ts; this file must not import it (no runtime/index.ts).
+// Type-level tests: `tsc` (part of `npm test` and `npm run typecheck`) checks them; at run time
+// expectTypeOf does nothing. They share the program with runtime/ on purpose: lambda-kit declares
+// no `awslambda` global of its own, so @types/aws-lambda's does not clash with it.
 // The schemas' output types must be assignable to @types/aws-lambda's
 // event types, so parsed events go wherever an @types-typed event goes. Where AWS sends less than
 // @types/aws-lambda requires, the schema follows AWS, and the test states the gap, key by key,

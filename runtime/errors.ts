@@ -164,3 +164,27 @@ export function toErrorPayload(thrown: unknown): ErrorPayload {
     };
   }
 }
+
+/**
+ * The Extensions, Telemetry or Logs API refused a request. `apiErrorType` is
+ * the errorType Lambda answered with (Extension.InvalidEventType, ...).
+ */
+export class ExtensionsApiError extends LambdaRuntimeError {
+  readonly status: number;
+  readonly apiErrorType: string | undefined;
+
+  constructor(request: string, status: number, body: string, advice = '') {
+    let detail = body.slice(0, 500);
+    let apiErrorType: string | undefined;
+    try {
+      const parsed = JSON.parse(body) as { errorType?: string; errorMessage?: string };
+      apiErrorType = parsed.errorType;
+      if (parsed.errorMessage) detail = `${parsed.errorType ?? 'error'}: ${parsed.errorMessage}`;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    super('LK_EXTENSION_API_STATUS', 'Extension.ApiStatusError', `${request} answered HTTP ${status}${detail ? `: ${detail}` : ''}${advice}`);
+    this.status = status;
+    this.apiErrorType = apiErrorType;
+  }
+}

@@ -35,9 +35,29 @@ export class HttpConnection {
   /** Parsed head of the response being received, kept while its body arrives. */
   #head: { status: number; headers: Map<string, string>; bodyStart: number } | undefined;
 
+  #keepsProcessAlive = true;
+
   constructor(host: string, port: number) {
     this.host = host;
     this.port = port;
+  }
+
+  /** "host:port" as in AWS_LAMBDA_RUNTIME_API, IPv6 brackets allowed. */
+  static fromAuthority(authority: string): HttpConnection {
+    const colon = authority.lastIndexOf(':');
+    const host = colon === -1 ? authority : authority.slice(0, colon);
+    const port = colon === -1 ? 80 : Number(authority.slice(colon + 1));
+    return new HttpConnection(host.replace(/^\[|\]$/g, ''), port);
+  }
+
+  /**
+   * Whether a request in flight keeps the process alive. False for one that
+   * may wait for ever with no reason to hold the process (an idle extension's next).
+   */
+  keepProcessAlive(keep: boolean): void {
+    this.#keepsProcessAlive = keep;
+    if (keep) this.#socket?.ref();
+    else this.#socket?.unref();
   }
 
   /** Sends a whole request (head and body in one write) and resolves with the whole response. */
@@ -85,6 +105,7 @@ export class HttpConnection {
   #connected(): Socket {
     if (this.#socket && !this.#socket.destroyed) return this.#socket;
     const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true });
+    if (!this.#keepsProcessAlive) socket.unref();
     this.#chunks = [];
     this.#buffered = 0;
     this.#head = undefined;

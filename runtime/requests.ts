@@ -18,8 +18,13 @@ export interface RequestTarget {
 
 const CRLF = '\r\n';
 
+/** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
+export function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
+  return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
+}
+
 function head(method: string, path: string, target: RequestTarget, extra = ''): string {
-  return `${method} /${RUNTIME_API_VERSION}${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
+  return requestHead(method, `/${RUNTIME_API_VERSION}${path}`, target, extra);
 }
 
 /** Header values must be visible ASCII on the wire; anything else is replaced rather than rejected. */

@@ -36,11 +36,8 @@ export class RuntimeApiClient {
   readonly #nextRequest: string;
 
   constructor(authority: string) {
-    const colon = authority.lastIndexOf(':');
-    const host = colon === -1 ? authority : authority.slice(0, colon);
-    const port = colon === -1 ? 80 : Number(authority.slice(colon + 1));
     this.target = { authority };
-    this.#connection = new HttpConnection(host.replace(/^\[|\]$/g, ''), port);
+    this.#connection = HttpConnection.fromAuthority(authority);
     this.#nextRequest = nextInvocationRequest(this.target);
   }
 

@@ -32,6 +32,7 @@ import {
   type StreamingHandler,
 } from './response-stream.ts';
 import { RuntimeApiClient, type Invocation } from './runtime-api-client.ts';
+import { settleInitTasks } from './init-tasks.ts';
 import { runShutdownHooks } from './shutdown.ts';
 
 /** The managed Node runtime's handler signature: existing handlers run unchanged. */
@@ -77,6 +78,8 @@ class LambdaRuntime {
   async start(resolveHandler: () => Promise<Function>): Promise<never> {
     try {
       this.#handler = await resolveHandler();
+      // Extension registrations started during init (internal extensions, graceful shutdown) end before init does.
+      await settleInitTasks();
     } catch (error) {
       await this.#reportInitError(error);
     }

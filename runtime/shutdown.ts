@@ -1,8 +1,11 @@
 /**
- * Graceful shutdown. Lambda sends SIGTERM before it stops an environment
- * (when an extension is registered; the runtime then has a few hundred
- * milliseconds), so hooks must be quick: each gets the same deadline.
+ * Graceful shutdown. Lambda sends SIGTERM before it stops an environment only
+ * when an extension is registered, so, as the Rust runtime does, the first
+ * hook registers a no-op internal extension during init. The runtime then has
+ * about 500 ms, so hooks must be quick: each gets the same deadline.
  */
+import { ExtensionsApiClient } from './extensions-api-client.ts';
+import { addInitTask, isInitOver } from './init-tasks.ts';
 
 export type ShutdownHook = (signal: string) => void | Promise<void>;
 
@@ -11,9 +14,19 @@ const hooks: ShutdownHook[] = [];
 /** Default time the hooks get together; Lambda's shutdown phase gives the runtime about 500 ms. */
 export const SHUTDOWN_HOOK_DEADLINE_MS = 450;
 
-/** Registers a hook run once when the runtime is told to shut down (SIGTERM). Returns a function that removes it. */
+/** The internal extension that makes Lambda send SIGTERM; visible in the platform.extension telemetry record. */
+export const GRACEFUL_SHUTDOWN_EXTENSION = 'lambda-kit-graceful-shutdown';
+
+let helper: 'none' | 'registering' | 'skipped' = 'none';
+
+/**
+ * Registers a hook run once when the runtime is told to shut down (SIGTERM).
+ * Call it while the module initialises: only then can the extension that makes
+ * Lambda send SIGTERM be registered. Returns a function that removes the hook.
+ */
 export function onShutdown(hook: ShutdownHook): () => void {
   hooks.push(hook);
+  registerShutdownHelper();
   return () => {
     const index = hooks.indexOf(hook);
     if (index !== -1) hooks.splice(index, 1);
@@ -38,4 +51,34 @@ export async function runShutdownHooks(
   });
   await Promise.race([Promise.all(running), deadline]);
   clearTimeout(timer);
+}
+
+function registerShutdownHelper(): void {
+  if (helper !== 'none') return;
+  const api = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (!api) {
+    helper = 'skipped';
+    return;
+  }
+  if (isInitOver()) {
+    helper = 'skipped';
+    console.warn(
+      'onShutdown() was called after init: Lambda sends SIGTERM only when an extension registered during init, ' +
+        'so this hook may never run; call onShutdown() at module top level',
+    );
+    return;
+  }
+  helper = 'registering';
+  // The idle next must not keep the process alive: nothing ever answers it.
+  const client = new ExtensionsApiClient(api, { nextKeepsProcessAlive: false });
+  addInitTask(
+    client.register(GRACEFUL_SHUTDOWN_EXTENSION, []).then(
+      // Calling next is how an extension says its init is done; with no events it waits for ever.
+      () => void client.nextEvent().catch(() => {}),
+      (error: unknown) => {
+        // Without the helper the hooks just never run: worth a warning, not a failed init.
+        console.warn(`graceful shutdown unavailable, SIGTERM will not be sent: ${(error as Error).message}`);
+      },
+    ),
+  );
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
 import { fixture } from '../support/function-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const probeScript = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
 const host: FunctionDefinition['source'] = { command: [process.execPath, fixture('extension-host.ts')] };
@@ -26,17 +27,6 @@ async function readReport(path: string): Promise<ReportEntry[]> {
 }
 
 const records = (entries: ReportEntry[]) => entries.flatMap((entry) => (entry.kind === 'batch' ? entry.records! : []));
-
-/** Waits (bounded) until `read` returns something `ready` accepts; fails with the last value otherwise. */
-async function waitFor<T>(read: () => Promise<T> | T, ready: (value: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function invoke(emulator: Emulator, name: string, payload: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${emulator.endpoint}/2015-03-31/functions/${name}/invocations`, {

@@ -1,0 +1,31 @@
+/**
+ * lambda-kit/extension: Lambda extensions in TypeScript — the Extensions API
+ * event loop, Telemetry and Logs API subscribers. Ships inside functions and
+ * extension layers: imports only node:* and the runtime's own files.
+ */
+export {
+  runExtension,
+  startInternalExtension,
+  type ExternalExtensionOptions,
+  type InternalExtensionOptions,
+  type InternalExtension,
+  type TelemetrySubscription,
+} from './extension.ts';
+export { TelemetryListener, type TelemetryListenerOptions, type TelemetryListenerStats, type TelemetryProcessor } from './telemetry-listener.ts';
+export { parseTelemetryBatch, isRecordOf, type ParsedBatch } from './telemetry-records.ts';
+export type * from './telemetry-records.ts';
+export { ExtensionConfigError, TelemetryBatchError } from './errors.ts';
+export {
+  ExtensionsApiClient,
+  registerRequest,
+  nextEventRequest,
+  extensionErrorRequest,
+  subscribeRequest,
+  type ExtensionEvent,
+  type ExtensionEventType,
+  type InvokeEvent,
+  type ShutdownEvent,
+  type ExtensionRegistration,
+  type ExtensionErrorPayload,
+} from '../extensions-api-client.ts';
+export { ExtensionsApiError } from '../errors.ts';

@@ -1,0 +1,185 @@
+/**
+ * The Extensions API (2020-01-01) and the Telemetry (2022-07-01) and Logs
+ * (2020-08-15) subscription calls: pure request builders and one client, on
+ * the runtime's own HTTP connection. Used by lambda-kit/extension and by the
+ * runtime itself (graceful shutdown registers an internal extension).
+ */
+import { ExtensionsApiError } from './errors.ts';
+import { HttpConnection, type HttpResponse } from './http-connection.ts';
+import { headerSafe, requestHead, type RequestTarget } from './requests.ts';
+
+export const EXTENSIONS_API_VERSION = '2020-01-01';
+export const TELEMETRY_API_VERSION = '2022-07-01';
+export const LOGS_API_VERSION = '2020-08-15';
+
+export const EXTENSION_NAME_HEADER = 'Lambda-Extension-Name';
+export const EXTENSION_IDENTIFIER_HEADER = 'Lambda-Extension-Identifier';
+export const EXTENSION_ACCEPT_FEATURE_HEADER = 'Lambda-Extension-Accept-Feature';
+export const EXTENSION_ERROR_TYPE_HEADER = 'Lambda-Extension-Function-Error-Type';
+
+export type ExtensionEventType = 'INVOKE' | 'SHUTDOWN';
+
+export interface InvokeEvent {
+  eventType: 'INVOKE';
+  /** When the invocation times out, in ms since the epoch. */
+  deadlineMs: number;
+  requestId: string;
+  invokedFunctionArn: string;
+  tracing?: { type: string; value: string };
+}
+
+export interface ShutdownEvent {
+  eventType: 'SHUTDOWN';
+  /** spindown (Lambda is recycling the environment), timeout or failure. */
+  shutdownReason: 'spindown' | 'timeout' | 'failure' | (string & {});
+  /** When the shutdown window closes and Lambda sends SIGKILL, in ms since the epoch. */
+  deadlineMs: number;
+}
+
+export type ExtensionEvent = InvokeEvent | ShutdownEvent;
+
+/** What /register answers: the identifier for later calls, and facts about the function. */
+export interface ExtensionRegistration {
+  extensionId: string;
+  functionName: string;
+  functionVersion: string;
+  handler: string;
+  /** Only when the extension asked for the accountId feature. */
+  accountId?: string;
+}
+
+/** The error document of init/error and exit/error, as the runtime's own errors look. */
+export interface ExtensionErrorPayload {
+  errorMessage: string;
+  errorType: string;
+  stackTrace?: string[];
+}
+
+const CRLF = '\r\n';
+const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
+const extensionPath = (what: string) => `/${EXTENSIONS_API_VERSION}/extension/${what}`;
+const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}${CRLF}`;
+
+export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
+  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  return requestHead('POST', extensionPath('register'), target, `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`);
+}
+
+export function nextEventRequest(target: RequestTarget, extensionId: string): string {
+  return requestHead('GET', extensionPath('event/next'), target, identified(extensionId));
+}
+
+export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
+  return requestHead(
+    'POST',
+    extensionPath(`${phase}/error`),
+    target,
+    `${identified(extensionId)}${EXTENSION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
+  );
+}
+
+export function subscribeRequest(target: RequestTarget, api: 'telemetry' | 'logs', extensionId: string): string {
+  const path = api === 'telemetry' ? `/${TELEMETRY_API_VERSION}/telemetry` : `/${LOGS_API_VERSION}/logs`;
+  return requestHead('PUT', path, target, `${identified(extensionId)}${JSON_CONTENT}`);
+}
+
+/**
+ * One extension's client. Requests go one at a time over one connection, as
+ * an extension's life is sequential (register, subscribe, next, next, ...);
+ * error reports get a connection of their own, since next may be pending.
+ */
+export class ExtensionsApiClient {
+  readonly target: RequestTarget;
+  readonly #connection: HttpConnection;
+  readonly #nextKeepsProcessAlive: boolean;
+  #extensionId: string | undefined;
+
+  /**
+   * `nextKeepsProcessAlive: false` for an extension inside the function's
+   * process: its wait for the next event must not keep the process running
+   * (the runtime decides that), though its registration must.
+   */
+  constructor(authority: string, options: { nextKeepsProcessAlive?: boolean } = {}) {
+    this.target = { authority };
+    this.#connection = HttpConnection.fromAuthority(authority);
+    this.#nextKeepsProcessAlive = options.nextKeepsProcessAlive ?? true;
+  }
+
+  get extensionId(): string | undefined {
+    return this.#extensionId;
+  }
+
+  async register(name: string, events: readonly ExtensionEventType[], acceptFeatures: readonly string[] = []): Promise<ExtensionRegistration> {
+    const response = await this.#connection.request(registerRequest(this.target, name, acceptFeatures), JSON.stringify({ events }));
+    const what = `POST ${extensionPath('register')} (${name})`;
+    if (response.status !== 200) {
+      throw apiError(what, response, ': an extension registers once, during init, for INVOKE and (external ones only) SHUTDOWN');
+    }
+    const extensionId = response.headers.get(EXTENSION_IDENTIFIER_HEADER.toLowerCase());
+    if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${EXTENSION_IDENTIFIER_HEADER} header in the answer`);
+    this.#extensionId = extensionId;
+    const body = parseJson(response) as Partial<ExtensionRegistration>;
+    return {
+      extensionId,
+      functionName: body.functionName ?? '',
+      functionVersion: body.functionVersion ?? '',
+      handler: body.handler ?? '',
+      ...(body.accountId !== undefined && { accountId: body.accountId }),
+    };
+  }
+
+  /** Waits, with no client-side timeout, for the next event; calling it also says the last one is handled. */
+  async nextEvent(): Promise<ExtensionEvent> {
+    const request = nextEventRequest(this.target, this.#id()) + CRLF;
+    const pending = this.#connection.request(request);
+    this.#connection.keepProcessAlive(this.#nextKeepsProcessAlive);
+    let response: HttpResponse;
+    try {
+      response = await pending;
+    } finally {
+      this.#connection.keepProcessAlive(true);
+    }
+    if (response.status !== 200) throw apiError(`GET ${extensionPath('event/next')}`, response);
+    return parseJson(response) as ExtensionEvent;
+  }
+
+  /** Subscribes to the Telemetry API (or the older Logs API) with a subscription body as AWS documents it. */
+  async subscribe(api: 'telemetry' | 'logs', subscription: Record<string, unknown>): Promise<void> {
+    const response = await this.#connection.request(subscribeRequest(this.target, api, this.#id()), JSON.stringify(subscription));
+    if (response.status !== 200) {
+      throw apiError(`PUT /${api === 'telemetry' ? `${TELEMETRY_API_VERSION}/telemetry` : `${LOGS_API_VERSION}/logs`}`, response);
+    }
+  }
+
+  /** Reports a failure in init (phase 'init') or later (phase 'exit'); Lambda then resets the environment. */
+  async reportError(phase: 'init' | 'exit', payload: ExtensionErrorPayload): Promise<void> {
+    const connection = HttpConnection.fromAuthority(this.target.authority);
+    try {
+      const response = await connection.request(extensionErrorRequest(this.target, phase, this.#id(), payload.errorType), JSON.stringify(payload));
+      if (response.status !== 202) throw apiError(`POST ${extensionPath(`${phase}/error`)}`, response);
+    } finally {
+      connection.close();
+    }
+  }
+
+  close(): void {
+    this.#connection.close();
+  }
+
+  #id(): string {
+    if (this.#extensionId === undefined) throw new ExtensionsApiError('the Extensions API', 0, 'not registered yet: call register() first');
+    return this.#extensionId;
+  }
+}
+
+function parseJson(response: HttpResponse): unknown {
+  try {
+    return JSON.parse(response.body.toString('utf8'));
+  } catch {
+    throw new ExtensionsApiError('the Extensions API', response.status, `answer is not JSON: ${response.body.toString('utf8').slice(0, 200)}`);
+  }
+}
+
+function apiError(request: string, response: HttpResponse, advice = ''): ExtensionsApiError {
+  return new ExtensionsApiError(request, response.status, response.body.toString('utf8'), advice);
+}

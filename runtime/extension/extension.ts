@@ -41,7 +41,10 @@ interface CommonOptions {
 }
 
 export interface ExternalExtensionOptions extends CommonOptions {
-  /** Lambda wants the extension's file name: the default is that of the running script (/opt/extensions/<name>). */
+  /**
+   * Lambda wants the extension's file name. Default: $LAMBDA_KIT_EXTENSION_NAME
+   * (for running from source), else the running script's name (/opt/extensions/<name>).
+   */
   name?: string;
   /** Runs once, when the environment shuts down, before the telemetry still due has arrived. */
   onShutdown?: (event: ShutdownEvent) => void | Promise<void>;
@@ -65,7 +68,7 @@ const DEFAULT_TYPES: TelemetryType[] = ['platform', 'function'];
  * Resolves once shutdown is handled and everything is closed.
  */
 export async function runExtension(options: ExternalExtensionOptions): Promise<void> {
-  const name = options.name ?? (process.argv[1] ? basename(process.argv[1]) : '');
+  const name = options.name ?? process.env.LAMBDA_KIT_EXTENSION_NAME ?? (process.argv[1] ? basename(process.argv[1]) : '');
   if (!name) throw new ExtensionConfigError('no extension name: pass `name` (Lambda wants the file name under /opt/extensions)');
   const events: ExtensionEventType[] = ['SHUTDOWN'];
   if (options.onInvoke) events.unshift('INVOKE');

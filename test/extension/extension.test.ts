@@ -39,12 +39,12 @@ describe('lambda-kit/extension under the emulator: one external and one internal
     await mkdir(extensionsDir);
     await writeFile(join(extensionsDir, 'kit-external'), `#!/bin/sh\nexec "${process.execPath}" "${extensionScript}"\n`);
     await chmod(join(extensionsDir, 'kit-external'), 0o755);
-    const external = (name: string, fail?: string): FunctionDefinition => ({
+    const external = (name: string, fail?: string, environment: Record<string, string> = {}): FunctionDefinition => ({
       name,
       source: { command: [process.execPath, fixture('extension-host.ts')] },
       extensionsDir,
       maxEnvironments: 1,
-      environment: { KIT_REPORT: report(name), ...(fail && { KIT_FAIL: fail }) },
+      environment: { KIT_REPORT: report(name), ...(fail && { KIT_FAIL: fail }), ...environment },
     });
     emulator = await Emulator.start({
       functions: [
@@ -53,6 +53,7 @@ describe('lambda-kit/extension under the emulator: one external and one internal
         external('invoke-fails', 'invoke'),
         external('processor-throws', 'processor'),
         external('processor-slow', 'slow-processor'),
+        external('logs-api', undefined, { KIT_API: 'logs' }),
         { name: 'internal', source: { command: [process.execPath, fixture('internal-extension.ts')] }, environment: { KIT_REPORT: report('internal') } },
         { name: 'graceful', source: { command: [process.execPath, fixture('behaviours.ts')] } },
       ],
@@ -89,6 +90,14 @@ describe('lambda-kit/extension under the emulator: one external and one internal
     expect(eventsOf(entries, 'INVOKE').map((event) => event.requestId)).toEqual(ids);
     expect(recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says again'))).toBe(true);
     expect(lines).toContain('internal: EXTENSION\tName: kit-internal\tState: Ready\tEvents: [INVOKE]');
+  });
+
+  it('the older Logs API works the same way: log lines and platform.report reach the processor', async () => {
+    const answer = await invokeHttp(emulator.endpoint, 'logs-api', { action: 'log', marker: 'via-logs-api' });
+    const requestId = answer.headers.get('x-amzn-requestid')!;
+    const entries = await waitFor(() => readReport(report('logs-api')), hasReportFor(requestId));
+    expect(recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says via-logs-api'))).toBe(true);
+    expect(lines).toContain('logs-api: EXTENSION\tName: kit-external\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
   });
 
   it('graceful shutdown: onShutdown registers the no-op internal extension, so SIGTERM comes and the hooks run', async () => {

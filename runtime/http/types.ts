@@ -6,33 +6,39 @@ export type HttpEventSource = 'api-gateway-v1' | 'api-gateway-v2' | 'function-ur
 type StringMap = Record<string, string | undefined>;
 type MultiStringMap = Record<string, string[] | undefined>;
 
+/** What REST, ALB and WebSocket events share: single- and multi-value maps, a body. */
+interface ProxyEventFields {
+  headers?: StringMap | null;
+  multiValueHeaders?: MultiStringMap | null;
+  queryStringParameters?: StringMap | null;
+  multiValueQueryStringParameters?: MultiStringMap | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  [key: string]: unknown;
+}
+
+/** What API Gateway's request contexts share, REST and WebSocket alike. */
+interface ApiGatewayRequestContext {
+  requestId?: string;
+  stage?: string;
+  domainName?: string;
+  identity?: { sourceIp?: string; [key: string]: unknown };
+  authorizer?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
 /**
  * Just the fields the adapter reads, loosely typed on purpose: the adapter
  * must cope with what really arrives. Full, validated shapes are in
  * lambda-kit/events (zod), opt-in.
  */
-export interface ApiGatewayV1Event {
+export interface ApiGatewayV1Event extends ProxyEventFields {
   httpMethod: string;
   path: string;
   resource?: string;
-  headers?: StringMap | null;
-  multiValueHeaders?: MultiStringMap | null;
-  queryStringParameters?: StringMap | null;
-  multiValueQueryStringParameters?: MultiStringMap | null;
   pathParameters?: StringMap | null;
   stageVariables?: StringMap | null;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  requestContext: {
-    requestId?: string;
-    stage?: string;
-    domainName?: string;
-    path?: string;
-    identity?: { sourceIp?: string; [key: string]: unknown };
-    authorizer?: Record<string, unknown> | null;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
+  requestContext: ApiGatewayRequestContext & { path?: string };
 }
 
 export interface ApiGatewayV2Event {
@@ -63,39 +69,19 @@ export interface ApiGatewayV2Event {
   [key: string]: unknown;
 }
 
-export interface AlbEvent {
+export interface AlbEvent extends ProxyEventFields {
   httpMethod: string;
   path: string;
-  headers?: StringMap | null;
-  multiValueHeaders?: MultiStringMap | null;
-  queryStringParameters?: StringMap | null;
-  multiValueQueryStringParameters?: MultiStringMap | null;
-  body?: string | null;
-  isBase64Encoded?: boolean;
   requestContext: { elb: { targetGroupArn: string } };
-  [key: string]: unknown;
 }
 
-export interface ApiGatewayWebSocketEvent {
-  headers?: StringMap | null;
-  multiValueHeaders?: MultiStringMap | null;
-  queryStringParameters?: StringMap | null;
-  multiValueQueryStringParameters?: MultiStringMap | null;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-  requestContext: {
+export interface ApiGatewayWebSocketEvent extends ProxyEventFields {
+  requestContext: ApiGatewayRequestContext & {
     routeKey: string;
     eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
     connectionId: string;
-    requestId?: string;
-    stage?: string;
-    domainName?: string;
     connectedAt?: number;
-    identity?: { sourceIp?: string; [key: string]: unknown };
-    authorizer?: Record<string, unknown> | null;
-    [key: string]: unknown;
   };
-  [key: string]: unknown;
 }
 
 export type HttpEvent = ApiGatewayV1Event | ApiGatewayV2Event | AlbEvent | ApiGatewayWebSocketEvent;

@@ -1,23 +1,5 @@
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-
-/** Bundles an entry the way a function's bundle would include it, and reports what got in. */
-async function bundleOf(entry: string) {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    minify: true,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const output = Object.values(result.metafile.outputs)[0]!;
-  const externals = output.imports.filter((entry) => entry.external).map((entry) => entry.path);
-  return { inputs: Object.keys(result.metafile.inputs), externals, bytes: output.bytes };
-}
+import { bundleOf } from '../support/bundle.ts';
 
 // Code that ships inside every function may import node:* built-ins and runtime/ files, nothing else.
 describe('bundles of code that ships inside functions', () => {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { KitError } from '../../src/kit/errors.ts';
+import type { ExtensionNodeBuilder } from '../../src/kit/extension-layer.ts';
 import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
 
 /**
@@ -18,6 +19,20 @@ export function placeholderNodeRuntime(calls: unknown[] = []): NodeRuntimeBuilde
       nodeVersion: `v${options.nodeMajor}.0.0-placeholder`,
       files: [
         { path: 'bootstrap', data: Buffer.from(`placeholder bootstrap for ${options.arch}, root ${options.root}\n`), mode: 0o755 },
+        { path: 'lib/libplaceholder.so.1', data: Buffer.alloc(4096, 7), mode: 0o644 },
+      ],
+    };
+  };
+}
+
+/** The same for the Node of extension layers (bin/node, lib/*): placeholders, a real version number. */
+export function placeholderExtensionNode(calls: unknown[] = []): ExtensionNodeBuilder {
+  return async (options) => {
+    calls.push(options);
+    return {
+      nodeVersion: `${options.nodeMajor ?? 24}.0.0`,
+      files: [
+        { path: 'bin/node', data: Buffer.from(`placeholder node for ${options.arch}\n`), mode: 0o755 },
         { path: 'lib/libplaceholder.so.1', data: Buffer.alloc(4096, 7), mode: 0o644 },
       ],
     };

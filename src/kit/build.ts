@@ -86,15 +86,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
   const extensionBundles = new Map<string, ExtensionBundle>();
   for (const extension of project.extensions) {
     const started = Date.now();
-    const bundle = await bundleExtension({
-      name: extension.name,
-      entry: extension.entry,
-      root: project.root,
-      arch: extension.arch,
-      sourcemap: extension.sourcemap,
-      sourcesContent: extension.sourcesContent,
-      minify: extension.minify,
-    });
+    const bundle = await bundleExtension({ ...extension, root: project.root });
     extensionBundles.set(extension.name, bundle);
     log(`${extension.name}: bundled ${relative(cwd, extension.entry) || extension.entry} into extensions/${extension.name} (${sizeOf(bundle.code.length)}) in ${Date.now() - started} ms`);
   }

@@ -16,7 +16,7 @@ import { buildProject } from '../../src/kit/build.ts';
 import type { Arch } from '../../src/kit/config.ts';
 import type { ExtensionLayerArtifact } from '../../src/kit/formats.ts';
 import { fixture } from '../support/function-process.ts';
-import { kitError, makeProject, placeholderExtensionNode, placeholderNodeRuntime, readZip, removeAll, type ZipEntry } from './support.ts';
+import { kitError, layerArtifactLike, makeProject, placeholderExtensionNode, placeholderNodeRuntime, readZip, removeAll, type ZipEntry } from './support.ts';
 
 const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
 const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
@@ -63,16 +63,7 @@ describe('extension layer zip (placeholder Node)', () => {
     expect(calls).toEqual([expect.objectContaining({ arch: 'arm64', nodeMajor: 24 })]);
     expect(result.artifacts.map((artifact) => artifact.kind)).toEqual(['function', 'extension-layer']);
     const layer = layerOf(result.artifacts);
-    expect(layer).toEqual({
-      extension: 'probe',
-      kind: 'extension-layer',
-      path: join(cwd, 'dist/lambda/layers/probe.zip'),
-      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      size: expect.any(Number),
-      arch: 'arm64',
-      format: 'zip',
-      nodeVersion: '24.0.0',
-    });
+    expect(layer).toEqual(layerArtifactLike(join(cwd, 'dist/lambda/layers/probe.zip'), 'arm64', '24.0.0'));
     const entries = readZip(await readFile(layer.path));
     expect(listing(entries)).toEqual([
       'extensions/probe 100755',
@@ -141,20 +132,40 @@ describe('extension layer zip (placeholder Node)', () => {
   });
 });
 
+interface UnpackedLayer {
+  layer: ExtensionLayerArtifact;
+  /** Where the zip is unpacked: what /opt would hold. */
+  dir: string;
+  /** <dir>/lambda-kit-node/v<version> */
+  nodeDir: string;
+}
+
+/** The probe's layer for `arch` with the real Node, built and unpacked once for all the tests that want it. */
+const unpacked = new Map<Arch, Promise<UnpackedLayer>>();
+function unpackedLayer(arch: Arch): Promise<UnpackedLayer> {
+  let built = unpacked.get(arch);
+  if (!built) {
+    built = (async () => {
+      const cwd = await probeProject();
+      const started = Date.now();
+      const layer = layerOf((await buildProject({ cwd, overrides: { arch }, cacheDir: CACHE })).artifacts);
+      console.log(`probe extension layer, ${arch}: ${layer.size} bytes, Node ${layer.nodeVersion}, built in ${Date.now() - started} ms`);
+      const dir = await tempDir('lambda-kit-layer-opt-');
+      await extract(layer.path, { dir });
+      return { layer, dir, nodeDir: join(dir, `lambda-kit-node/v${layer.nodeVersion}`) };
+    })();
+    unpacked.set(arch, built);
+  }
+  return built;
+}
+
 describe.each([HOST_ARCH, HOST_ARCH === 'x86_64' ? 'arm64' : 'x86_64'] as const)('extension layer zip for %s (real Node)', (arch) => {
-  let dir: string;
   let layer: ExtensionLayerArtifact;
   let nodeDir: string;
   const loader = LOADERS[arch];
 
   beforeAll(async () => {
-    const cwd = await probeProject();
-    const started = Date.now();
-    layer = layerOf((await buildProject({ cwd, overrides: { arch }, cacheDir: CACHE })).artifacts);
-    console.log(`probe extension layer, ${arch}: ${layer.size} bytes, Node ${layer.nodeVersion}, built in ${Date.now() - started} ms`);
-    dir = await tempDir('lambda-kit-layer-opt-');
-    await extract(layer.path, { dir });
-    nodeDir = join(dir, `lambda-kit-node/v${layer.nodeVersion}`);
+    ({ layer, nodeDir } = await unpackedLayer(arch));
   }, BUILD_TIMEOUT_MS);
 
   it('has bin/node with its ELF interpreter and DT_RPATH in /opt/lambda-kit-node/v<version>/lib, stripped', async () => {
@@ -182,54 +193,54 @@ describe.each([HOST_ARCH, HOST_ARCH === 'x86_64' ? 'arm64' : 'x86_64'] as const)
     const version = await run(join(nodeDir, 'lib', loader), ['--library-path', join(nodeDir, 'lib'), join(nodeDir, 'bin/node'), '--version']);
     expect(version).toMatchObject({ code: 0, stdout: `v${layer.nodeVersion}\n` });
   }, 60_000);
+});
 
-  it.runIf(arch === HOST_ARCH)(
-    'runs the unpacked extension under the emulator: it registers, gets an INVOKE per invoke, the function\'s log lines, and SHUTDOWN',
-    async () => {
-      // /opt/extensions/probe, as the kernel would start it from /opt: the #! line's Node, through its loader here.
-      const extensionsDir = join(dir, 'started-as');
-      await mkdir(extensionsDir);
-      const node = [join(nodeDir, 'lib', loader), '--library-path', join(nodeDir, 'lib'), join(nodeDir, 'bin/node'), '--enable-source-maps'];
-      await writeFile(join(extensionsDir, 'probe'), `#!/bin/sh\nexec ${[...node, join(dir, 'extensions/probe')].map((arg) => `'${arg}'`).join(' ')}\n`);
-      await chmod(join(extensionsDir, 'probe'), 0o755);
-      const report = join(dir, 'probe-report.jsonl');
-      const lines: string[] = [];
-      const emulator = await Emulator.start({
-        functions: [
-          {
-            name: 'with-layer',
-            source: { command: [process.execPath, fixture('extension-host.ts')] },
-            extensionsDir,
-            maxEnvironments: 1,
-            environment: { PROBE_REPORT: report },
-          },
-        ],
-        log: (_name, line) => lines.push(line),
-      });
-      const requestIds: string[] = [];
-      try {
-        for (const marker of ['first', 'second']) {
-          const result = await emulator.invoke('with-layer', { payload: Buffer.from(JSON.stringify({ action: 'log', marker })) });
-          expect(JSON.parse(result.body.toString())).toBe('logged');
-          await result.settled;
-          requestIds.push(result.requestId);
-        }
-        expect(lines).toContain('EXTENSION\tName: probe\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
-      } finally {
-        await emulator.close();
-      }
-      const entries = (await readFile(report, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-      expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({ name: 'probe', status: 200, body: { functionName: 'with-layer' } });
-      expect(entries.find((entry) => entry.kind === 'subscribed')).toMatchObject({ status: 200 });
-      const events = entries.filter((entry) => entry.kind === 'event').map((entry) => entry.event);
-      expect(events.map((event) => event.eventType)).toEqual(['INVOKE', 'INVOKE', 'SHUTDOWN']);
-      expect(events.slice(0, 2).map((event) => event.requestId)).toEqual(requestIds);
-      expect(events[2].shutdownReason).toBe('spindown');
-      const records = entries.filter((entry) => entry.kind === 'batch').flatMap((entry) => entry.records);
+describe(`the probe from an unpacked ${HOST_ARCH} layer, under the emulator`, () => {
+  it('registers, gets an INVOKE per invoke, the function\'s log lines, and SHUTDOWN', async () => {
+    const { dir, nodeDir } = await unpackedLayer(HOST_ARCH);
+    const loader = LOADERS[HOST_ARCH];
+    // /opt/extensions/probe, as the kernel would start it from /opt: the #! line's Node, through its loader here.
+    const extensionsDir = join(dir, 'started-as');
+    await mkdir(extensionsDir);
+    const node = [join(nodeDir, 'lib', loader), '--library-path', join(nodeDir, 'lib'), join(nodeDir, 'bin/node'), '--enable-source-maps'];
+    await writeFile(join(extensionsDir, 'probe'), `#!/bin/sh\nexec ${[...node, join(dir, 'extensions/probe')].map((arg) => `'${arg}'`).join(' ')}\n`);
+    await chmod(join(extensionsDir, 'probe'), 0o755);
+    const report = join(dir, 'probe-report.jsonl');
+    const lines: string[] = [];
+    const emulator = await Emulator.start({
+      functions: [
+        {
+          name: 'with-layer',
+          source: { command: [process.execPath, fixture('extension-host.ts')] },
+          extensionsDir,
+          maxEnvironments: 1,
+          environment: { PROBE_REPORT: report },
+        },
+      ],
+      log: (_name, line) => lines.push(line),
+    });
+    const requestIds: string[] = [];
+    try {
       for (const marker of ['first', 'second']) {
-        expect(records.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`))).toBe(true);
+        const result = await emulator.invoke('with-layer', { payload: Buffer.from(JSON.stringify({ action: 'log', marker })) });
+        expect(JSON.parse(result.body.toString())).toBe('logged');
+        await result.settled;
+        requestIds.push(result.requestId);
       }
-    },
-    60_000,
-  );
+      expect(lines).toContain('EXTENSION\tName: probe\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
+    } finally {
+      await emulator.close();
+    }
+    const entries = (await readFile(report, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({ name: 'probe', status: 200, body: { functionName: 'with-layer' } });
+    expect(entries.find((entry) => entry.kind === 'subscribed')).toMatchObject({ status: 200 });
+    const events = entries.filter((entry) => entry.kind === 'event').map((entry) => entry.event);
+    expect(events.map((event) => event.eventType)).toEqual(['INVOKE', 'INVOKE', 'SHUTDOWN']);
+    expect(events.slice(0, 2).map((event) => event.requestId)).toEqual(requestIds);
+    expect(events[2].shutdownReason).toBe('spindown');
+    const records = entries.filter((entry) => entry.kind === 'batch').flatMap((entry) => entry.records);
+    for (const marker of ['first', 'second']) {
+      expect(records.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`))).toBe(true);
+    }
+  }, BUILD_TIMEOUT_MS);
 });

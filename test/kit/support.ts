@@ -39,6 +39,20 @@ export function placeholderExtensionNode(calls: unknown[] = []): ExtensionNodeBu
   };
 }
 
+/** What an extension layer artifact of `--json` and buildProject looks like. */
+export function layerArtifactLike(path: string, arch: string, nodeVersion: unknown): Record<string, unknown> {
+  return {
+    extension: 'probe',
+    kind: 'extension-layer',
+    path,
+    sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    size: expect.any(Number),
+    arch,
+    format: 'zip',
+    nodeVersion,
+  };
+}
+
 /** Writes a project (path → contents) into a fresh temporary directory. */
 export async function makeProject(files: Record<string, string | Buffer>, cleanup: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lambda-kit-project-'));

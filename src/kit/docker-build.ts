@@ -71,7 +71,7 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
 
   // What only the host can do: the Node runtime (Debian's glibc, patchelf, strip), into the shared cache.
   for (const key of new Set(functions.map((f) => `${f.arch}|${f.nodeMajor}|${f.layout === 'thin' ? '/opt' : '/var/task'}`))) {
-    const [arch, major, root] = key.split('|') as ['x86_64' | 'arm64', string, '/var/task' | '/opt'];
+    const [, major, root] = key.split('|') as ['x86_64' | 'arm64', string, '/var/task' | '/opt'];
     await buildNodeRuntime({ arch, nodeMajor: Number(major) as 24 | 22, root, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
   }
   for (const major of new Set(extensions.map((extension) => extension.nodeMajor))) {

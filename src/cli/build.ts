@@ -11,22 +11,24 @@ const BUILD_USAGE = `lambda-kit build [entry|name] [options]
 Builds functions into deployable artifacts: the handler and the lambda-kit
 runtime loop bundled into one index.mjs (+ index.mjs.map), with a Node
 runtime (bootstrap + lib/) for Lambda's custom runtime (provided.al2023,
-provided.al2). With no argument, builds every function of the config
-(lambda-kit.config.json, lambda-kit.config.mjs or "lambda" in package.json);
-with a function's name, that one; with a file, that file as a function.
+provided.al2). Builds the config's "extensions" (external Lambda extensions)
+into layer zips: extensions/<name> and the Node it runs on. With no argument,
+builds every function and extension of the config (lambda-kit.config.json,
+lambda-kit.config.mjs or "lambda" in package.json); with a name, that one;
+with a file, that file as a function (or as the extension whose entry it is).
 
-Writes <out>/<name>.zip, and <out>/<name>-runtime-<arch>.zip with --layout thin.
-Progress goes to stderr.
+Writes <out>/<name>.zip, and <out>/<name>-runtime-<arch>.zip with --layout thin;
+<out>/layers/<name>.zip for an extension. Progress goes to stderr.
 
 Options:
-  --arch <arch>         x86_64 or arm64 (default: this machine's)
+  --arch <arch>         x86_64 or arm64 (default: this machine's); functions and extensions
   --target <target>     ${TARGETS.join(', ')} (default al2023): the image base, recorded; a zip runs on all
   --format <format>     ${Object.keys(formats).join(', ')} (default zip)
   --layout <layout>     ${LAYOUTS.join(' or ')} (default self-contained): thin is the code
                         alone, with the Node runtime as a separate layer zip (/opt)
   --external <package>  leave a package out of the bundle and ship it, with its
                         dependencies, in node_modules/ (repeatable)
-  --node <major>        ${NODE_MAJORS.join(' or ')} (default 24)
+  --node <major>        ${NODE_MAJORS.join(' or ')} (default 24); functions and extensions
   --out <dir>           output directory (default ${DEFAULT_OUT}, next to the config)
   --base-image <image>  --format image: the base (default: AWS's public.ecr.aws/lambda/provided:<target>)
   --tag <tag>           --format image: the image tag (default lambda-kit/<name>:<arch>)
@@ -35,7 +37,9 @@ Options:
   --builder <image>     with --docker: the builder image (default lambda-kit/builder:<al2|al1>[-arm64])
   --config <file>       the config file (default: found in the working directory)
   --json                print the result as JSON on stdout:
-                        { "artifacts": [{ function, kind, path, sha256, size, arch, target, format, layout, nodeVersion }] }
+                        { "artifacts": [{ function, kind, path, sha256, size, arch, target, format, layout, nodeVersion },
+                                        { extension, kind: "extension-layer", path, sha256, size, arch, format, nodeVersion }] }
+  Only functions have --target, --format, --layout, --external, --base-image and --tag.
   -h, --help            show this help`;
 
 /** Errors in what the user gave: usage (exit 2); the rest fail the build (exit 1). */
@@ -55,6 +59,14 @@ function withoutDockerFlags(args: string[]): string[] {
     kept.push(arg);
   }
   return kept;
+}
+
+/** "2 function(s)", "1 extension layer(s)", "2 function(s) and 1 extension layer(s)" */
+function counted(project: { functions: unknown[]; extensions: unknown[] }): string {
+  const parts: string[] = [];
+  if (project.functions.length > 0 || project.extensions.length === 0) parts.push(`${project.functions.length} function(s)`);
+  if (project.extensions.length > 0) parts.push(`${project.extensions.length} extension layer(s)`);
+  return parts.join(' and ');
 }
 
 export async function buildCommand(args: string[]): Promise<number> {
@@ -122,7 +134,7 @@ export async function buildCommand(args: string[]): Promise<number> {
         log,
       });
       process.stdout.write(output);
-      log(`built ${project.functions.length} function(s) in the builder in ${Date.now() - started} ms`);
+      log(`built ${counted(project)} in the builder in ${Date.now() - started} ms`);
       return 0;
     }
     const result = await buildProject({
@@ -131,7 +143,7 @@ export async function buildCommand(args: string[]): Promise<number> {
       overrides,
       log,
     });
-    process.stderr.write(`lambda-kit: built ${result.project.functions.length} function(s) in ${Date.now() - started} ms\n`);
+    log(`built ${counted(result.project)} in ${Date.now() - started} ms`);
     if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');
     return 0;
   } catch (error) {

@@ -1,20 +1,22 @@
 /**
- * `lambda-kit build`: config → bundle → artifacts, for each function.
- * Everything that can be wrong with the input (config, entries, options,
- * formats, native addons) is found before the slow part (the Node runtime).
+ * `lambda-kit build`: config → bundle → artifacts, for each function, and a
+ * layer zip for each extension. Everything that can be wrong with the input
+ * (config, entries, options, formats, native addons) is found before the slow
+ * part (the Node runtime).
  */
 import { homedir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleFunction, type BundleResult } from './bundle.ts';
+import { bundleExtension, bundleFunction, type BundleResult, type ExtensionBundle } from './bundle.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
 import { KitError } from './errors.ts';
-import { buildNodeRuntime } from './node-runtime.ts';
+import { writeExtensionLayer, type ExtensionNodeBuilder } from './extension-layer.ts';
+import { buildExtensionNode, buildNodeRuntime } from './node-runtime.ts';
 import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './formats.ts';
 
 export interface BuildOptions {
   cwd?: string;
-  /** A function name or an entry file; every function in the config when absent. */
+  /** A function or extension name, or an entry file; everything in the config when absent. */
   selector?: string;
   configFile?: string;
   overrides?: BuildOverrides;
@@ -22,6 +24,8 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** The Node runtime builder; src/kit/node-runtime.ts by default. */
   nodeRuntime?: NodeRuntimeBuilder;
+  /** The Node of extension layers; buildExtensionNode (src/kit/node-runtime.ts) by default. */
+  extensionNode?: ExtensionNodeBuilder;
   /** Where built Node runtimes are cached. */
   cacheDir?: string;
 }
@@ -79,6 +83,14 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
     );
   }
 
+  const extensionBundles = new Map<string, ExtensionBundle>();
+  for (const extension of project.extensions) {
+    const started = Date.now();
+    const bundle = await bundleExtension({ ...extension, root: project.root });
+    extensionBundles.set(extension.name, bundle);
+    log(`${extension.name}: bundled ${relative(cwd, extension.entry) || extension.entry} into extensions/${extension.name} (${sizeOf(bundle.code.length)}) in ${Date.now() - started} ms`);
+  }
+
   // Each Node runtime is built once per build (and cached across builds by the builder).
   const runtimes = new Map<string, Promise<NodeRuntime>>();
   let builder: NodeRuntimeBuilder | undefined = options.nodeRuntime;
@@ -98,6 +110,25 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
     };
     artifacts.push(...(await formats[fn.format]!({ fn, bundle: bundles.get(fn.name)!, out: project.out, nodeRuntime, log })));
     log(`${fn.name}: done in ${Date.now() - started} ms`);
+  }
+
+  // One Node per arch and major serves every extension layer of the build.
+  const extensionNodes = new Map<string, Promise<NodeRuntime>>();
+  for (const extension of project.extensions) {
+    const started = Date.now();
+    const key = `${extension.arch}/${extension.nodeMajor}`;
+    let node = extensionNodes.get(key);
+    if (!node) {
+      node = (options.extensionNode ?? buildExtensionNode)({
+        arch: extension.arch,
+        nodeMajor: extension.nodeMajor,
+        cacheDir,
+        log: (line) => log(`extension node: ${line}`),
+      });
+      extensionNodes.set(key, node);
+    }
+    artifacts.push(await writeExtensionLayer({ extension, bundle: extensionBundles.get(extension.name)!, out: project.out, node: await node, log }));
+    log(`${extension.name}: done in ${Date.now() - started} ms`);
   }
   return { project, artifacts };
 }

@@ -4,7 +4,8 @@
  * generated entry imports the handler lazily through runModule(), so errors
  * while loading or initialising the handler's module reach Lambda as init
  * errors; esbuild keeps that import inside the single file as a lazily
- * initialised module (no chunk files).
+ * initialised module (no chunk files). An external extension is bundled the
+ * same way, into one file of its own (bundleExtension).
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
@@ -149,23 +150,44 @@ function formatMessages(messages: Message[]): string {
     .join('\n  ');
 }
 
-export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
+interface EsbuildRun {
+  /** The project's root: paths in the map are relative to it. */
+  root: string;
+  /** The user's source file (for messages). */
+  entry: string;
+  arch: Arch;
+  /** The generated entry module and its name in messages and maps. */
+  contents: string;
+  sourcefile: string;
+  /** The output's file name (in root; nothing is written). */
+  outName: string;
+  /** 'linked': a map file and a comment pointing at it; 'external': the map alone. */
+  sourcemap: false | 'linked' | 'external';
+  sourcesContent: boolean;
+  minify: boolean;
+  external: string[];
+}
+
+interface EsbuildOutput {
+  code: Buffer;
+  /** The source map, its runtime paths made stable (see stableSourceMap). */
+  map: Buffer | undefined;
+  metafile: Metafile;
+}
+
+/**
+ * One ESM file from a generated entry: the esbuild options functions and
+ * extensions share, and the refusal of native addons in what got bundled.
+ */
+async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
   const runtime = runtimeEntry();
-  const external = options.external ?? [];
-  const sourcemap = options.sourcemap ?? true;
   const findings: NativeFinding[] = [];
-  const outfile = resolve(options.root, 'index.mjs');
+  const outfile = resolve(run.root, run.outName);
   let result;
   try {
     result = await build({
-      stdin: {
-        // Specifiers that do not depend on where the kit or the project are, so maps come out the same anywhere.
-        contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name),
-        resolveDir: options.root,
-        sourcefile: '<lambda-kit entry>',
-        loader: 'js',
-      },
-      absWorkingDir: options.root,
+      stdin: { contents: run.contents, resolveDir: run.root, sourcefile: run.sourcefile, loader: 'js' },
+      absWorkingDir: run.root,
       outfile,
       bundle: true,
       splitting: false,
@@ -173,56 +195,119 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
       platform: 'node',
       format: 'esm',
       target: ESBUILD_TARGET,
-      minify: options.minify ?? true,
+      minify: run.minify,
       // Error names come from classes (`this.name = this.constructor.name`): keep them through minification.
       keepNames: true,
-      sourcemap: sourcemap ? 'linked' : false,
-      sourcesContent: options.sourcesContent ?? false,
+      sourcemap: run.sourcemap,
+      sourcesContent: run.sourcesContent,
       // Built-ins (node:* and bare) are external on platform node; the externals too.
-      external: external.flatMap((name) => [name, `${name}/*`]),
+      external: run.external.flatMap((name) => [name, `${name}/*`]),
       // From source, the runtime's own imports resolve to .ts files.
       conditions: runtime.endsWith('.ts') ? ['lambda-kit-source'] : [],
       banner: { js: REQUIRE_BANNER },
       metafile: true,
       logLevel: 'silent',
-      plugins: [kitPlugin(runtime, findings, options.root)],
+      plugins: [kitPlugin(runtime, findings, run.root)],
     });
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
-    if (findings.length > 0) throw nativeAddonError(findings[0]!.name, findings[0]!.evidence, options.arch, 'which a bundle cannot hold');
+    if (findings.length > 0) throw nativeAddonError(findings[0]!.name, findings[0]!.evidence, run.arch, 'which a bundle cannot hold');
     throw new KitError(
       'LK_KIT_BUNDLE',
-      `cannot bundle ${relative(options.root, options.entry)}:\n  ${errors ? formatMessages(errors) : (error as Error).message}`,
+      `cannot bundle ${relative(run.root, run.entry)}:\n  ${errors ? formatMessages(errors) : (error as Error).message}`,
       { cause: error },
     );
   }
 
   // Native addons in what got bundled: found while resolving, or by looking at each bundled package.
-  if (findings.length > 0) throw nativeAddonError(findings[0]!.name, findings[0]!.evidence, options.arch, 'which a bundle cannot hold');
+  if (findings.length > 0) throw nativeAddonError(findings[0]!.name, findings[0]!.evidence, run.arch, 'which a bundle cannot hold');
   const checked = new Set<string>();
   for (const input of Object.keys(result.metafile.inputs)) {
-    const owner = packageOf(resolve(options.root, input));
+    const owner = packageOf(resolve(run.root, input));
     if (!owner || checked.has(owner.dir)) continue;
     checked.add(owner.dir);
     const evidence = nativeEvidence(owner.dir);
-    if (evidence) throw nativeAddonError(owner.name, describeEvidence(evidence), options.arch, 'which a bundle cannot hold');
+    if (evidence) throw nativeAddonError(owner.name, describeEvidence(evidence), run.arch, 'which a bundle cannot hold');
   }
 
-  const files: ArtifactFile[] = [];
-  let bundleBytes = 0;
+  let code: Buffer | undefined;
+  let map: Buffer | undefined;
+  const produced: string[] = [];
   for (const output of result.outputFiles) {
     const path = relative(dirname(outfile), output.path).split(sep).join('/');
-    let data: Buffer = Buffer.from(output.contents);
-    if (path === 'index.mjs.map') data = stableSourceMap(data, dirname(outfile), dirname(runtime));
-    if (path === 'index.mjs') bundleBytes = data.length;
-    files.push({ path, data, mode: 0o644 });
+    produced.push(path);
+    if (path === run.outName) code = Buffer.from(output.contents);
+    else if (path === `${run.outName}.map`) map = stableSourceMap(Buffer.from(output.contents), dirname(outfile), dirname(runtime));
   }
-  const expected = sourcemap ? ['index.mjs', 'index.mjs.map'] : ['index.mjs'];
-  const produced = files.map((file) => file.path).sort();
-  if (produced.join() !== expected.join()) {
+  const expected = run.sourcemap ? [run.outName, `${run.outName}.map`] : [run.outName];
+  if (produced.sort().join() !== expected.join()) {
     throw new KitError('LK_KIT_BUNDLE', `esbuild produced ${produced.join(', ')}; expected only ${expected.join(', ')}`);
   }
+  return { code: code!, map, metafile: result.metafile };
+}
+
+export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
+  const external = options.external ?? [];
+  const sourcemap = options.sourcemap ?? true;
+  const output = await bundleEntry({
+    root: options.root,
+    entry: options.entry,
+    arch: options.arch,
+    // Specifiers that do not depend on where the kit or the project are, so maps come out the same anywhere.
+    contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name),
+    sourcefile: '<lambda-kit entry>',
+    outName: 'index.mjs',
+    sourcemap: sourcemap ? 'linked' : false,
+    sourcesContent: options.sourcesContent ?? false,
+    minify: options.minify ?? true,
+    external,
+  });
+  const files: ArtifactFile[] = [{ path: 'index.mjs', data: output.code, mode: 0o644 }];
+  if (output.map) files.push({ path: 'index.mjs.map', data: output.map, mode: 0o644 });
   if (external.length > 0) files.push(...externalFiles(placeExternals(external, dirname(options.entry), options.arch)));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, metafile: result.metafile, bundleBytes };
+  return { files, metafile: output.metafile, bundleBytes: output.code.length };
+}
+
+export interface ExtensionBundleOptions {
+  /** The extension's name: its file name in /opt/extensions. */
+  name: string;
+  /** Absolute path of the extension's source file. */
+  entry: string;
+  /** The project's root: source map paths are relative to it. */
+  root: string;
+  arch: Arch;
+  /** A source map (default true). */
+  sourcemap?: boolean;
+  sourcesContent?: boolean;
+  minify?: boolean;
+}
+
+export interface ExtensionBundle {
+  /** The code, its first line the require banner: the layer puts its #! line before it. */
+  code: Buffer;
+  /** Its source map, for the code as it is here (no #! line yet). */
+  map: Buffer | undefined;
+  metafile: Metafile;
+}
+
+/**
+ * An external extension as one ESM file: the user's module and its npm
+ * dependencies, built-ins external, native addons refused. Imported by a
+ * generated entry, so that a #! line of the user's own never comes first.
+ */
+export async function bundleExtension(options: ExtensionBundleOptions): Promise<ExtensionBundle> {
+  const output = await bundleEntry({
+    root: options.root,
+    entry: options.entry,
+    arch: options.arch,
+    contents: `import ${JSON.stringify(projectRelative(options.root, options.entry))};\n`,
+    sourcefile: '<lambda-kit extension>',
+    outName: options.name,
+    sourcemap: (options.sourcemap ?? true) ? 'external' : false,
+    sourcesContent: options.sourcesContent ?? false,
+    minify: options.minify ?? true,
+    external: [],
+  });
+  return output;
 }

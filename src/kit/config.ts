@@ -1,5 +1,5 @@
 /**
- * What to build: functions and their settings, from a `lambda-kit.config.json`,
+ * What to build: functions and extensions and their settings, from a `lambda-kit.config.json`,
  * a `lambda-kit.config.mjs` (default export), or a `lambda` field in
  * package.json, overridden by command-line flags. Everything is validated
  * with strict schemas: an unknown key is an error that names the key and the
@@ -25,6 +25,12 @@ export const CONFIG_FILES = ['lambda-kit.config.mjs', 'lambda-kit.config.json'] 
 export const DEFAULT_OUT = 'dist/lambda';
 
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/**
+ * An extension's name is its file name in /opt/extensions, which its
+ * Lambda-Extension-Name must match when it registers.
+ */
+const EXTENSION_NAME = /^[a-zA-Z0-9_-]+$/;
+const EXTENSION_NAME_RULE = 'an extension name is letters, digits, - or _ (its file name in /opt/extensions, which Lambda-Extension-Name must match)';
 
 /** Settings a function may have, and the project may give as defaults for all its functions. */
 const settingsShape = {
@@ -51,9 +57,20 @@ export const functionConfigSchema = z.strictObject({
   ...settingsShape,
 });
 
+/** An external extension, built into a layer zip (extensions/<name> and the Node it runs on). */
+export const extensionConfigSchema = z.strictObject({
+  entry: z.string().min(1),
+  arch: settingsShape.arch,
+  nodeMajor: settingsShape.nodeMajor,
+  sourcemap: settingsShape.sourcemap,
+  sourcesContent: settingsShape.sourcesContent,
+  minify: settingsShape.minify,
+});
+
 export const projectConfigSchema = z
   .strictObject({
     functions: z.record(z.string().regex(FUNCTION_NAME, 'a function name is 1-64 letters, digits, - or _'), functionConfigSchema).optional(),
+    extensions: z.record(z.string().regex(EXTENSION_NAME, EXTENSION_NAME_RULE), extensionConfigSchema).optional(),
     /** Single-function shorthand: `{ "entry": "src/handler.ts" }`. */
     entry: z.string().min(1).optional(),
     export: z.string().min(1).optional(),
@@ -66,6 +83,7 @@ export const projectConfigSchema = z
   });
 
 export type FunctionConfig = z.infer<typeof functionConfigSchema>;
+export type ExtensionConfig = z.infer<typeof extensionConfigSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 
 /** A function, ready to build. */
@@ -89,6 +107,18 @@ export interface ResolvedFunction {
   imageTag: string | undefined;
 }
 
+/** An external extension, ready to build into a layer zip. */
+export interface ResolvedExtension {
+  name: string;
+  /** Absolute path of the extension's source file. */
+  entry: string;
+  arch: Arch;
+  nodeMajor: NodeMajor;
+  sourcemap: boolean;
+  sourcesContent: boolean;
+  minify: boolean;
+}
+
 export interface ResolvedProject {
   /** The directory paths in the config are relative to: the config file's, or the working directory. */
   root: string;
@@ -97,6 +127,7 @@ export interface ResolvedProject {
   /** Absolute output directory. */
   out: string;
   functions: ResolvedFunction[];
+  extensions: ResolvedExtension[];
 }
 
 /** Command-line flags: they win over the config. */
@@ -159,8 +190,9 @@ function describeIssues(error: z.ZodError, file: string): string {
     const at = issue.path.length > 0 ? issue.path.map(String).join('.') : 'the top level';
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-      const inFunction = issue.path[0] === 'functions' && issue.path.length === 2;
-      const allowed = Object.keys(inFunction ? functionConfigSchema.shape : projectConfigSchema.shape);
+      const inEntry = issue.path.length === 2 ? issue.path[0] : undefined;
+      const shape = inEntry === 'functions' ? functionConfigSchema.shape : inEntry === 'extensions' ? extensionConfigSchema.shape : projectConfigSchema.shape;
+      const allowed = Object.keys(shape);
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} at ${at} (allowed: ${allowed.join(', ')})`;
     }
     if (issue.code === 'invalid_key') {
@@ -250,13 +282,23 @@ function isFile(path: string): boolean {
 export interface ResolveOptions {
   /** The working directory: where the config is looked for. */
   cwd: string;
-  /** A function name or an entry file; all functions when absent. */
+  /** A function or extension name, or an entry file; everything in the config when absent. */
   selector?: string;
   configFile?: string;
   overrides?: BuildOverrides;
 }
 
-/** Config + flags → the functions to build, with every setting decided. */
+/** Flags that only functions have, by the BuildOverrides key they set. */
+const FUNCTION_ONLY_FLAGS: Partial<Record<keyof BuildOverrides, string>> = {
+  target: '--target',
+  format: '--format',
+  layout: '--layout',
+  external: '--external',
+  baseImage: '--base-image',
+  imageTag: '--tag',
+};
+
+/** Config + flags → the functions and extensions to build, with every setting decided. */
 export async function resolveProject(options: ResolveOptions): Promise<ResolvedProject> {
   const cwd = resolve(options.cwd);
   const overrides = options.overrides ?? {};
@@ -274,42 +316,71 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
       ...(config.export !== undefined && { export: config.export }),
     });
   }
+  const declaredExtensions = new Map<string, ExtensionConfig>(Object.entries(config.extensions ?? {}));
+  // `lambda-kit build <name>` picks by name: one name, one thing.
+  const clash = [...declaredExtensions.keys()].find((name) => declared.has(name));
+  if (clash !== undefined) {
+    throw new KitError('LK_KIT_CONFIG', `${where}: "${clash}" is both a function and an extension: give them different names (a name picks what lambda-kit build builds)`);
+  }
 
   let selected: Array<[string, FunctionConfig, string]>;
+  let selectedExtensions: Array<[string, ExtensionConfig, string]> = [];
   if (options.selector === undefined) {
-    if (declared.size === 0) {
+    if (declared.size === 0 && declaredExtensions.size === 0) {
       throw new KitError(
         'LK_KIT_NO_FUNCTIONS',
         loaded
-          ? `${loaded.file} lists no functions: add "functions": { "<name>": { "entry": "src/handler.ts" } }`
+          ? `${loaded.file} lists no functions or extensions: add "functions": { "<name>": { "entry": "src/handler.ts" } }`
           : `nothing to build: give an entry (lambda-kit build src/handler.ts) or list functions in ${CONFIG_FILES[1]} or in a "lambda" field of package.json`,
       );
     }
     selected = [...declared].map(([name, fn]) => [name, fn, resolve(root, fn.entry)]);
+    selectedExtensions = [...declaredExtensions].map(([name, extension]) => [name, extension, resolve(root, extension.entry)]);
   } else {
     const byName = declared.get(options.selector);
+    const extensionByName = declaredExtensions.get(options.selector);
     const asFile = resolve(cwd, options.selector);
     if (byName) selected = [[options.selector, byName, resolve(root, byName.entry)]];
-    else if (isFile(asFile)) {
-      // A file that a declared function builds is that function; any other file is built with the project's defaults.
+    else if (extensionByName) {
+      selected = [];
+      selectedExtensions = [[options.selector, extensionByName, resolve(root, extensionByName.entry)]];
+    } else if (isFile(asFile)) {
+      // A file that a declared function or extension builds is that one; any other file is built as a function with the project's defaults.
       const declaredFor = [...declared].find(([, fn]) => resolve(root, fn.entry) === asFile);
-      selected = [declaredFor ? [declaredFor[0], declaredFor[1], asFile] : [functionNameFor(asFile), { entry: options.selector }, asFile]];
+      const extensionFor = [...declaredExtensions].find(([, extension]) => resolve(root, extension.entry) === asFile);
+      if (!declaredFor && extensionFor) {
+        selected = [];
+        selectedExtensions = [[extensionFor[0], extensionFor[1], asFile]];
+      } else {
+        selected = [declaredFor ? [declaredFor[0], declaredFor[1], asFile] : [functionNameFor(asFile), { entry: options.selector }, asFile]];
+      }
     } else {
-      const known = declared.size > 0 ? ` (functions in ${where}: ${[...declared.keys()].join(', ')})` : '';
+      const lists = [
+        ...(declared.size > 0 ? [`functions in ${where}: ${[...declared.keys()].join(', ')}`] : []),
+        ...(declaredExtensions.size > 0 ? [`extensions: ${[...declaredExtensions.keys()].join(', ')}`] : []),
+      ];
       throw new KitError(
         'LK_KIT_ENTRY_NOT_FOUND',
-        `entry ${options.selector} does not exist and is not the name of a function${known}; give a handler file, e.g. lambda-kit build src/handler.ts`,
+        `entry ${options.selector} does not exist and is not the name of a function${declaredExtensions.size > 0 ? ' or an extension' : ''}` +
+          `${lists.length > 0 ? ` (${lists.join('; ')})` : ''}; give a handler file, e.g. lambda-kit build src/handler.ts`,
       );
     }
   }
 
-  const functions = selected.map(([name, fn, entry]): ResolvedFunction => {
+  const checkEntry = (what: string, name: string, entry: string) => {
     if (!isFile(entry)) {
       throw new KitError(
         'LK_KIT_ENTRY_NOT_FOUND',
-        `function "${name}": entry ${relative(cwd, entry) || entry} does not exist${loaded ? ` (from ${loaded.file})` : ''}`,
+        `${what} "${name}": entry ${relative(cwd, entry) || entry} does not exist${loaded ? ` (from ${loaded.file})` : ''}`,
       );
     }
+  };
+  const arch = (configured: Arch | undefined) => (overrides.arch !== undefined ? parseArch(overrides.arch) : (configured ?? config.arch ?? hostArch()));
+  const nodeMajor = (configured: NodeMajor | undefined) =>
+    overrides.nodeMajor !== undefined ? parseNodeMajor(overrides.nodeMajor) : (configured ?? config.nodeMajor ?? 24);
+
+  const functions = selected.map(([name, fn, entry]): ResolvedFunction => {
+    checkEntry('function', name, entry);
     const pick = <K extends keyof FunctionConfig & keyof ProjectConfig>(key: K) => fn[key] ?? config[key];
     const fnWhere = loaded && config.functions ? `${loaded.file}, functions.${name}` : where;
     const format = overrides.format ?? pick('format') ?? 'zip';
@@ -317,13 +388,13 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
       name,
       entry,
       exportName: fn.export ?? config.export ?? 'handler',
-      arch: overrides.arch !== undefined ? parseArch(overrides.arch) : (pick('arch') ?? hostArch()),
+      arch: arch(fn.arch),
       target: overrides.target !== undefined ? parseTarget(overrides.target) : (pick('target') ?? 'al2023'),
       format,
       formatOrigin: overrides.format !== undefined ? '--format' : pick('format') !== undefined ? fnWhere : 'default',
       layout: overrides.layout !== undefined ? parseLayout(overrides.layout) : (pick('layout') ?? 'self-contained'),
       external: [...new Set([...(config.external ?? []), ...(fn.external ?? []), ...(overrides.external ?? [])])],
-      nodeMajor: overrides.nodeMajor !== undefined ? parseNodeMajor(overrides.nodeMajor) : (pick('nodeMajor') ?? 24),
+      nodeMajor: nodeMajor(fn.nodeMajor),
       sourcemap: overrides.sourcemap ?? pick('sourcemap') ?? true,
       sourcesContent: pick('sourcesContent') ?? false,
       minify: overrides.minify ?? pick('minify') ?? true,
@@ -332,5 +403,35 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
     };
   });
 
-  return { root, configFile: loaded?.file, out: resolve(overrides.out !== undefined ? cwd : root, overrides.out ?? config.out ?? DEFAULT_OUT), functions };
+  if (functions.length === 0) {
+    // Only extensions: a flag that only functions have would do nothing, which is never what was meant.
+    const given = Object.entries(FUNCTION_ONLY_FLAGS).filter(([key]) => overrides[key as keyof BuildOverrides] !== undefined);
+    if (given.length > 0) {
+      throw new KitError(
+        'LK_KIT_BAD_OPTION',
+        `${given.map(([, flag]) => flag).join(', ')} ${given.length > 1 ? 'are' : 'is'} for functions; extension "${selectedExtensions[0]![0]}" is always built into a layer zip: leave ${given.length > 1 ? 'them' : 'it'} out`,
+      );
+    }
+  }
+
+  const extensions = selectedExtensions.map(([name, extension, entry]): ResolvedExtension => {
+    checkEntry('extension', name, entry);
+    return {
+      name,
+      entry,
+      arch: arch(extension.arch),
+      nodeMajor: nodeMajor(extension.nodeMajor),
+      sourcemap: overrides.sourcemap ?? extension.sourcemap ?? config.sourcemap ?? true,
+      sourcesContent: extension.sourcesContent ?? config.sourcesContent ?? false,
+      minify: overrides.minify ?? extension.minify ?? config.minify ?? true,
+    };
+  });
+
+  return {
+    root,
+    configFile: loaded?.file,
+    out: resolve(overrides.out !== undefined ? cwd : root, overrides.out ?? config.out ?? DEFAULT_OUT),
+    functions,
+    extensions,
+  };
 }

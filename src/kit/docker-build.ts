@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import type { ResolvedProject } from './config.ts';
 import { KitError } from './errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
-import { buildNodeRuntime } from './node-runtime.ts';
+import { buildExtensionNode, buildNodeRuntime } from './node-runtime.ts';
 
 /** Where the host's kit cache is mounted in the builder, so the builder reuses what the host prepared. */
 const CACHE_IN_BUILDER = '/lambda-kit-cache';
@@ -34,12 +34,14 @@ export function defaultBuilderImage(target: string, arch: string): string {
 export async function buildInDocker(options: DockerBuildOptions): Promise<string> {
   const { project, log } = options;
   const functions = project.functions;
-  const arches = new Set(functions.map((fn) => fn.arch));
+  const extensions = project.extensions;
+  const arches = new Set([...functions, ...extensions].map((item) => item.arch));
+  // Extension layers run on any base (they bring their glibc): only functions pick the builder's family.
   const flavours = new Set(functions.map((fn) => (fn.target === 'al1' ? 'al1' : 'al2')));
   if (arches.size > 1 || flavours.size > 1) {
     throw new KitError(
       'LK_KIT_BAD_OPTION',
-      `--docker runs one builder, for one architecture and target family; these functions need ${[...arches].join(' and ')} / ${[...flavours].join(' and ')}: build them separately (name one function, or pass --arch/--target)`,
+      `--docker runs one builder, for one architecture and target family; these functions and extensions need ${[...arches].join(' and ')} / ${[...flavours].join(' and ')}: build them separately (name one, or pass --arch/--target)`,
     );
   }
   const image = functions.find((fn) => fn.format !== 'zip');
@@ -49,8 +51,8 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
       `--docker builds zips; function "${image.name}" is --format ${image.format}: images are built by the Docker engine itself, so build them without --docker`,
     );
   }
-  const fn = functions[0]!;
-  const builder = options.builder ?? defaultBuilderImage(fn.target, fn.arch);
+  const arch = [...arches][0]!;
+  const builder = options.builder ?? defaultBuilderImage(functions[0]?.target ?? 'al2023', arch);
   const docker = options.docker ?? new Docker();
   try {
     await docker.ping();
@@ -63,17 +65,20 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   if (!info) {
     throw new KitError(
       'LK_KIT_NO_BUILDER',
-      `builder image ${builder} is not in the local Docker engine: build it (npm run builder:images -- --arch ${fn.arch === 'arm64' ? 'arm64' : 'x86_64'}) or pass --builder <image>`,
+      `builder image ${builder} is not in the local Docker engine: build it (npm run builder:images -- --arch ${arch === 'arm64' ? 'arm64' : 'x86_64'}) or pass --builder <image>`,
     );
   }
 
   // What only the host can do: the Node runtime (Debian's glibc, patchelf, strip), into the shared cache.
   for (const key of new Set(functions.map((f) => `${f.arch}|${f.nodeMajor}|${f.layout === 'thin' ? '/opt' : '/var/task'}`))) {
-    const [arch, major, root] = key.split('|') as ['x86_64' | 'arm64', string, '/var/task' | '/opt'];
+    const [, major, root] = key.split('|') as ['x86_64' | 'arm64', string, '/var/task' | '/opt'];
     await buildNodeRuntime({ arch, nodeMajor: Number(major) as 24 | 22, root, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
   }
+  for (const major of new Set(extensions.map((extension) => extension.nodeMajor))) {
+    await buildExtensionNode({ arch, nodeMajor: major, cacheDir: options.cacheDir, log: (line) => log(`extension node: ${line}`) });
+  }
 
-  const platform = DOCKER_PLATFORM[fn.arch];
+  const platform = DOCKER_PLATFORM[arch];
   log(`building in ${builder} (${platform}), as ${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`);
   const container = await docker.createContainer({
     Image: builder,

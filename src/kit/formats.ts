@@ -30,8 +30,8 @@ export interface NodeRuntime {
 
 export type NodeRuntimeBuilder = (options: NodeRuntimeOptions) => Promise<NodeRuntime>;
 
-/** One file the build wrote, as `--json` reports it. */
-export interface Artifact {
+/** One file the build wrote for a function, as `--json` reports it. */
+export interface FunctionArtifact {
   function: string;
   /** "function": the code (with the runtime when self-contained); "runtime-layer": the Node runtime for /opt. */
   kind: 'function' | 'runtime-layer';
@@ -48,6 +48,20 @@ export interface Artifact {
   platform?: string;
 }
 
+/** The layer zip of an external extension (extension-layer.ts), as `--json` reports it. */
+export interface ExtensionLayerArtifact {
+  extension: string;
+  kind: 'extension-layer';
+  path: string;
+  sha256: string;
+  size: number;
+  arch: Arch;
+  format: 'zip';
+  nodeVersion: string;
+}
+
+export type Artifact = FunctionArtifact | ExtensionLayerArtifact;
+
 export interface FormatContext {
   fn: ResolvedFunction;
   bundle: BundleResult;
@@ -58,7 +72,7 @@ export interface FormatContext {
   log: (line: string) => void;
 }
 
-export type FormatBuilder = (context: FormatContext) => Promise<Artifact[]>;
+export type FormatBuilder = (context: FormatContext) => Promise<FunctionArtifact[]>;
 
 function sizeOf(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

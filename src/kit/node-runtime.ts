@@ -22,13 +22,16 @@
  *   debs/<amd64|arm64>/<package>_<version>_<arch>.deb   apt-get download
  *   node-runtime/<arch>-<version>-<key>/          a finished build: bootstrap,
  *       lib/*, manifest.json (written last); key = recipe, root, launcher, debs
+ *   node-glibc/<arch>-<version>-<key>/            a finished plain Node (bin/node,
+ *       lib/*, manifest.json) for builder images and extension layers; key =
+ *       recipe, lib path, extra libs, strip, debs
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, chmod, constants, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +105,8 @@ const HOST_ARCH: NodeRuntimeArch | undefined =
 const DEB_PACKAGES = ['libc6', 'libgcc-s1', 'libstdc++6'];
 /** Bumped whenever what a build produces changes for the same inputs. */
 const RECIPE = 'node-runtime-1';
+/** The same, for buildNodeWithGlibc. */
+const GLIBC_RECIPE = 'node-glibc-1';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const LAUNCHER = fileURLToPath(new URL('./launcher/bootstrap-launcher.cjs', import.meta.url));
 const NOT_UNDER_LAMBDA = 'AWS_LAMBDA_RUNTIME_API is not set';
@@ -193,29 +198,82 @@ export interface NodeWithGlibcOptions {
 
 /**
  * A plain (not SEA) Node with its ELF interpreter set to `<libPath>/ld-linux-*`
- * and DT_RPATH `libPath`, written to `<outDir>/bin/node`, and its libraries to
- * `<outDir>/lib/`: what the builder images carry in /opt/lambda-kit.
+ * and DT_RPATH `libPath`: `bin/node` and `lib/*` (every file 0755, as Debian
+ * ships the libraries). Cached under `node-glibc/` in `cacheDir` like
+ * buildNodeRuntime's builds: patching and reading 120 MB again costs seconds.
  */
-export async function writeNodeWithGlibc(options: NodeWithGlibcOptions, outDir: string): Promise<void> {
-  const { arch, cacheDir } = options;
+export async function buildNodeWithGlibc(options: NodeWithGlibcOptions): Promise<NodeRuntimeFile[]> {
+  const { arch, cacheDir, nodeVersion } = options;
   const log = options.log ?? (() => {});
   const target = TARGETS[arch];
-  if (!target) throw invalid(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`);
+  if (!target) throw invalid(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`, 'buildNodeWithGlibc');
+  if (!/^\d+\.\d+\.\d+$/.test(nodeVersion)) throw invalid(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'buildNodeWithGlibc');
+  if (!options.libPath.startsWith('/')) throw invalid(`libPath '${options.libPath}' is not an absolute path`, 'buildNodeWithGlibc');
+  const strip = options.strip ?? false;
+  const extraLibs = [...new Set(options.extraLibs ?? [])].sort();
   const debs = await ensureDebs(arch, cacheDir, log);
-  await mkdir(cacheDir, { recursive: true });
-  const work = await mkdtemp(join(cacheDir, `.node-glibc-${arch}-`));
+  const key = sha256(JSON.stringify({ RECIPE: GLIBC_RECIPE, nodeVersion, arch, libPath: options.libPath, extraLibs, strip, debs: debs.map(baseName) }));
+  const done = join(cacheDir, 'node-glibc', `${arch}-${nodeVersion}-${key.slice(0, 16)}`);
+  const cached = await readBuild(done);
+  if (cached) return cached;
+
+  await mkdir(join(cacheDir, 'node-glibc'), { recursive: true });
+  const work = await mkdtemp(join(cacheDir, 'node-glibc', `.build-${arch}-`));
   try {
-    const { nodePath, libDir, libs } = await prepareNodeAndLibs({ ...options, log, strip: options.strip ?? false }, work, debs);
+    const started = Date.now();
+    const { nodePath, libDir, libs } = await prepareNodeAndLibs({ arch, nodeVersion, cacheDir, extraLibs, strip, log }, work, debs);
     await patchelf(nodePath, `${options.libPath}/${target.loader}`, options.libPath);
-    await mkdir(join(outDir, 'bin'), { recursive: true });
-    await mkdir(join(outDir, 'lib'), { recursive: true });
-    await writeFile(join(outDir, 'bin', 'node'), await readFile(nodePath), { mode: 0o755 });
-    for (const lib of libs) {
-      await writeFile(join(outDir, 'lib', lib), await readFile(join(libDir, lib)), { mode: 0o755 });
-    }
+    const files: NodeRuntimeFile[] = [{ path: 'bin/node', data: await readFile(nodePath), mode: 0o755 }];
+    for (const lib of libs) files.push({ path: `lib/${lib}`, data: await readFile(join(libDir, lib)), mode: 0o755 });
+    const tools = { ...(strip && { strip: (await stripTool(arch)).version }), patchelf: await patchelfVersion() };
+    await writeBuild(work, done, files, { nodeVersion, arch, libPath: options.libPath, extraLibs, strip, recipe: GLIBC_RECIPE, debs: debs.map(baseName), tools });
+    log(`built Node ${nodeVersion} with glibc in ${options.libPath} for ${arch} in ${Date.now() - started} ms`);
+    return files;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** buildNodeWithGlibc, written to `<outDir>/bin/node` and `<outDir>/lib/`: what the builder images carry in /opt/lambda-kit. */
+export async function writeNodeWithGlibc(options: NodeWithGlibcOptions, outDir: string): Promise<void> {
+  await writeNodeRuntime({ files: await buildNodeWithGlibc(options), nodeVersion: options.nodeVersion }, outDir);
+}
+
+/** Where the Node of extension layers lives in /opt: versioned, so layers with the same Node overlay identical files. */
+export function extensionNodeDir(nodeVersion: string): string {
+  return `lambda-kit-node/v${nodeVersion}`;
+}
+
+export interface ExtensionNodeOptions {
+  arch: NodeRuntimeArch;
+  /** The newest release of this major published for `arch`. Default 24. */
+  nodeMajor?: 24 | 22;
+  /** An exact version instead of the newest of `nodeMajor`. */
+  nodeVersion?: string;
+  cacheDir: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * The Node an extension layer carries: `bin/node` and `lib/*` (relative to
+ * extensionNodeDir), stripped, ELF interpreter and DT_RPATH in
+ * /opt/lambda-kit-node/v<version>/lib. Not a SEA: the extension is a script
+ * whose #! line names this node, so one Node serves any number of extensions.
+ */
+export async function buildExtensionNode(options: ExtensionNodeOptions): Promise<NodeRuntime> {
+  const nodeMajor = options.nodeMajor ?? 24;
+  if (nodeMajor !== 24 && nodeMajor !== 22) throw invalid(`unsupported nodeMajor ${String(nodeMajor)}: 24 or 22`, 'buildExtensionNode');
+  const log = options.log ?? (() => {});
+  const nodeVersion = options.nodeVersion ?? (await resolveNodeVersion(options.arch, nodeMajor, options.cacheDir, log));
+  const files = await buildNodeWithGlibc({
+    arch: options.arch,
+    nodeVersion,
+    cacheDir: options.cacheDir,
+    libPath: `/opt/${extensionNodeDir(nodeVersion)}/lib`,
+    strip: true,
+    log,
+  });
+  return { files, nodeVersion };
 }
 
 /** The newest version of Node `major` published as node-linux-<cpu> (the newest cached one when the registry does not answer). */
@@ -530,8 +588,10 @@ async function readBuild(dir: string): Promise<NodeRuntimeFile[] | undefined> {
 
 async function writeBuild(work: string, dir: string, files: NodeRuntimeFile[], about: Record<string, unknown>): Promise<void> {
   const staging = join(work, 'out');
-  await mkdir(join(staging, 'lib'), { recursive: true });
-  for (const file of files) await writeFile(join(staging, file.path), file.data, { mode: file.mode });
+  for (const file of files) {
+    await mkdir(dirname(join(staging, file.path)), { recursive: true });
+    await writeFile(join(staging, file.path), file.data, { mode: file.mode });
+  }
   const manifest = {
     ...about,
     files: files.map((f) => ({ path: f.path, mode: f.mode, size: f.data.length, sha256: sha256(f.data) })),
@@ -546,8 +606,8 @@ async function writeBuild(work: string, dir: string, files: NodeRuntimeFile[], a
 
 // --- helpers ---------------------------------------------------------------------------
 
-function invalid(message: string): KitError {
-  return new KitError(KitErrorCode.INVALID_OPTIONS, `buildNodeRuntime: ${message}`);
+function invalid(message: string, caller = 'buildNodeRuntime'): KitError {
+  return new KitError(KitErrorCode.INVALID_OPTIONS, `${caller}: ${message}`);
 }
 
 function sha256(data: string | Buffer): string {

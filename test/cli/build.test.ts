@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
-import { makeProject, removeAll } from '../kit/support.ts';
+import { layerArtifactLike, makeProject, removeAll } from '../kit/support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
 
@@ -43,6 +44,7 @@ describe('lambda-kit build: errors', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/lambda-kit build \[entry\|name\] \[options\]/);
     expect(result.stdout).toMatch(/--layout <layout>/);
+    expect(result.stdout).toMatch(/<out>\/layers\/<name>\.zip for an extension/);
   });
 
   it.each([
@@ -68,6 +70,13 @@ describe('lambda-kit build: errors', () => {
     const result = cli([], cwd);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^lambda-kit: lambda-kit\.config\.json: unknown key "externals" at functions\.api \(allowed: entry, export, arch, target, format, layout, external,/);
+  });
+
+  it('refuses flags that only functions have when building an extension (exit 2)', async () => {
+    const cwd = await makeProject({ 'lambda-kit.config.json': JSON.stringify({ extensions: { probe: { entry: PROBE } } }) }, cleanup);
+    const result = cli(['probe', '--layout', 'thin'], cwd);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('lambda-kit: --layout is for functions; extension "probe" is always built into a layer zip: leave it out\n');
   });
 
   it('refuses a native addon, naming the package (exit 1)', async () => {
@@ -146,5 +155,26 @@ describe('lambda-kit build: artifacts (with the real Node runtime)', () => {
       ['runtime-layer', expect.stringMatching(/hello-runtime-(x86_64|arm64)\.zip$/)],
     ]);
     expect(artifacts[0].size).toBeLessThan(30_000);
+  }, 300_000);
+
+  it('builds an extension into <out>/layers/<name>.zip and reports it with --json', async () => {
+    const cwd = await makeProject(
+      {
+        'lambda-kit.config.json': JSON.stringify({ extensions: { probe: { entry: PROBE } }, functions: { api: { entry: 'api.ts' } } }),
+        'api.ts': 'export const handler = async () => 1;\n',
+      },
+      cleanup,
+    );
+    const env = { ...process.env, LAMBDA_KIT_CACHE_DIR: join(root, '.cache/kit') };
+    const result = cli(['probe', '--arch', 'arm64', '--json'], cwd, env);
+    expect(result.code, result.stderr).toBe(0);
+    const { artifacts } = JSON.parse(result.stdout);
+    expect(artifacts).toEqual([layerArtifactLike(join(cwd, 'dist/lambda/layers/probe.zip'), 'arm64', expect.stringMatching(/^24\.\d+\.\d+$/))]);
+    expect(createHash('sha256').update(readFileSync(artifacts[0].path)).digest('hex')).toBe(artifacts[0].sha256);
+    expect(result.stderr).toMatch(/^lambda-kit: probe: bundled .*probe-extension\.ts into extensions\/probe \(\d+\.\d KB\) in \d+ ms$/m);
+    expect(result.stderr).toMatch(/^lambda-kit: probe: wrote .*layers\/probe\.zip \(\d+\.\d MB, extension layer, arm64, Node 24\.\d+\.\d+\)$/m);
+    expect(result.stderr).toMatch(/^lambda-kit: built 1 extension layer\(s\) in \d+ ms$/m);
+    // The function was not asked for.
+    expect(existsSync(join(cwd, 'dist/lambda/api.zip'))).toBe(false);
   }, 300_000);
 });

@@ -24,6 +24,7 @@ type Flavour = (typeof FLAVOURS)[number];
 const LIB_DIRS: Record<Arch, string> = { amd64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 const PREPARE = fileURLToPath(new URL('../../docker/builder/prepare-context.sh', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/hello', import.meta.url));
+const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
 // Under qemu a handler itself runs slowly; give it room beyond the default 3 s.
 const FUNCTION_TIMEOUT = ['--timeout', '30'];
@@ -146,8 +147,9 @@ describe.each(
     project = await mkdtemp(join(tmpdir(), `lambda-kit-builder-project-${flavour}-${arch}-`));
     await cp(EXAMPLE, project, { recursive: true });
     await writeFile(join(project, 'write-output.ts'), WRITE_OUTPUT);
+    await cp(PROBE, join(project, 'probe.ts'));
     if (isRoot) {
-      for (const name of ['', 'handler.ts', 'write-output.ts']) await chown(join(project, name), uid, gid);
+      for (const name of ['', 'handler.ts', 'write-output.ts', 'probe.ts']) await chown(join(project, name), uid, gid);
     }
   });
 
@@ -159,26 +161,30 @@ describe.each(
     ]),
   );
 
-  it('builds the mounted project into a zip byte-identical to the one built on the host', async () => {
+  it('builds the mounted project into zips byte-identical to the ones built on the host (a function and an extension layer)', async () => {
     const kitArch = KIT_ARCH[arch];
     const cacheDir = defaultCacheDir();
     const hostOut = await mkdtemp(join(tmpdir(), 'lambda-kit-host-build-'));
     try {
-      // On the host: this also leaves the Node runtime in the cache the builder reads (as --docker does).
+      // On the host: this also leaves the Node runtimes in the cache the builder reads (as --docker does).
       // A named function: a bare entry file would be named after its folder, which differs (/code in the builder).
-      await writeFile(join(project!, 'lambda-kit.config.json'), JSON.stringify({ name: 'hello', entry: 'handler.ts' }));
+      await writeFile(join(project!, 'lambda-kit.config.json'), JSON.stringify({ name: 'hello', entry: 'handler.ts', extensions: { probe: { entry: 'probe.ts' } } }));
       const host = await buildProject({ cwd: project!, overrides: { arch: kitArch, out: hostOut }, cacheDir });
-      const hostZip = host.artifacts[0]!;
+      expect(host.artifacts.map((artifact) => artifact.kind)).toEqual(['function', 'extension-layer']);
+      const [hostZip, hostLayer] = host.artifacts as [(typeof host.artifacts)[number], (typeof host.artifacts)[number]];
       const result = await runBuilder(['build', '--arch', kitArch, '--out', 'out', '--json'], {
         env: ['LAMBDA_KIT_CACHE_DIR=/lambda-kit-cache', 'HOME=/tmp'],
         binds: [`${cacheDir}:/lambda-kit-cache:ro`],
       });
       expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
       const built = JSON.parse(result.stdout) as { artifacts: Array<{ sha256: string; path: string }> };
-      expect(built.artifacts[0]!.sha256).toBe(hostZip.sha256);
+      expect(built.artifacts.map((artifact) => artifact.sha256)).toEqual([hostZip.sha256, hostLayer.sha256]);
       const onHost = join(project!, 'out', basename(hostZip.path));
       expect(createHash('sha256').update(await readFile(onHost)).digest('hex')).toBe(hostZip.sha256);
       expect((await stat(onHost)).uid).toBe(uid);
+      const layerOnHost = join(project!, 'out/layers/probe.zip');
+      expect(createHash('sha256').update(await readFile(layerOnHost)).digest('hex')).toBe(hostLayer.sha256);
+      expect((await stat(layerOnHost)).uid).toBe(uid);
     } finally {
       await rm(hostOut, { recursive: true, force: true });
     }

@@ -112,3 +112,98 @@ describe('resolveProject', () => {
     expect((await resolveProject({ cwd, selector: './src/api.ts' })).functions).toEqual([expect.objectContaining({ name: 'api', arch: 'arm64' })]);
   });
 });
+
+describe('resolveProject: extensions', () => {
+  const extension = 'await fetch("http://" + process.env.AWS_LAMBDA_RUNTIME_API);\n';
+
+  it('reads "extensions" with the project defaults they share with functions, and flags over both', async () => {
+    const cwd = await makeProject(
+      {
+        'lambda-kit.config.json': JSON.stringify({
+          arch: 'arm64',
+          nodeMajor: 22,
+          minify: false,
+          functions: { api: { entry: 'src/api.ts' } },
+          extensions: {
+            'logs-to-file': { entry: 'ext/logs.ts' },
+            counter_2: { entry: 'ext/counter.ts', arch: 'x86_64', nodeMajor: 24, sourcemap: false },
+          },
+        }),
+        'src/api.ts': handler,
+        'ext/logs.ts': extension,
+        'ext/counter.ts': extension,
+      },
+      cleanup,
+    );
+    const project = await resolveProject({ cwd });
+    expect(project.functions.map((fn) => fn.name)).toEqual(['api']);
+    expect(project.extensions).toEqual([
+      { name: 'logs-to-file', entry: join(cwd, 'ext/logs.ts'), arch: 'arm64', nodeMajor: 22, sourcemap: true, sourcesContent: false, minify: false },
+      { name: 'counter_2', entry: join(cwd, 'ext/counter.ts'), arch: 'x86_64', nodeMajor: 24, sourcemap: false, sourcesContent: false, minify: false },
+    ]);
+    // A name or an entry file picks one extension (and no function); --arch and --node apply.
+    const byName = await resolveProject({ cwd, selector: 'counter_2', overrides: { arch: 'arm64', nodeMajor: '22' } });
+    expect(byName.functions).toEqual([]);
+    expect(byName.extensions).toEqual([expect.objectContaining({ name: 'counter_2', arch: 'arm64', nodeMajor: 22 })]);
+    const byFile = await resolveProject({ cwd, selector: 'ext/logs.ts' });
+    expect(byFile.functions).toEqual([]);
+    expect(byFile.extensions.map((item) => item.name)).toEqual(['logs-to-file']);
+    expect((await resolveProject({ cwd, selector: 'api' })).extensions).toEqual([]);
+  });
+
+  it('takes extensions from package.json#lambda and lambda-kit.config.mjs, with no functions at all', async () => {
+    const fromPackage = await makeProject(
+      { 'package.json': JSON.stringify({ name: 'x', lambda: { extensions: { probe: { entry: 'probe.ts' } } } }), 'probe.ts': extension },
+      cleanup,
+    );
+    expect((await resolveProject({ cwd: fromPackage })).extensions).toEqual([expect.objectContaining({ name: 'probe', arch: hostArch(), nodeMajor: 24 })]);
+    const fromModule = await makeProject(
+      { 'lambda-kit.config.mjs': 'export default { extensions: { probe: { entry: "probe.ts", arch: "arm64" } } };\n', 'probe.ts': extension },
+      cleanup,
+    );
+    const project = await resolveProject({ cwd: fromModule });
+    expect(project.functions).toEqual([]);
+    expect(project.extensions).toEqual([expect.objectContaining({ name: 'probe', arch: 'arm64' })]);
+  });
+
+  it.each([
+    [{ extensions: { 'my ext': { entry: 'a.ts' } } }, /extensions: "my ext" is not a valid name: an extension name is letters, digits, - or _ \(its file name in \/opt\/extensions/],
+    [{ extensions: { 'ext.sh': { entry: 'a.ts' } } }, /extensions: "ext\.sh" is not a valid name: an extension name is letters, digits, - or _/],
+    [{ extensions: { probe: { entry: 'a.ts', external: ['pg'] } } }, /unknown key "external" at extensions\.probe \(allowed: entry, arch, nodeMajor, sourcemap, sourcesContent, minify\)/],
+    [{ extensions: { probe: { entry: 'a.ts', arch: 'aarch64' } } }, /extensions\.probe\.arch: Invalid option: expected one of "x86_64"\|"arm64"/],
+    [{ extensions: { probe: {} } }, /extensions\.probe\.entry: /],
+    [{ extensions: ['probe'] }, /extensions: /],
+  ])('names a mistake in "extensions" and the file (%#)', async (config, message) => {
+    const cwd = await makeProject({ 'lambda-kit.config.json': JSON.stringify(config), 'a.ts': extension }, cleanup);
+    const error = await kitError(resolveProject({ cwd }));
+    expect(error.code).toBe('LK_KIT_CONFIG');
+    expect(error.message).toMatch(/^lambda-kit\.config\.json: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses one name for a function and an extension, a missing entry, and function-only flags for an extension', async () => {
+    const clash = await makeProject(
+      { 'lambda-kit.config.json': JSON.stringify({ entry: 'a.ts', name: 'probe', extensions: { probe: { entry: 'a.ts' } } }), 'a.ts': handler },
+      cleanup,
+    );
+    expect(await kitError(resolveProject({ cwd: clash }))).toMatchObject({
+      code: 'LK_KIT_CONFIG',
+      message: 'lambda-kit.config.json: "probe" is both a function and an extension: give them different names (a name picks what lambda-kit build builds)',
+    });
+    const cwd = await makeProject(
+      { 'lambda-kit.config.json': JSON.stringify({ extensions: { probe: { entry: 'probe.ts' }, gone: { entry: 'gone.ts' } } }), 'probe.ts': extension },
+      cleanup,
+    );
+    expect(await kitError(resolveProject({ cwd }))).toMatchObject({
+      code: 'LK_KIT_ENTRY_NOT_FOUND',
+      message: 'extension "gone": entry gone.ts does not exist (from lambda-kit.config.json)',
+    });
+    expect((await kitError(resolveProject({ cwd, selector: 'nope' }))).message).toMatch(
+      /entry nope does not exist and is not the name of a function or an extension \(extensions: probe, gone\)/,
+    );
+    expect(await kitError(resolveProject({ cwd, selector: 'probe', overrides: { layout: 'thin', format: 'image' } }))).toMatchObject({
+      code: 'LK_KIT_BAD_OPTION',
+      message: '--format, --layout are for functions; extension "probe" is always built into a layer zip: leave them out',
+    });
+  });
+});

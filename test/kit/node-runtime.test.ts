@@ -2,7 +2,8 @@
 // here (through its own loader in lib/, since its ELF interpreter is
 // /var/task/lib/..., which this machine does not have), starts the function's
 // index.mjs under Lambda, says what it is otherwise, and two builds from empty
-// build caches are byte-identical.
+// build caches are byte-identical; the same for the plain Node of extension
+// layers (buildExtensionNode), which is then taken from the cache.
 //
 // Downloads (npm's node-linux-<cpu>, Debian's libc6/libstdc++6/libgcc-s1) go to
 // .cache/kit and are shared by the runs; the first run on a machine needs npm's
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KitError } from '../../src/kit/errors.ts';
-import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime, type NodeRuntimeArch } from '../../src/kit/node-runtime.ts';
+import { buildExtensionNode, buildNodeRuntime, writeNodeRuntime, type NodeRuntime, type NodeRuntimeArch } from '../../src/kit/node-runtime.ts';
 
 const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
 const arch: NodeRuntimeArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
@@ -36,6 +37,26 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Exit
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
+}
+
+/**
+ * Builds twice, each in a fresh cache holding only the downloads (the same npm
+ * tarball and .debs): everything else (extract, strip, patchelf, ...) runs twice.
+ */
+async function inFreshCaches(build: (cacheDir: string) => Promise<NodeRuntime>): Promise<NodeRuntime[]> {
+  const caches = [await mkdtemp(join(tmpdir(), 'lambda-kit-cache-a-')), await mkdtemp(join(tmpdir(), 'lambda-kit-cache-b-'))];
+  try {
+    const builds: NodeRuntime[] = [];
+    for (const cacheDir of caches) {
+      await mkdir(cacheDir, { recursive: true });
+      await cp(join(CACHE, 'npm'), join(cacheDir, 'npm'), { recursive: true });
+      await cp(join(CACHE, 'debs'), join(cacheDir, 'debs'), { recursive: true });
+      builds.push(await build(cacheDir));
+    }
+    return builds;
+  } finally {
+    for (const cacheDir of caches) await rm(cacheDir, { recursive: true, force: true });
+  }
 }
 
 const digests = (runtime: NodeRuntime) => Object.fromEntries(runtime.files.map((f) => [f.path, createHash('sha256').update(f.data).digest('hex')]));
@@ -131,22 +152,9 @@ describe(`buildNodeRuntime (${arch}, this machine)`, () => {
   it(
     'builds byte-identical files from empty build caches',
     async () => {
-      // Two fresh caches holding only the downloads (the same npm tarball and .debs):
-      // everything else (extract, strip, SEA blob, postject, patchelf) runs twice.
-      const caches = [await mkdtemp(join(tmpdir(), 'lambda-kit-cache-a-')), await mkdtemp(join(tmpdir(), 'lambda-kit-cache-b-'))];
-      try {
-        const builds: NodeRuntime[] = [];
-        for (const cacheDir of caches) {
-          await mkdir(cacheDir, { recursive: true });
-          await cp(join(CACHE, 'npm'), join(cacheDir, 'npm'), { recursive: true });
-          await cp(join(CACHE, 'debs'), join(cacheDir, 'debs'), { recursive: true });
-          builds.push(await buildNodeRuntime({ arch, root: '/var/task', cacheDir, nodeVersion: runtime.nodeVersion }));
-        }
-        expect(digests(builds[0]!)).toEqual(digests(builds[1]!));
-        expect(digests(builds[0]!)).toEqual(digests(runtime));
-      } finally {
-        for (const cacheDir of caches) await rm(cacheDir, { recursive: true, force: true });
-      }
+      const builds = await inFreshCaches((cacheDir) => buildNodeRuntime({ arch, root: '/var/task', cacheDir, nodeVersion: runtime.nodeVersion }));
+      expect(digests(builds[0]!)).toEqual(digests(builds[1]!));
+      expect(digests(builds[0]!)).toEqual(digests(runtime));
     },
     BUILD_TIMEOUT_MS,
   );
@@ -173,6 +181,34 @@ describe(`buildNodeRuntime (${arch}, this machine)`, () => {
     });
     await expect(buildNodeRuntime({ arch, root: '/opt', cacheDir: CACHE, nodeMajor: 20 as 22 })).rejects.toMatchObject({
       code: 'LK_KIT_INVALID_OPTIONS',
+    });
+  });
+});
+
+describe(`buildExtensionNode (${arch}, this machine)`, () => {
+  it(
+    'builds byte-identical bin/node and lib/ from empty build caches, then takes them from the cache',
+    async () => {
+      const nodeVersion = (await buildExtensionNode({ arch, cacheDir: CACHE })).nodeVersion;
+      const builds = await inFreshCaches((cacheDir) => buildExtensionNode({ arch, cacheDir, nodeVersion }));
+      expect(digests(builds[0]!)).toEqual(digests(builds[1]!));
+      expect(Object.keys(digests(builds[0]!))).toEqual(expect.arrayContaining(['bin/node', `lib/${loader}`, 'lib/libc.so.6']));
+      const started = Date.now();
+      const cached = await buildExtensionNode({ arch, cacheDir: CACHE, nodeVersion });
+      expect(digests(cached)).toEqual(digests(builds[0]!));
+      console.log(`extension Node ${nodeVersion} (${arch}) from the cache in ${Date.now() - started} ms`);
+    },
+    BUILD_TIMEOUT_MS,
+  );
+
+  it('rejects what it cannot build with a KitError', async () => {
+    await expect(buildExtensionNode({ arch, cacheDir: CACHE, nodeMajor: 20 as 22 })).rejects.toMatchObject({
+      code: 'LK_KIT_INVALID_OPTIONS',
+      message: 'buildExtensionNode: unsupported nodeMajor 20: 24 or 22',
+    });
+    await expect(buildExtensionNode({ arch, cacheDir: CACHE, nodeVersion: 'latest' })).rejects.toMatchObject({
+      code: 'LK_KIT_INVALID_OPTIONS',
+      message: "buildNodeWithGlibc: nodeVersion 'latest' is not an exact version like '24.21.0'",
     });
   });
 });

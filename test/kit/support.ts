@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { KitError } from '../../src/kit/errors.ts';
+import type { ExtensionNodeBuilder } from '../../src/kit/extension-layer.ts';
 import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
 
 /**
@@ -21,6 +22,34 @@ export function placeholderNodeRuntime(calls: unknown[] = []): NodeRuntimeBuilde
         { path: 'lib/libplaceholder.so.1', data: Buffer.alloc(4096, 7), mode: 0o644 },
       ],
     };
+  };
+}
+
+/** The same for the Node of extension layers (bin/node, lib/*): placeholders, a real version number. */
+export function placeholderExtensionNode(calls: unknown[] = []): ExtensionNodeBuilder {
+  return async (options) => {
+    calls.push(options);
+    return {
+      nodeVersion: `${options.nodeMajor ?? 24}.0.0`,
+      files: [
+        { path: 'bin/node', data: Buffer.from(`placeholder node for ${options.arch}\n`), mode: 0o755 },
+        { path: 'lib/libplaceholder.so.1', data: Buffer.alloc(4096, 7), mode: 0o644 },
+      ],
+    };
+  };
+}
+
+/** What an extension layer artifact of `--json` and buildProject looks like. */
+export function layerArtifactLike(path: string, arch: string, nodeVersion: unknown): Record<string, unknown> {
+  return {
+    extension: 'probe',
+    kind: 'extension-layer',
+    path,
+    sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    size: expect.any(Number),
+    arch,
+    format: 'zip',
+    nodeVersion,
   };
 }
 

@@ -1,6 +1,6 @@
 // Shared by the Docker tests: reaching the engine, the local stand-in base images,
 // and images of bundled test functions. Never skips: without Docker, tests fail and say why.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,8 @@ export async function buildFunctionImage(
   tag: string,
   /** External extensions to put in /opt/extensions: name -> entry file (bundled, run by the image's Node). */
   extensions: Record<string, string> = {},
+  /** A directory copied into /opt, as Lambda unpacks a layer there (an unpacked layer zip). */
+  opt?: string,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `lambda-kit-docker-${arch}-`));
   try {
@@ -79,12 +81,14 @@ export async function buildFunctionImage(
       });
       await chmod(join(dir, 'extensions', name), 0o755);
     }
+    if (opt !== undefined) await cp(opt, join(dir, 'opt'), { recursive: true });
     await writeFile(
       join(dir, 'Dockerfile'),
       [
         `FROM ${baseImage(arch)}`,
         'COPY index.mjs /var/task/index.mjs',
         ...(Object.keys(extensions).length > 0 ? ['COPY extensions/ /opt/extensions/'] : []),
+        ...(opt !== undefined ? ['COPY opt/ /opt/'] : []),
         'ENTRYPOINT ["/var/lang/bin/node", "/var/task/index.mjs"]',
         '',
       ].join('\n'),

@@ -1,0 +1,85 @@
+/**
+ * An external Lambda extension as a layer zip. Lambda unpacks a function's
+ * layers into /opt and starts every file of /opt/extensions as an extension
+ * process, so the layer holds:
+ *
+ *   extensions/<name>                     0755, the bundled extension (ESM), its first line
+ *                                         #!/opt/lambda-kit-node/v<version>/bin/node --enable-source-maps
+ *   lambda-kit-node/v<version>/bin/node   0755, plain Node for the arch; ELF interpreter and
+ *   lambda-kit-node/v<version>/lib/*      DT_RPATH /opt/lambda-kit-node/v<version>/lib
+ *
+ * The kernel follows the #! line, then Node's own interpreter path: no shell
+ * and no Node on the base are needed (AWS's provided images have neither in
+ * PATH; ours have no shell at all). Node is named by version, so several
+ * lambda-kit extension layers on one function overlay identical files. Only
+ * the executable goes in extensions/ (Lambda would try to start anything
+ * there), so the source map is inline, at the end of the file.
+ */
+import { join } from 'node:path';
+import type { ExtensionBundle } from './bundle.ts';
+import type { ResolvedExtension } from './config.ts';
+import { KitError } from './errors.ts';
+import { sizeOf, type ExtensionLayerArtifact, type NodeRuntime } from './formats.ts';
+import { extensionNodeDir, type ExtensionNodeOptions } from './node-runtime.ts';
+import type { ArtifactFile } from './packages.ts';
+import { writeZip } from './zip.ts';
+
+/** Builds (or takes from its cache) the Node of extension layers: `bin/node` and `lib/*`, relative to extensionNodeDir. */
+export type ExtensionNodeBuilder = (options: ExtensionNodeOptions) => Promise<NodeRuntime>;
+
+/** Where layers go in the output directory. */
+export const LAYERS_DIR = 'layers';
+
+/**
+ * Linux reads at most 255 characters of a #! line (127 before 5.1, which the
+ * line is kept under) and passes everything after the interpreter as one
+ * argument: hence a single flag.
+ */
+const MAX_SHEBANG = 127;
+
+export function extensionShebang(nodeVersion: string, sourcemap: boolean): string {
+  return `#!/opt/${extensionNodeDir(nodeVersion)}/bin/node${sourcemap ? ' --enable-source-maps' : ''}`;
+}
+
+/**
+ * extensions/<name>: the #! line, then the bundle, then its source map inline.
+ * The map's mappings move down one line (a leading ";") for the #! line.
+ */
+export function extensionExecutable(bundle: ExtensionBundle, nodeVersion: string): Buffer {
+  const shebang = extensionShebang(nodeVersion, bundle.map !== undefined);
+  if (shebang.length > MAX_SHEBANG) {
+    throw new KitError('LK_KIT_INVALID_OPTIONS', `the #! line of the extension would be ${shebang.length} characters, over the ${MAX_SHEBANG} that every Linux reads: ${shebang}`);
+  }
+  const parts = [Buffer.from(`${shebang}\n`), bundle.code];
+  if (bundle.map) {
+    const map = JSON.parse(bundle.map.toString('utf8')) as { mappings: string };
+    map.mappings = `;${map.mappings}`;
+    const url = `data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}`;
+    parts.push(Buffer.from(`//# sourceMappingURL=${url}\n`));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The files of the layer zip, sorted by path. */
+export function extensionLayerFiles(name: string, bundle: ExtensionBundle, node: NodeRuntime): ArtifactFile[] {
+  const dir = extensionNodeDir(node.nodeVersion);
+  return [
+    { path: `extensions/${name}`, data: extensionExecutable(bundle, node.nodeVersion), mode: 0o755 },
+    ...node.files.map((file) => ({ path: `${dir}/${file.path}`, data: file.data, mode: file.mode })),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export interface ExtensionLayerContext {
+  extension: ResolvedExtension;
+  bundle: ExtensionBundle;
+  /** Absolute output directory: the zip goes to <out>/layers/<name>.zip. */
+  out: string;
+  node: NodeRuntime;
+  log: (line: string) => void;
+}
+
+export async function writeExtensionLayer({ extension, bundle, out, node, log }: ExtensionLayerContext): Promise<ExtensionLayerArtifact> {
+  const written = await writeZip(join(out, LAYERS_DIR, `${extension.name}.zip`), extensionLayerFiles(extension.name, bundle, node));
+  log(`${extension.name}: wrote ${written.path} (${sizeOf(written.size)}, extension layer, ${extension.arch}, Node ${node.nodeVersion})`);
+  return { extension: extension.name, kind: 'extension-layer', ...written, arch: extension.arch, format: 'zip', nodeVersion: node.nodeVersion };
+}

@@ -48,7 +48,7 @@ describe('lambda-kit build: errors', () => {
   });
 
   it.each([
-    [['examples/nope/handler.ts'], /entry examples\/nope\/handler\.ts does not exist and is not the name of a function \(functions in lambda-kit\.config\.json: hello, fails, streaming, http\)/],
+    [['examples/nope/handler.ts'], /entry examples\/nope\/handler\.ts does not exist and is not the name of a function or an extension \(functions in lambda-kit\.config\.json: hello, fails, streaming, http; extensions: logs-to-file, telemetry-counter\)/],
     [['hello', '--arch', 'sparc'], /unknown arch "sparc" \(--arch\): use x86_64 or arm64/],
     [['hello', '--format', 'tar'], /unknown format "tar" \(--format\): this lambda-kit builds zip/],
     [['hello', '--layout', 'fat'], /unknown layout "fat" \(--layout\): use self-contained or thin/],

@@ -127,7 +127,7 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
     const out = await tempDir();
     const calls: unknown[] = [];
     const result = await buildProject({ cwd: root, overrides: { out, arch: 'x86_64' }, nodeRuntime: placeholderNodeRuntime(calls) });
-    expect(result.artifacts.map((artifact) => (artifact.kind === 'extension-layer' ? artifact.extension : artifact.function))).toEqual(['hello', 'fails', 'streaming', 'http']);
+    expect(result.artifacts.map((artifact) => (artifact.kind === 'extension-layer' ? artifact.extension : artifact.function))).toEqual(['hello', 'fails', 'streaming', 'http', 'logs-to-file', 'telemetry-counter']);
     expect(calls).toHaveLength(1);
   });
 });

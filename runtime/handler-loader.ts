@@ -1,12 +1,14 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   HandlerNotFoundError,
   ImportModuleError,
   MalformedHandlerNameError,
   UserCodeSyntaxError,
 } from './errors.ts';
+// process.getBuiltinModule, not an import: an ESM import of a built-in enumerates all its
+// exports, which loads modules the runtime never uses (util's parseArgs and diff, ...) on every cold start.
+const { existsSync } = process.getBuiltinModule('node:fs');
+const { isAbsolute, join } = process.getBuiltinModule('node:path');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
 
 export type ModuleNamespace = Record<string, unknown>;
 

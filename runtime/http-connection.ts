@@ -1,5 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from './errors.ts';
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+const { connect } = process.getBuiltinModule('node:net');
 
 /**
  * One persistent HTTP/1.1 connection to the Runtime API, one request at a time.

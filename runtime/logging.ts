@@ -1,4 +1,5 @@
-import { format } from 'node:util';
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+const { format } = process.getBuiltinModule('node:util');
 
 /**
  * Console output shaped like AWS's managed Node runtime:

@@ -1,5 +1,7 @@
-import { Writable } from 'node:stream';
 import type { ChunkedRequestBody } from './http-connection.ts';
+
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+const { Writable } = process.getBuiltinModule('node:stream');
 
 /**
  * Response streaming as AWS's managed Node runtime offers it: a handler

@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { finished } from 'node:stream/promises';
 import { createContext, readFunctionConfig, type Context, type FunctionConfig } from './context.ts';
 import {
   HandlerNotFoundError,
@@ -35,6 +33,10 @@ import { RuntimeApiClient, type Invocation } from './runtime-api-client.ts';
 import { settleInitTasks } from './init-tasks.ts';
 import { runShutdownHooks } from './shutdown.ts';
 
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+type AsyncLocalStorage<T> = import('node:async_hooks').AsyncLocalStorage<T>;
+const { finished } = process.getBuiltinModule('node:stream/promises');
+
 /** The managed Node runtime's handler signature: existing handlers run unchanged. */
 export type Handler<TEvent = any, TResult = any> = (event: TEvent, context: Context) => TResult | Promise<TResult>;
 
@@ -65,7 +67,8 @@ class LambdaRuntime {
 
   constructor(config: FunctionConfig) {
     this.#config = config;
-    this.#scopes = config.maxConcurrency > 1 ? new AsyncLocalStorage() : undefined;
+    // Fetched only when needed: even reading AsyncLocalStorage off node:async_hooks loads its machinery.
+    this.#scopes = config.maxConcurrency > 1 ? new (process.getBuiltinModule('node:async_hooks').AsyncLocalStorage)() : undefined;
     this.#logging = loggingOptionsFromEnv(() => this.#scope());
     patchConsole(this.#logging);
     process.on('uncaughtException', (error) => void this.#crash(error, EXIT_UNCAUGHT_EXCEPTION));

@@ -3,7 +3,6 @@
  * then an event loop over INVOKE and SHUTDOWN, with failures reported on
  * init/error and exit/error as the Extensions API asks.
  */
-import { basename } from 'node:path';
 import { toErrorPayload } from '../errors.ts';
 import {
   ExtensionsApiClient,
@@ -16,6 +15,9 @@ import { addInitTask, isInitOver } from '../init-tasks.ts';
 import { ExtensionConfigError } from './errors.ts';
 import { TelemetryListener, type TelemetryListenerOptions, type TelemetryProcessor } from './telemetry-listener.ts';
 import type { TelemetryType } from './telemetry-records.ts';
+
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+const { basename } = process.getBuiltinModule('node:path');
 
 export interface TelemetrySubscription {
   /** The records, batch by batch, in the order Lambda sent them. */

@@ -4,7 +4,7 @@
  * time, in order, from a bounded queue: a slow processor or one that throws
  * costs records at worst, never the extension, and never holds up Lambda.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TelemetryBatchError } from './errors.ts';
 import { parseTelemetryBatch, type TelemetryRecord } from './telemetry-records.ts';
@@ -61,7 +61,8 @@ export class TelemetryListener {
   }
 
   static async start(options: TelemetryListenerOptions): Promise<TelemetryListener> {
-    const server = createServer();
+    // node:http only for extensions that subscribe, and through getBuiltinModule (see runtime/handler-loader.ts).
+    const server = process.getBuiltinModule('node:http').createServer();
     const listener = new TelemetryListener(server, options);
     server.on('request', (request, response) => listener.#receive(request, response));
     const host = options.host ?? process.env.LAMBDA_KIT_TELEMETRY_HOST ?? '0.0.0.0';

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Context } from '../context.ts';
 import { HttpResponseStream, streamifyResponse, type ResponseStream } from '../response-stream.ts';
 import { BadHttpEventError, InvalidHttpResponseError, UnknownHttpEventError } from './errors.ts';
@@ -11,6 +10,9 @@ import { apiGatewayWebSocketProcessor } from './processors/api-gateway-websocket
 import { functionUrlProcessor } from './processors/function-url.ts';
 import { errorBody } from './response-parts.ts';
 import type { FetchApp, FetchHandler, HttpAdapterOptions, HttpContext, HttpEvent, HttpEventSource } from './types.ts';
+
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+const { once } = process.getBuiltinModule('node:events');
 
 // Most specific first: WebSocket events may carry httpMethod, ALB events look like REST ones.
 const PROCESSORS: readonly HttpEventProcessor[] = [

@@ -57,9 +57,14 @@ const ESBUILD_TARGET = 'node22';
 /**
  * CommonJS dependencies call require('node:...'): in an ESM file esbuild's
  * shim needs a `require` in scope. (esbuild never names its own symbols
- * `require`, so this cannot clash.)
+ * `require`, so this cannot clash.) Made on first use, through
+ * process.getBuiltinModule: an ESM import of node:module enumerates all its
+ * exports and loads the worker machinery on every cold start, about 1 ms,
+ * even for functions that never require anything.
  */
-const REQUIRE_BANNER = 'import{createRequire as __lambdaKitCreateRequire}from"node:module";const require=__lambdaKitCreateRequire(import.meta.url);';
+export const REQUIRE_BANNER =
+  'const require=(()=>{let r;const real=()=>r??=process.getBuiltinModule("node:module").createRequire(import.meta.url);' +
+  'const require=(id)=>real()(id);require.resolve=(id,options)=>real().resolve(id,options);return require})();';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

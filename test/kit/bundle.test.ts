@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
-import { bundleFunction, type BundleResult } from '../../src/kit/bundle.ts';
+import { REQUIRE_BANNER, bundleFunction, type BundleResult } from '../../src/kit/bundle.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dirs: string[] = [];
@@ -56,7 +56,7 @@ describe('bundleFunction', () => {
     expect(inputs).toContain('examples/hello/handler.ts');
     const code = result.files[0]!.data.toString('utf8');
     expect(code).not.toMatch(/zod/i);
-    expect(code.startsWith('import{createRequire as __lambdaKitCreateRequire}from"node:module";')).toBe(true);
+    expect(code.startsWith(REQUIRE_BANNER)).toBe(true);
     expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
     const map = JSON.parse(result.files[1]!.data.toString('utf8'));
     expect(map.sources).toContain('examples/hello/handler.ts');

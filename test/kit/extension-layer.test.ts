@@ -13,6 +13,7 @@ import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import { buildProject } from '../../src/kit/build.ts';
+import { REQUIRE_BANNER } from '../../src/kit/bundle.ts';
 import type { Arch } from '../../src/kit/config.ts';
 import type { ExtensionLayerArtifact } from '../../src/kit/formats.ts';
 import { fixture } from '../support/function-process.ts';
@@ -73,7 +74,7 @@ describe('extension layer zip (placeholder Node)', () => {
     const executable = entries[0]!.data.toString('utf8');
     expect(executable.split('\n')[0]).toBe('#!/opt/lambda-kit-node/v24.0.0/bin/node --enable-source-maps');
     // ESM (Node detects it in an extensionless file), the probe's code, its map inline at the end.
-    expect(executable.split('\n')[1]).toMatch(/^import\{createRequire as __lambdaKitCreateRequire\}from"node:module";/);
+    expect(executable.split('\n')[1]!.startsWith(REQUIRE_BANNER)).toBe(true);
     expect(executable).toContain('2020-01-01/extension/register');
     expect(executable.trimEnd().split('\n').at(-1)).toMatch(/^\/\/# sourceMappingURL=data:application\/json;base64,/);
   });

@@ -32,6 +32,7 @@ Options:
   --out <dir>           output directory (default ${DEFAULT_OUT}, next to the config)
   --base-image <image>  --format image: the base (default: AWS's public.ecr.aws/lambda/provided:<target>)
   --tag <tag>           --format image: the image tag (default lambda-kit/<name>:<arch>)
+  --code-cache          ship a V8 code cache of the bundle, made by loading the function once at build time
   --docker              build inside the builder image for the target (Dockerfile.al2 / .al1):
                         for native addons, or a machine without the tools; same output
   --builder <image>     with --docker: the builder image (default lambda-kit/builder:<al2|al1>[-arm64])
@@ -84,6 +85,7 @@ export async function buildCommand(args: string[]): Promise<number> {
       config: { type: 'string' },
       'base-image': { type: 'string' },
       tag: { type: 'string' },
+      'code-cache': { type: 'boolean' },
       docker: { type: 'boolean' },
       builder: { type: 'string' },
       json: { type: 'boolean' },
@@ -116,6 +118,7 @@ export async function buildCommand(args: string[]): Promise<number> {
       ...(values.out !== undefined && { out: values.out }),
       ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
       ...(values.tag !== undefined && { imageTag: values.tag }),
+      ...(values['code-cache'] !== undefined && { codeCache: values['code-cache'] }),
     };
     const log = (line: string) => process.stderr.write(`lambda-kit: ${line}\n`);
     if (values.docker) {

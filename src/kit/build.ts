@@ -7,6 +7,7 @@
 import { homedir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeCodeCache } from './code-cache.ts';
 import { bundleExtension, bundleFunction, type BundleResult, type ExtensionBundle } from './bundle.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
 import { KitError } from './errors.ts';
@@ -108,7 +109,12 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       }
       return runtime;
     };
-    artifacts.push(...(await formats[fn.format]!({ fn, bundle: bundles.get(fn.name)!, out: project.out, nodeRuntime, log })));
+    let bundle = bundles.get(fn.name)!;
+    if (fn.codeCache) {
+      const cache = await makeCodeCache({ name: fn.name, runtimeFiles: (await nodeRuntime('/var/task')).files, bundleFiles: bundle.files, log });
+      bundle = { ...bundle, files: [...bundle.files, ...cache] };
+    }
+    artifacts.push(...(await formats[fn.format]!({ fn, bundle, out: project.out, nodeRuntime, log })));
     log(`${fn.name}: done in ${Date.now() - started} ms`);
   }
 

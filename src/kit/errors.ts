@@ -30,5 +30,7 @@ export const KitErrorCode = {
   IMAGE_BUILD: 'LK_KIT_IMAGE_BUILD',
   /** A built image is not of the platform asked for. */
   IMAGE_PLATFORM: 'LK_KIT_IMAGE_PLATFORM',
+  /** --code-cache: loading the function at build time to make its code cache failed. */
+  CODE_CACHE: 'LK_KIT_CODE_CACHE',
 } as const;
 export type KitErrorCode = (typeof KitErrorCode)[keyof typeof KitErrorCode];

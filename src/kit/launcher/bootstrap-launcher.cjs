@@ -21,7 +21,12 @@ function start(file) {
 }
 
 if (process.env.AWS_LAMBDA_RUNTIME_API) {
-  start(join(process.env.LAMBDA_TASK_ROOT || '/var/task', 'index.mjs'));
+  const taskRoot = process.env.LAMBDA_TASK_ROOT || '/var/task';
+  // Built with --code-cache: V8's code for index.mjs, made at build time, so it is not compiled again.
+  // Portable: keyed by paths relative to the cache, which moves with the task root.
+  const codeCache = join(taskRoot, '.lambda-kit', 'compile-cache');
+  if (require('node:fs').existsSync(codeCache)) require('node:module').enableCompileCache({ directory: codeCache, portable: true });
+  start(join(taskRoot, 'index.mjs'));
 } else {
   const emulator = join(dirname(process.execPath), '.lambda-kit', 'local-emulator.mjs');
   if (require('node:fs').existsSync(emulator)) {

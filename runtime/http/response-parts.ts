@@ -65,6 +65,27 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
+/**
+ * What REST, HTTP API and Function URL answers share: status, headers, body;
+ * `placeCookies` puts the Set-Cookie values where the source wants them.
+ */
+export async function proxyResult(
+  response: Response,
+  method: string,
+  options: HttpAdapterOptions,
+  placeCookies: (cookies: string[]) => Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const { single, cookies } = splitHeaders(response.headers);
+  const body = await readBody(response, method, options);
+  return {
+    statusCode: response.status,
+    headers: single,
+    ...(cookies.length > 0 ? placeCookies(cookies) : {}),
+    body: body.body,
+    isBase64Encoded: body.isBase64Encoded,
+  };
+}
+
 /** "200 OK": ALB wants the reason phrase too. */
 export function statusLine(response: Response): string {
   return `${response.status} ${response.statusText || REASONS[response.status] || ''}`.trim();

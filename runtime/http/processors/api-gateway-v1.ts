@@ -1,6 +1,6 @@
 /** API Gateway REST APIs, and HTTP APIs with payload format 1.0. */
 import { bodyFrom, headersFrom, newRequest, queryFromDecoded, requestUrl, routedPath } from '../request-parts.ts';
-import { readBody, splitHeaders } from '../response-parts.ts';
+import { proxyResult, splitHeaders } from '../response-parts.ts';
 import { JSON_HEADERS, type HttpEventProcessor } from '../processor.ts';
 import type { ApiGatewayV1Event } from '../types.ts';
 
@@ -30,18 +30,9 @@ export const apiGatewayV1Processor: HttpEventProcessor<ApiGatewayV1Event> = {
     };
   },
 
-  async toResult(response, event, request, options) {
-    const { single, cookies } = splitHeaders(response.headers);
-    const body = await readBody(response, request.method, options);
-    return {
-      statusCode: response.status,
-      headers: single,
-      // REST APIs take repeated headers only through multiValueHeaders; Set-Cookie is the one that repeats.
-      ...(cookies.length > 0 ? { multiValueHeaders: { 'set-cookie': cookies } } : {}),
-      body: body.body,
-      isBase64Encoded: body.isBase64Encoded,
-    };
-  },
+  // REST APIs take repeated headers only through multiValueHeaders; Set-Cookie is the one that repeats.
+  toResult: (response, _event, request, options) =>
+    proxyResult(response, request.method, options, (cookies) => ({ multiValueHeaders: { 'set-cookie': cookies } })),
 
   toPrelude(response) {
     const { single, cookies } = splitHeaders(response.headers, ['content-length']);

@@ -1,6 +1,6 @@
 /** API Gateway HTTP APIs, payload format 2.0. */
 import { bodyFrom, headersFrom, newRequest, requestUrl, routedPath } from '../request-parts.ts';
-import { readBody, splitHeaders } from '../response-parts.ts';
+import { proxyResult } from '../response-parts.ts';
 import { JSON_HEADERS, type HttpEventProcessor } from '../processor.ts';
 import type { ApiGatewayV2Event, HttpEventSource } from '../types.ts';
 
@@ -26,18 +26,8 @@ export function payloadV2Conversions(source: HttpEventSource): Omit<HttpEventPro
       };
     },
 
-    async toResult(response, event, request, options) {
-      const { single, cookies } = splitHeaders(response.headers);
-      const body = await readBody(response, request.method, options);
-      return {
-        statusCode: response.status,
-        headers: single,
-        // Payload 2.0 has a field of its own for cookies; joined in a header they would break.
-        ...(cookies.length > 0 ? { cookies } : {}),
-        body: body.body,
-        isBase64Encoded: body.isBase64Encoded,
-      };
-    },
+    // Payload 2.0 has a field of its own for cookies; joined in a header they would break.
+    toResult: (response, _event, request, options) => proxyResult(response, request.method, options, (cookies) => ({ cookies })),
 
     errorResult: (status, body) => ({ statusCode: status, headers: { ...JSON_HEADERS }, body, isBase64Encoded: false }),
   };

@@ -90,31 +90,28 @@ export async function createZip(files: ArtifactFile[], options: ZipOptions = {})
       throw new KitError('LK_KIT_ZIP', `${file.path} makes the zip larger than 4 GB, far beyond what Lambda takes (250 MB unzipped)`);
     }
     const mode = file.mode & 0o111 ? 0o755 : 0o644;
+    // The local header and the central directory record share a run of fields: version needed to name length.
+    const fields = Buffer.alloc(26);
+    fields.writeUInt16LE(VERSION_NEEDED, 0);
+    fields.writeUInt16LE(UTF8_NAMES, 2);
+    fields.writeUInt16LE(DEFLATE, 4);
+    fields.writeUInt16LE(time, 6);
+    fields.writeUInt16LE(date, 8);
+    fields.writeUInt32LE(crc, 10);
+    fields.writeUInt32LE(data.length, 14);
+    fields.writeUInt32LE(file.data.length, 18);
+    fields.writeUInt16LE(name.length, 22);
+    // (extra field length: 0)
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(VERSION_NEEDED, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(DEFLATE, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(file.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    fields.copy(local, 4);
     parts.push(local, name, data);
 
     const record = Buffer.alloc(46);
     record.writeUInt32LE(0x02014b50, 0);
     record.writeUInt16LE(VERSION_MADE_BY, 4);
-    record.writeUInt16LE(VERSION_NEEDED, 6);
-    record.writeUInt16LE(UTF8_NAMES, 8);
-    record.writeUInt16LE(DEFLATE, 10);
-    record.writeUInt16LE(time, 12);
-    record.writeUInt16LE(date, 14);
-    record.writeUInt32LE(crc, 16);
-    record.writeUInt32LE(data.length, 20);
-    record.writeUInt32LE(file.data.length, 24);
-    record.writeUInt16LE(name.length, 28);
+    fields.copy(record, 6);
+    // (comment length, disk number, internal attributes: 0)
     record.writeUInt32LE(((0o100000 | mode) << 16) >>> 0, 38);
     record.writeUInt32LE(offset, 42);
     central.push(record, name);

@@ -56,7 +56,7 @@ describe('npm run bench (bench/index.ts)', () => {
     for (const row of sizes.slice(1)) expect(row[2]).toMatch(/^[\d,]+$/);
 
     const memory = tableOf(markdown, 'Memory');
-    expect(memory).toHaveLength(5);
+    expect(memory).toHaveLength(6);
     for (const row of memory.slice(1)) expect(row[1]).toMatch(/^\d+\.\d$/);
 
     const targets = tableOf(markdown, 'Targets');

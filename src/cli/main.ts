@@ -1,9 +1,5 @@
 #!/usr/bin/env node
-import { buildCommand } from './build.ts';
 import { CliError, UsageError } from './errors.ts';
-import { emulateCommand } from './emulate.ts';
-import { invokeCommand } from './invoke.ts';
-import { runCommand } from './run-local.ts';
 
 const USAGE = `lambda-kit: build, run and test AWS Lambda functions written in TypeScript
 
@@ -19,14 +15,15 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command loads only its own modules: a build never needs the emulator, undici or dockerode.
       case 'build':
-        return await buildCommand(rest);
+        return await (await import('./build.ts')).buildCommand(rest);
       case 'run':
-        return await runCommand(rest);
+        return await (await import('./run-local.ts')).runCommand(rest);
       case 'emulate':
-        return await emulateCommand(rest);
+        return await (await import('./emulate.ts')).emulateCommand(rest);
       case 'invoke':
-        return await invokeCommand(rest);
+        return await (await import('./invoke.ts')).invokeCommand(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -96,6 +96,8 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
   const runtimes = new Map<string, Promise<NodeRuntime>>();
   let builder: NodeRuntimeBuilder | undefined = options.nodeRuntime;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
+  // Deflating Node is most of a build's time; its deflated form is the same in every build.
+  const deflateCache = join(cacheDir, 'deflate');
   const artifacts: Artifact[] = [];
   for (const fn of project.functions) {
     const started = Date.now();
@@ -114,7 +116,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       const cache = await makeCodeCache({ name: fn.name, runtimeFiles: (await nodeRuntime('/var/task')).files, bundleFiles: bundle.files, log });
       bundle = { ...bundle, files: [...bundle.files, ...cache] };
     }
-    artifacts.push(...(await formats[fn.format]!({ fn, bundle, out: project.out, nodeRuntime, log })));
+    artifacts.push(...(await formats[fn.format]!({ fn, bundle, out: project.out, nodeRuntime, deflateCache, log })));
     log(`${fn.name}: done in ${Date.now() - started} ms`);
   }
 
@@ -133,7 +135,9 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       });
       extensionNodes.set(key, node);
     }
-    artifacts.push(await writeExtensionLayer({ extension, bundle: extensionBundles.get(extension.name)!, out: project.out, node: await node, log }));
+    artifacts.push(
+      await writeExtensionLayer({ extension, bundle: extensionBundles.get(extension.name)!, out: project.out, node: await node, deflateCache, log }),
+    );
     log(`${extension.name}: done in ${Date.now() - started} ms`);
   }
   return { project, artifacts };

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+// dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
+import type Docker from 'dockerode';
 import type { ResolvedProject } from './config.ts';
 import { KitError } from './errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
@@ -53,7 +54,7 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   }
   const arch = [...arches][0]!;
   const builder = options.builder ?? defaultBuilderImage(functions[0]?.target ?? 'al2023', arch);
-  const docker = options.docker ?? new Docker();
+  const docker = options.docker ?? new (await import('dockerode')).default();
   try {
     await docker.ping();
   } catch (error) {

@@ -75,11 +75,17 @@ export interface ExtensionLayerContext {
   /** Absolute output directory: the zip goes to <out>/layers/<name>.zip. */
   out: string;
   node: NodeRuntime;
+  /** Where zips keep the deflated forms of big entries (Node) between builds; none when absent. */
+  deflateCache?: string;
   log: (line: string) => void;
 }
 
-export async function writeExtensionLayer({ extension, bundle, out, node, log }: ExtensionLayerContext): Promise<ExtensionLayerArtifact> {
-  const written = await writeZip(join(out, LAYERS_DIR, `${extension.name}.zip`), extensionLayerFiles(extension.name, bundle, node));
+export async function writeExtensionLayer({ extension, bundle, out, node, deflateCache, log }: ExtensionLayerContext): Promise<ExtensionLayerArtifact> {
+  const written = await writeZip(
+    join(out, LAYERS_DIR, `${extension.name}.zip`),
+    extensionLayerFiles(extension.name, bundle, node),
+    deflateCache === undefined ? {} : { deflateCache },
+  );
   log(`${extension.name}: wrote ${written.path} (${sizeOf(written.size)}, extension layer, ${extension.arch}, Node ${node.nodeVersion})`);
   return { extension: extension.name, kind: 'extension-layer', ...written, arch: extension.arch, format: 'zip', nodeVersion: node.nodeVersion };
 }

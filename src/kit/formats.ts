@@ -69,6 +69,8 @@ export interface FormatContext {
   out: string;
   /** The Node runtime for this function's arch and Node major, files rooted at `root`. */
   nodeRuntime: (root: RuntimeRoot) => Promise<NodeRuntime>;
+  /** Where zips keep the deflated forms of big entries (Node) between builds; none when absent. */
+  deflateCache?: string;
   log: (line: string) => void;
 }
 
@@ -86,17 +88,18 @@ function sizeOf(bytes: number): string {
  * only) with the Node runtime as a separate layer zip, whose files Lambda
  * puts in /opt: it runs /opt/bootstrap when the function has none.
  */
-export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, log }) => {
+export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, deflateCache, log }) => {
   const common = { function: fn.name, arch: fn.arch, target: fn.target, format: fn.format, layout: fn.layout };
+  const zipOptions = deflateCache === undefined ? {} : { deflateCache };
   if (fn.layout === 'self-contained') {
     const runtime = await nodeRuntime('/var/task');
-    const written = await writeZip(join(out, `${fn.name}.zip`), [...runtime.files, ...bundle.files]);
+    const written = await writeZip(join(out, `${fn.name}.zip`), [...runtime.files, ...bundle.files], zipOptions);
     log(`${fn.name}: wrote ${written.path} (${sizeOf(written.size)}, self-contained, ${fn.arch}, Node ${runtime.nodeVersion})`);
     return [{ ...common, kind: 'function', ...written, nodeVersion: runtime.nodeVersion }];
   }
-  const code = await writeZip(join(out, `${fn.name}.zip`), bundle.files);
+  const code = await writeZip(join(out, `${fn.name}.zip`), bundle.files, zipOptions);
   const runtime = await nodeRuntime('/opt');
-  const layer = await writeZip(join(out, `${fn.name}-runtime-${fn.arch}.zip`), runtime.files);
+  const layer = await writeZip(join(out, `${fn.name}-runtime-${fn.arch}.zip`), runtime.files, zipOptions);
   log(`${fn.name}: wrote ${code.path} (${sizeOf(code.size)}, code only) and ${layer.path} (${sizeOf(layer.size)}, Node ${runtime.nodeVersion} layer for /opt)`);
   return [
     { ...common, kind: 'function', ...code, nodeVersion: runtime.nodeVersion },

@@ -80,7 +80,7 @@ export interface ZipEntry {
   data: Buffer;
 }
 
-/** Reads a zip's central directory (a test's own small reader, to check what yazl wrote). */
+/** Reads a zip's central directory (a test's own small reader, to check what createZip wrote). */
 export function readZip(zip: Buffer): ZipEntry[] {
   const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (eocd < 0) throw new Error('not a zip');

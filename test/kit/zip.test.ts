@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { buildProject } from '../../src/kit/build.ts';
 import { KitError } from '../../src/kit/errors.ts';
-import { createZip, zipTimestamp } from '../../src/kit/zip.ts';
+import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
+import type { ArtifactFile } from '../../src/kit/packages.ts';
+import { COMPRESSION_LEVEL, DEFLATE_CACHE_MIN_BYTES, createZip, zipTimestamp } from '../../src/kit/zip.ts';
 import { placeholderNodeRuntime, readZip, removeAll } from './support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,6 +72,101 @@ describe('createZip', () => {
   });
 });
 
+/** The zip yazl writes for the same files, as createZip wrote them before it had a deflate cache. */
+function yazlZip(files: ArtifactFile[], mtime: Date): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    zip.addBuffer(file.data, file.path, {
+      mtime,
+      mode: 0o100000 | (file.mode & 0o111 ? 0o755 : 0o644),
+      compress: true,
+      compressionLevel: COMPRESSION_LEVEL,
+      forceDosTimestamp: true,
+    });
+  }
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    zip.outputStream.on('error', reject);
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Bytes that deflate neither to nothing nor not at all, like a binary: a fixed pseudo-random walk. */
+function binaryLike(size: number, seed: number): Buffer {
+  const data = Buffer.alloc(size);
+  let state = seed;
+  for (let i = 0; i < size; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    data[i] = (state >>> 24) & (i % 7 === 0 ? 0xff : 0x0f);
+  }
+  return data;
+}
+
+describe('createZip: the bytes yazl wrote, and a deflate cache', () => {
+  const big = binaryLike(DEFLATE_CACHE_MIN_BYTES + 12_345, 1);
+  const mixed: ArtifactFile[] = [
+    ...files,
+    { path: 'bootstrap-big', data: big, mode: 0o755 },
+    { path: 'lib/libstdc++.so.6', data: binaryLike(DEFLATE_CACHE_MIN_BYTES * 2, 2), mode: 0o644 },
+    { path: 'empty', data: Buffer.alloc(0), mode: 0o644 },
+    { path: 'node_modules/ünïcode/naïve.js', data: Buffer.from('module.exports = "é";\n'), mode: 0o644 },
+  ];
+
+  it('writes byte for byte what yazl writes, for any timestamp', async () => {
+    for (const mtime of [zipTimestamp({}), zipTimestamp({ SOURCE_DATE_EPOCH: '1700000000' })]) {
+      expect((await createZip(mixed, { mtime })).equals(await yazlZip(mixed, mtime))).toBe(true);
+    }
+  });
+
+  it('gives the same bytes with an empty cache, a warm one and none; only big entries are cached', async () => {
+    const cache = join(await tempDir(), 'deflate');
+    const none = await createZip(mixed);
+    const cold = await createZip(mixed, { deflateCache: cache });
+    const cached = await readdir(cache);
+    const warm = await createZip(mixed, { deflateCache: cache });
+    expect(cold.equals(none)).toBe(true);
+    expect(warm.equals(none)).toBe(true);
+    // bootstrap-big and libstdc++: named by content, level and zlib version.
+    expect(cached).toHaveLength(2);
+    for (const name of cached) expect(name).toMatch(new RegExp(`^[0-9a-f]{64}-${COMPRESSION_LEVEL}-zlib.+\\.deflate$`));
+    expect(await readdir(cache)).toEqual(cached);
+  });
+
+  it('reads the deflated form from the cache, and deflates again when a cached entry is damaged', async () => {
+    const cache = join(await tempDir(), 'deflate');
+    const one = [{ path: 'bootstrap', data: big, mode: 0o755 }];
+    const expected = await createZip(one);
+    await createZip(one, { deflateCache: cache });
+    const [name] = await readdir(cache);
+    const entry = join(cache, name!);
+    const good = await readFile(entry);
+    // Another deflated form of the same file (level 1), with a right header: a zip that has it took it from the cache.
+    const level1 = deflateRawSync(big, { level: 1 });
+    const header = Buffer.from(good.subarray(0, 13));
+    header.writeUInt32LE(crc32(level1), 9);
+    await writeFile(entry, Buffer.concat([header, level1]));
+    const fromCache = await createZip(one, { deflateCache: cache });
+    expect(fromCache.includes(level1)).toBe(true);
+    expect(readZip(fromCache)[0]!.data.equals(big)).toBe(true);
+    for (const damage of [good.subarray(0, good.length - 10), Buffer.concat([good.subarray(0, 40), Buffer.from('x'), good.subarray(41)]), Buffer.from('LKZD1')]) {
+      await writeFile(entry, damage);
+      expect((await createZip(one, { deflateCache: cache })).equals(expected)).toBe(true);
+      // ... and the entry is whole again.
+      expect((await readFile(entry)).equals(good)).toBe(true);
+    }
+  });
+
+  it('still writes the zip when the cache cannot be written', async () => {
+    // A file where the cache directory should be: no directory can be made there, even by root.
+    const notADirectory = join(await tempDir(), 'deflate');
+    await writeFile(notADirectory, 'x');
+    const one = [{ path: 'bootstrap', data: big, mode: 0o755 }];
+    expect((await createZip(one, { deflateCache: notADirectory })).equals(await createZip(one))).toBe(true);
+  });
+});
+
 describe('buildProject (zip format, with a placeholder Node runtime)', () => {
   it('self-contained: two builds are byte-identical; bootstrap 0755 at the root, lib/, index.mjs and its map', async () => {
     const [outA, outB] = [await tempDir(), await tempDir()];
@@ -121,6 +220,20 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
     const size = result.artifacts[0]!.size;
     console.log(`hello thin function zip: ${size} bytes`);
     expect(size).toBeLessThan(30_000);
+  });
+
+  it('keeps the deflated Node in <cacheDir>/deflate: a warm build writes the same bytes as a cold one', async () => {
+    const cacheDir = await tempDir();
+    const bootstrap = binaryLike(DEFLATE_CACHE_MIN_BYTES * 3, 3);
+    const nodeRuntime: NodeRuntimeBuilder = async () => ({ nodeVersion: '24.0.0', files: [{ path: 'bootstrap', data: bootstrap, mode: 0o755 }] });
+    const zips: Buffer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const out = await tempDir();
+      await buildProject({ cwd: root, selector: 'hello', overrides: { out, arch: 'x86_64' }, nodeRuntime, cacheDir });
+      zips.push(await readFile(join(out, 'hello.zip')));
+      expect(await readdir(join(cacheDir, 'deflate'))).toHaveLength(1);
+    }
+    expect(zips[1]!.equals(zips[0]!)).toBe(true);
   });
 
   it('builds every function of the config, each Node runtime once', async () => {

@@ -42,6 +42,10 @@ describe('npm run bench (bench/index.ts)', () => {
     expect(warm.map((row) => row[0])).toEqual(['runtime process', 'lambda-kit runtime (bundle)', 'aws-lambda-ric 4.x', 'raw node:net loop (ceiling)']);
     for (const row of warm.slice(1)) for (const cell of row.slice(1)) expect(cell).toMatch(FIGURE);
 
+    const cold = tableOf(markdown, 'Cold start');
+    expect(cold.map((row) => row[0])).toEqual(expect.arrayContaining(['bare `node -e 0` (to exit)', 'our bundle, `node index.mjs`', 'our bundle as shipped (SEA bootstrap)']));
+    for (const row of cold.slice(1)) expect(row[1]).toMatch(/^\d+\.\d$/);
+
     const emulator = tableOf(markdown, 'Emulator');
     expect(emulator).toHaveLength(3);
     for (const row of emulator.slice(1)) for (const cell of row.slice(1)) expect(cell).toMatch(FIGURE);
@@ -64,6 +68,7 @@ describe('npm run bench (bench/index.ts)', () => {
     expect(targets.map((row) => row[0]).slice(1)).toEqual([
       'warm throughput, lambda-kit / raw loop',
       'runtime CPU per invoke, lambda-kit / aws-lambda-ric',
+      'cold start to first /next vs bare `node -e 0`',
       expect.stringMatching(/^hello build, warm/),
       'hello thin zip',
     ]);

@@ -65,7 +65,7 @@ export function extensionLayerFiles(name: string, bundle: ExtensionBundle, node:
   const dir = extensionNodeDir(node.nodeVersion);
   return [
     { path: `extensions/${name}`, data: extensionExecutable(bundle, node.nodeVersion), mode: 0o755 },
-    ...node.files.map((file) => ({ path: `${dir}/${file.path}`, data: file.data, mode: file.mode })),
+    ...node.files.map((file) => ({ ...file, path: `${dir}/${file.path}` })),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

@@ -60,6 +60,8 @@ export interface NodeRuntimeFile {
   path: string;
   data: Buffer;
   mode: number;
+  /** SHA-256 of data (hex), as the cache's manifest records it. */
+  sha256?: string;
 }
 
 export interface NodeRuntime {
@@ -581,7 +583,7 @@ async function readBuild(dir: string): Promise<NodeRuntimeFile[] | undefined> {
   for (const entry of manifest.files) {
     const data = await readFile(join(dir, entry.path)).catch(() => undefined);
     if (!data || data.length !== entry.size) return undefined; // damaged: build again
-    files.push({ path: entry.path, data, mode: entry.mode });
+    files.push({ path: entry.path, data, mode: entry.mode, sha256: entry.sha256 });
   }
   return files;
 }

@@ -15,6 +15,8 @@ export interface ArtifactFile {
   data: Buffer;
   /** Unix permission bits: 0o755 for executables, 0o644 otherwise. */
   mode: number;
+  /** SHA-256 of data (hex), where its maker already knows it: a zip then need not hash 100 MB of Node again. */
+  sha256?: string;
 }
 
 /** Packages that load a compiled addon at run time: a package that depends on one is native. */

@@ -77,7 +77,7 @@ export async function createZip(files: ArtifactFile[], options: ZipOptions = {})
     }
   }
   // Every entry deflates at once (zlib runs on libuv's thread pool), as yazl did.
-  const deflated = await Promise.all(sorted.map((file) => deflateEntry(file.data, options.deflateCache)));
+  const deflated = await Promise.all(sorted.map((file) => deflateEntry(file, options.deflateCache)));
   const { time, date } = dosDateTime(mtime);
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
@@ -169,12 +169,13 @@ interface Deflated {
 const CACHE_MAGIC = Buffer.from('LKZD1');
 const CACHE_HEADER = CACHE_MAGIC.length + 8;
 
-async function deflateEntry(file: Buffer, cacheDir: string | undefined): Promise<Deflated> {
+async function deflateEntry({ data: file, sha256 }: ArtifactFile, cacheDir: string | undefined): Promise<Deflated> {
   const crc = crc32(file);
   if (cacheDir === undefined || file.length < DEFLATE_CACHE_MIN_BYTES) {
     return { data: await deflate(file, { level: COMPRESSION_LEVEL }), crc };
   }
-  const key = createHash('sha256').update(file).digest('hex');
+  // A digest handed in (the Node runtime cache's manifest) is not trusted blindly: the entry's CRC-32 must match too.
+  const key = sha256 ?? createHash('sha256').update(file).digest('hex');
   const path = join(cacheDir, `${key}-${COMPRESSION_LEVEL}-zlib${process.versions.zlib}.deflate`);
   const cached = await readFile(path).catch(() => undefined);
   if (

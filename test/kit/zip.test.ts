@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +157,18 @@ describe('createZip: the bytes yazl wrote, and a deflate cache', () => {
       // ... and the entry is whole again.
       expect((await readFile(entry)).equals(good)).toBe(true);
     }
+  });
+
+  it('takes a file\'s SHA-256 when handed one, and checks the CRC-32 so that a wrong digest cannot bring in another file', async () => {
+    const cache = join(await tempDir(), 'deflate');
+    const digest = createHash('sha256').update(big).digest('hex');
+    const withDigest = [{ path: 'bootstrap', data: big, mode: 0o755, sha256: digest }];
+    expect((await createZip(withDigest, { deflateCache: cache })).equals(await createZip(withDigest))).toBe(true);
+    expect(await readdir(cache)).toEqual([expect.stringMatching(new RegExp(`^${digest}-`))]);
+    // Another file of the same size under big's digest (a stale manifest): the cached entry is not its own.
+    const other = [{ path: 'bootstrap', data: binaryLike(big.length, 9), mode: 0o755, sha256: digest }];
+    const zip = await createZip(other, { deflateCache: cache });
+    expect(zip.equals(await createZip([{ ...other[0]!, sha256: undefined }]))).toBe(true);
   });
 
   it('still writes the zip when the cache cannot be written', async () => {

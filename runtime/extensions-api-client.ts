@@ -130,7 +130,7 @@ export class ExtensionsApiClient {
 
   /** Waits, with no client-side timeout, for the next event; calling it also says the last one is handled. */
   async nextEvent(): Promise<ExtensionEvent> {
-    const request = nextEventRequest(this.target, this.#id()) + CRLF;
+    const request = nextEventRequest(this.target, this.#id());
     const pending = this.#connection.request(request);
     this.#connection.keepProcessAlive(this.#nextKeepsProcessAlive);
     let response: HttpResponse;

@@ -162,7 +162,8 @@ export class HttpConnection {
         }
         return;
       }
-      this.#head = parseHead(data.subarray(0, end).toString('latin1'), end + 4);
+      // Names are ASCII; some values are UTF-8 JSON (client context, identity): one decode serves both.
+      this.#head = parseHead(data.subarray(0, end).toString('utf8'), end + 4);
     }
     const head = this.#head;
     const contentLength = head.headers.get('content-length');
@@ -259,8 +260,7 @@ function parseHead(text: string, bodyStart: number) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    // Header values are bytes on the wire; the Runtime API sends UTF-8 JSON in some of them.
-    const value = Buffer.from(line.slice(colon + 1).trim(), 'latin1').toString('utf8');
+    const value = line.slice(colon + 1).trim();
     const previous = headers.get(name);
     headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
   }

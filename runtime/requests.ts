@@ -41,7 +41,7 @@ function echo(invocationId: string | undefined): string {
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
-  return head('GET', '/runtime/invocation/next', target) + CRLF;
+  return head('GET', '/runtime/invocation/next', target);
 }
 
 export function invocationResponseRequest(

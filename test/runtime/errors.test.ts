@@ -23,10 +23,8 @@ describe('toErrorPayload', () => {
 describe('request builders', () => {
   const target = { authority: '127.0.0.1:9001' };
 
-  it('builds the /next request', () => {
-    expect(nextInvocationRequest(target)).toBe(
-      'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n\r\n',
-    );
+  it('builds the /next request head; the connection adds the blank line that ends it, once', () => {
+    expect(nextInvocationRequest(target)).toBe('GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n');
   });
 
   it('escapes the request id in the path and keeps header values on one line', () => {

@@ -42,7 +42,10 @@ export async function makeCodeCache(options: CodeCacheOptions): Promise<Artifact
     }
     const cacheDir = join(root, CODE_CACHE_DIR);
     await mkdir(cacheDir, { recursive: true });
-    await loadOnce(root, options.name);
+    // The runtime's own file list names its loader: no need to look in lib/ again.
+    const loader = options.runtimeFiles.find((file) => file.path.startsWith('lib/ld-linux-'))?.path;
+    if (!loader) throw new KitError(KitErrorCode.CODE_CACHE, `${options.name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`);
+    await loadOnce(root, loader, options.name);
     const files = await listFiles(cacheDir);
     if (files.length === 0) {
       throw new KitError(KitErrorCode.CODE_CACHE, `${options.name}: the function started but Node wrote no code cache; build without --code-cache`);
@@ -58,10 +61,8 @@ export async function makeCodeCache(options: CodeCacheOptions): Promise<Artifact
 }
 
 /** Runs the bootstrap (through its own loader: its interpreter path is /var/task/lib/...) until its first /next. */
-async function loadOnce(root: string, name: string): Promise<void> {
+async function loadOnce(root: string, loader: string, name: string): Promise<void> {
   const lib = join(root, 'lib');
-  const loader = (await readdir(lib)).find((file) => /^ld-linux-.*\.so\.\d$/.test(file));
-  if (!loader) throw new KitError(KitErrorCode.CODE_CACHE, `${name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`);
   let child: ReturnType<typeof spawn> | undefined;
   const sockets = new Set<Socket>();
   let askedForNext = false;
@@ -87,7 +88,7 @@ async function loadOnce(root: string, name: string): Promise<void> {
   let stderr = '';
   try {
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child = spawn(join(lib, loader), ['--library-path', lib, join(root, 'bootstrap')], {
+      child = spawn(join(root, loader), ['--library-path', lib, join(root, 'bootstrap')], {
         cwd: root,
         env: {
           PATH: process.env.PATH,

@@ -83,7 +83,11 @@ export function createContext(config: FunctionConfig, invocation: Invocation): C
     tenantId: invocation.tenantId,
     xRayTraceId: invocation.traceId,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => (Number.isFinite(deadline) ? Math.max(0, deadline - Date.now()) : 0),
+    // A method, not an arrow: the bundle keeps function names, and a named arrow would cost a defineProperty per invoke.
+    // It reads no `this`, so `const { getRemainingTimeInMillis } = context` works, as with AWS's runtime.
+    getRemainingTimeInMillis() {
+      return Number.isFinite(deadline) ? Math.max(0, deadline - Date.now()) : 0;
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from './errors.ts';
 // See handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { connect } = process.getBuiltinModule('node:net');
+const { isAscii } = process.getBuiltinModule('node:buffer');
 
 /**
  * One persistent HTTP/1.1 connection to the Runtime API, one request at a time.
@@ -14,18 +15,57 @@ const { connect } = process.getBuiltinModule('node:net');
 
 export interface HttpResponse {
   status: number;
-  /** Header names lower-cased; repeated headers joined with ", ". */
-  headers: Map<string, string>;
+  headers: ResponseHeaders;
   body: Buffer;
 }
 
-interface PendingRequest {
-  resolve(response: HttpResponse): void;
-  reject(error: Error): void;
-}
+/** Node-style completion: called once, with the result or why there is none. */
+export type Done<T> = (error: Error | undefined, value?: T) => void;
 
 const CRLF = '\r\n';
-const HEADER_END = Buffer.from('\r\n\r\n');
+const HEAD_END = '\r\n\r\n';
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/**
+ * A response's header fields, read where they lie in the head's text. A
+ * Runtime API head has a handful of fields, a few of them looked up once:
+ * keeping offsets and cutting out only the values asked for costs a fraction
+ * of building a Map of new (lower-cased, hashed) strings for every response.
+ */
+export class ResponseHeaders {
+  readonly #text: string;
+  /** Four offsets into #text per field: name start and end, value start and end. */
+  readonly #fields: number[];
+
+  constructor(text: string, fields: number[]) {
+    this.#text = text;
+    this.#fields = fields;
+  }
+
+  /** The value of `name` (lower-case), repeated fields joined with ", ". */
+  get(name: string): string | undefined {
+    const text = this.#text;
+    const fields = this.#fields;
+    let found: string | undefined;
+    for (let i = 0; i < fields.length; i += 4) {
+      if (fields[i + 1]! - fields[i]! === name.length && isNamed(text, fields[i]!, name)) {
+        const value = text.slice(fields[i + 2], fields[i + 3]);
+        found = found === undefined ? value : `${found}, ${value}`;
+      }
+    }
+    return found;
+  }
+}
+
+/** Whether the field name at `start` of `text` is `lower` in any letter case. */
+function isNamed(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const code = text.charCodeAt(start + i);
+    const wanted = lower.charCodeAt(i);
+    if (code !== wanted && !(code >= 65 && code <= 90 && code + 32 === wanted)) return false;
+  }
+  return true;
+}
 
 export class HttpConnection {
   readonly host: string;
@@ -33,9 +73,9 @@ export class HttpConnection {
   #socket: Socket | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
-  #pending: PendingRequest | undefined;
+  #pending: Done<HttpResponse> | undefined;
   /** Parsed head of the response being received, kept while its body arrives. */
-  #head: { status: number; headers: Map<string, string>; bodyStart: number } | undefined;
+  #head: ParsedHead | undefined;
 
   #keepsProcessAlive = true;
 
@@ -64,7 +104,18 @@ export class HttpConnection {
 
   /** Sends a whole request (head and body in one write) and resolves with the whole response. */
   request(head: string, body?: string | Buffer): Promise<HttpResponse> {
-    const response = this.#expectResponse();
+    return new Promise<HttpResponse>((resolve, reject) => {
+      this.send(head, body, (error, response) => (error ? reject(error) : resolve(response!)));
+    });
+  }
+
+  /**
+   * request() for the runtime loop's hot path: `done` is called straight from
+   * the socket's data event, with no promise jobs between the response and the
+   * caller's next step.
+   */
+  send(head: string, body: string | Buffer | undefined, done: Done<HttpResponse>): void {
+    this.#expectResponse(done);
     const socket = this.#connected();
     if (body === undefined) {
       socket.write(head + CRLF);
@@ -76,7 +127,6 @@ export class HttpConnection {
       socket.write(body);
       socket.uncork();
     }
-    return response;
   }
 
   /**
@@ -84,7 +134,9 @@ export class HttpConnection {
    * writes chunks and finally ends the body, optionally with trailers.
    */
   openChunkedRequest(head: string): ChunkedRequestBody {
-    const response = this.#expectResponse();
+    const response = new Promise<HttpResponse>((resolve, reject) => {
+      this.#expectResponse((error, answer) => (error ? reject(error) : resolve(answer!)));
+    });
     const socket = this.#connected();
     socket.write(`${head}Transfer-Encoding: chunked${CRLF}${CRLF}`);
     return new ChunkedRequestBody(socket, response);
@@ -95,13 +147,11 @@ export class HttpConnection {
     this.#socket = undefined;
   }
 
-  #expectResponse(): Promise<HttpResponse> {
+  #expectResponse(done: Done<HttpResponse>): void {
     if (this.#pending) {
       throw new RuntimeApiProtocolError('a request is already in flight on this connection');
     }
-    return new Promise<HttpResponse>((resolve, reject) => {
-      this.#pending = { resolve, reject };
-    });
+    this.#pending = done;
   }
 
   #connected(): Socket {
@@ -138,59 +188,74 @@ export class HttpConnection {
     this.#head = undefined;
     this.#chunks = [];
     this.#buffered = 0;
-    pending?.reject(error);
+    pending?.(error);
   }
 
   #onData(chunk: Buffer): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
+    let response: HttpResponse | undefined;
     try {
-      this.#parse();
+      response = this.#parse();
     } catch (error) {
       this.#socket?.destroy();
       this.#fail(error as Error);
+      return;
     }
-  }
-
-  #parse(): void {
-    if (!this.#head) {
-      const data = this.#joined();
-      const end = data.indexOf(HEADER_END);
-      if (end === -1) {
-        if (this.#buffered > 64 * 1024) {
-          throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
-        }
-        return;
-      }
-      // Names are ASCII; some values are UTF-8 JSON (client context, identity): one decode serves both.
-      this.#head = parseHead(data.subarray(0, end).toString('utf8'), end + 4);
-    }
-    const head = this.#head;
-    const contentLength = head.headers.get('content-length');
-    let body: Buffer;
-    let consumed: number;
-    if (head.headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) {
-      const decoded = decodeChunked(this.#joined(), head.bodyStart);
-      if (!decoded) return;
-      ({ body, consumed } = decoded);
-    } else {
-      const length = contentLength === undefined ? 0 : Number(contentLength);
-      if (!Number.isSafeInteger(length) || length < 0) {
-        throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${contentLength}`);
-      }
-      if (this.#buffered < head.bodyStart + length) return;
-      const data = this.#joined();
-      body = data.subarray(head.bodyStart, head.bodyStart + length);
-      consumed = head.bodyStart + length;
-    }
-    const rest = this.#joined().subarray(consumed);
-    this.#chunks = rest.byteLength > 0 ? [rest] : [];
-    this.#buffered = rest.byteLength;
-    this.#head = undefined;
+    if (!response) return;
     const pending = this.#pending;
     this.#pending = undefined;
-    if (head.headers.get('connection')?.toLowerCase() === 'close') this.close();
-    pending?.resolve({ status: head.status, headers: head.headers, body });
+    // Outside the try: what the caller does next (often the next request) is not a parse failure.
+    pending?.(undefined, response);
+  }
+
+  /** The response once all of it is here (and the bytes it used dropped), else undefined. */
+  #parse(): HttpResponse | undefined {
+    if (!this.#head) {
+      const data = this.#joined();
+      // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
+      const text = data.toString('latin1', 0, Math.min(data.byteLength, MAX_HEAD_BYTES + HEAD_END.length));
+      const end = text.indexOf(HEAD_END);
+      if (end === -1) {
+        if (this.#buffered > MAX_HEAD_BYTES) {
+          throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
+        }
+        return undefined;
+      }
+      // Names are ASCII; some values are UTF-8 JSON (client context, identity): decode those bytes as UTF-8.
+      // The whole of a small response is usually ASCII: one check of it spares cutting out the head.
+      if (!isAscii(data) && !isAscii(data.subarray(0, end))) {
+        const utf8 = data.toString('utf8', 0, end);
+        this.#head = parseHead(utf8, utf8.length, end + 4);
+      } else {
+        this.#head = parseHead(text, end, end + 4);
+      }
+    }
+    const head = this.#head;
+    let body: Buffer;
+    let consumed: number;
+    if (head.chunked) {
+      const decoded = decodeChunked(this.#joined(), head.bodyStart);
+      if (!decoded) return undefined;
+      ({ body, consumed } = decoded);
+    } else {
+      if (this.#buffered < head.bodyStart + head.contentLength) return undefined;
+      const data = this.#joined();
+      consumed = head.bodyStart + head.contentLength;
+      body = data.subarray(head.bodyStart, consumed);
+    }
+    const data = this.#joined();
+    if (consumed === data.byteLength) {
+      this.#chunks = [];
+      this.#buffered = 0;
+    } else {
+      const rest = data.subarray(consumed);
+      this.#chunks = [rest];
+      this.#buffered = rest.byteLength;
+    }
+    this.#head = undefined;
+    if (head.close) this.close();
+    return { status: head.status, headers: head.headers, body };
   }
 
   #joined(): Buffer {
@@ -247,24 +312,61 @@ export class ChunkedRequestBody {
   }
 }
 
-function parseHead(text: string, bodyStart: number) {
-  const lines = text.split(CRLF);
-  const statusLine = lines[0] ?? '';
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!match) {
-    throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(statusLine)}`);
+interface ParsedHead {
+  status: number;
+  headers: ResponseHeaders;
+  bodyStart: number;
+  contentLength: number;
+  chunked: boolean;
+  close: boolean;
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+const isBlank = (code: number) => code === 32 || code === 9;
+
+/** The status line and fields of `text` up to `end` (the blank line); every response pays for this, so no regex, split or Map. */
+function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
+  const lineEnd = text.indexOf(CRLF);
+  const statusEnd = lineEnd === -1 || lineEnd > end ? end : lineEnd;
+  // "HTTP/1.x DDD"
+  if (
+    !text.startsWith('HTTP/1.') ||
+    (text[7] !== '0' && text[7] !== '1') ||
+    text[8] !== ' ' ||
+    !isDigit(text.charCodeAt(9)) ||
+    !isDigit(text.charCodeAt(10)) ||
+    !isDigit(text.charCodeAt(11)) ||
+    (statusEnd > 12 && text[12] !== ' ')
+  ) {
+    throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(text.slice(0, statusEnd))}`);
   }
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const previous = headers.get(name);
-    headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
+  const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
+  const fields: number[] = [];
+  let start = statusEnd + 2;
+  while (start < end) {
+    let stop = text.indexOf(CRLF, start);
+    if (stop === -1 || stop > end) stop = end;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < stop) {
+      let nameEnd = colon;
+      while (nameEnd > start && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
+      let valueStart = colon + 1;
+      while (valueStart < stop && isBlank(text.charCodeAt(valueStart))) valueStart++;
+      let valueEnd = stop;
+      while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
+      fields.push(start, nameEnd, valueStart, valueEnd);
+    }
+    start = stop + 2;
   }
-  return { status: Number(match[1]), headers, bodyStart };
+  const headers = new ResponseHeaders(text, fields);
+  const contentLength = headers.get('content-length');
+  const chunked = headers.get('transfer-encoding')?.toLowerCase().includes('chunked') ?? false;
+  const length = contentLength === undefined ? 0 : Number(contentLength);
+  if (!chunked && (!Number.isSafeInteger(length) || length < 0)) {
+    throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${contentLength}`);
+  }
+  const close = headers.get('connection')?.toLowerCase() === 'close';
+  return { status, headers, bodyStart, contentLength: length, chunked, close };
 }
 
 /** Decodes a complete chunked body starting at `start`, or returns undefined if more bytes are needed. */

@@ -1,5 +1,5 @@
 import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from './errors.ts';
-import { HttpConnection, type ChunkedRequestBody, type HttpResponse } from './http-connection.ts';
+import { HttpConnection, type ChunkedRequestBody, type Done, type HttpResponse } from './http-connection.ts';
 import {
   initErrorRequest,
   invocationErrorRequest,
@@ -42,45 +42,41 @@ export class RuntimeApiClient {
   }
 
   /** Waits, with no client-side timeout, for the next invocation. */
-  async nextInvocation(): Promise<Invocation> {
-    const response = await this.#connection.request(this.#nextRequest);
-    if (response.status !== 200) {
-      throw statusError('GET /runtime/invocation/next', response);
-    }
-    const headers = response.headers;
-    const requestId = headers.get('lambda-runtime-aws-request-id');
-    if (!requestId) {
-      throw new RuntimeApiStatusError(
-        'GET /runtime/invocation/next',
-        response.status,
-        'response has no Lambda-Runtime-Aws-Request-Id header',
-      );
-    }
-    return {
-      requestId,
-      deadlineMs: Number(headers.get('lambda-runtime-deadline-ms') ?? Number.NaN),
-      invokedFunctionArn: headers.get('lambda-runtime-invoked-function-arn') ?? '',
-      traceId: headers.get('lambda-runtime-trace-id'),
-      clientContext: headers.get('lambda-runtime-client-context'),
-      cognitoIdentity: headers.get('lambda-runtime-cognito-identity'),
-      tenantId: headers.get('lambda-runtime-aws-tenant-id'),
-      invocationId: headers.get('lambda-runtime-invocation-id'),
-      body: response.body,
-    };
+  nextInvocation(): Promise<Invocation> {
+    return new Promise((resolve, reject) => this.receiveInvocation((error, invocation) => (error ? reject(error) : resolve(invocation!))));
+  }
+
+  /** nextInvocation() with a callback, called from the socket's data event: what the runtime loop uses. */
+  receiveInvocation(done: Done<Invocation>): void {
+    this.#connection.send(this.#nextRequest, undefined, (error, response) => {
+      if (error) return done(error);
+      let invocation: Invocation;
+      try {
+        invocation = toInvocation(response!);
+      } catch (invalid) {
+        return done(invalid as Error);
+      }
+      done(undefined, invocation);
+    });
   }
 
   /** Posts a serialised result. A 413 becomes ResponseSizeTooLargeError so the caller can report it. */
-  async postResponse(invocation: Invocation, body: string): Promise<void> {
-    const response = await this.#connection.request(
+  postResponse(invocation: Invocation, body: string): Promise<void> {
+    return new Promise((resolve, reject) => this.sendResponse(invocation, body, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** postResponse() with a callback: what the runtime loop uses. */
+  sendResponse(invocation: Invocation, body: string, done: Done<void>): void {
+    this.#connection.send(
       invocationResponseRequest(this.target, invocation.requestId, invocation.invocationId),
       body,
+      (error, response) => {
+        if (error) return done(error);
+        if (response!.status === 413) return done(new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES));
+        if (response!.status !== 202) return done(statusError(`POST /runtime/invocation/${invocation.requestId}/response`, response!));
+        done(undefined);
+      },
     );
-    if (response.status === 413) {
-      throw new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES);
-    }
-    if (response.status !== 202) {
-      throw statusError(`POST /runtime/invocation/${invocation.requestId}/response`, response);
-    }
   }
 
   async postError(invocation: Invocation, payload: ErrorPayload): Promise<void> {
@@ -113,6 +109,32 @@ export class RuntimeApiClient {
   close(): void {
     this.#connection.close();
   }
+}
+
+function toInvocation(response: HttpResponse): Invocation {
+  if (response.status !== 200) {
+    throw statusError('GET /runtime/invocation/next', response);
+  }
+  const headers = response.headers;
+  const requestId = headers.get('lambda-runtime-aws-request-id');
+  if (!requestId) {
+    throw new RuntimeApiStatusError(
+      'GET /runtime/invocation/next',
+      response.status,
+      'response has no Lambda-Runtime-Aws-Request-Id header',
+    );
+  }
+  return {
+    requestId,
+    deadlineMs: Number(headers.get('lambda-runtime-deadline-ms') ?? Number.NaN),
+    invokedFunctionArn: headers.get('lambda-runtime-invoked-function-arn') ?? '',
+    traceId: headers.get('lambda-runtime-trace-id'),
+    clientContext: headers.get('lambda-runtime-client-context'),
+    cognitoIdentity: headers.get('lambda-runtime-cognito-identity'),
+    tenantId: headers.get('lambda-runtime-aws-tenant-id'),
+    invocationId: headers.get('lambda-runtime-invocation-id'),
+    body: response.body,
+  };
 }
 
 function statusError(request: string, response: HttpResponse): RuntimeApiStatusError {

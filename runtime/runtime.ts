@@ -87,42 +87,47 @@ class LambdaRuntime {
       await this.#reportInitError(error);
     }
     this.#initialising = false;
-    const loops = Array.from({ length: this.#config.maxConcurrency }, () => this.#loop());
-    await Promise.all(loops);
+    for (let i = 0; i < this.#config.maxConcurrency; i++) this.#poll(new RuntimeApiClient(this.#config.runtimeApi));
     // The loops only end by exiting the process.
     return new Promise<never>(() => {});
   }
 
-  async #loop(): Promise<void> {
-    const client = new RuntimeApiClient(this.#config.runtimeApi);
-    for (;;) {
-      let invocation: Invocation;
-      try {
-        invocation = await client.nextInvocation();
-      } catch (error) {
-        this.#fatal('cannot get the next invocation', error);
+  /**
+   * One polling loop per connection: next, handler, answer, next. Callbacks
+   * rather than async/await: between the Runtime API's answer and the next
+   * request only the handler's own promise (if it returns one) is awaited,
+   * which is most of what separates a warm invoke from the raw socket ceiling.
+   */
+  #poll(client: RuntimeApiClient): void {
+    client.receiveInvocation((error, invocation) => {
+      if (error) this.#fatal('cannot get the next invocation', error);
+      const active: ActiveInvocation = { invocation: invocation!, answered: false };
+      if (this.#scopes) {
+        this.#scopes.run(active, () => this.#invoke(client, active));
+      } else {
+        this.#current = active;
+        this.#invoke(client, active);
       }
-      const active: ActiveInvocation = { invocation, answered: false };
-      try {
-        if (this.#scopes) await this.#scopes.run(active, () => this.#invoke(client, active));
-        else {
-          this.#current = active;
-          await this.#invoke(client, active);
-        }
-      } catch (error) {
-        if (error instanceof RuntimeApiStatusError && error.status < 500) {
-          // 400/403: the invocation is no longer open (timed out, already answered). Keep serving.
-          runtimeLog(this.#logging, 'ERROR', `Runtime API refused the answer for ${invocation.requestId}:`, error.message);
-        } else {
-          this.#fatal(`cannot answer invocation ${invocation.requestId}`, error);
-        }
-      } finally {
-        if (this.#current === active) this.#current = undefined;
-      }
-    }
+    });
   }
 
-  async #invoke(client: RuntimeApiClient, active: ActiveInvocation): Promise<void> {
+  /** `active` is over (answered, or its answer failed with `error`): poll for the next one. */
+  #finish(client: RuntimeApiClient, active: ActiveInvocation, error?: unknown): void {
+    if (this.#current === active) this.#current = undefined;
+    if (error !== undefined) {
+      if (error instanceof RuntimeApiStatusError && error.status < 500) {
+        // 400/403: the invocation is no longer open (timed out, already answered). Keep serving.
+        runtimeLog(this.#logging, 'ERROR', `Runtime API refused the answer for ${active.invocation.requestId}:`, error.message);
+      } else {
+        this.#fatal(`cannot answer invocation ${active.invocation.requestId}`, error);
+      }
+    }
+    // Polled from outside the finished invocation's log scope, which a new connection would otherwise inherit.
+    if (this.#scopes) this.#scopes.exit(() => this.#poll(client));
+    else this.#poll(client);
+  }
+
+  #invoke(client: RuntimeApiClient, active: ActiveInvocation): void {
     const { invocation } = active;
     const context = createContext(this.#config, invocation);
     if (!this.#scopes) {
@@ -134,31 +139,60 @@ class LambdaRuntime {
     try {
       event = invocation.body.byteLength === 0 ? {} : JSON.parse(invocation.body.toString('utf8'));
     } catch (error) {
-      return this.#answerError(client, active, error);
+      return this.#fail(client, active, error);
     }
-    if (isStreamingHandler(handler)) return this.#invokeStreaming(client, active, handler, event, context);
-
+    if (isStreamingHandler(handler)) {
+      this.#invokeStreaming(client, active, handler, event, context).then(
+        () => this.#finish(client, active),
+        (error) => this.#finish(client, active, error),
+      );
+      return;
+    }
     let result: unknown;
     try {
-      result = await handler(event, context);
+      result = handler(event, context);
     } catch (error) {
-      return this.#answerError(client, active, error);
+      return this.#fail(client, active, error);
     }
+    if (isThenable(result)) {
+      Promise.resolve(result).then(
+        (value) => this.#respond(client, active, value),
+        (error) => this.#fail(client, active, error),
+      );
+    } else {
+      this.#respond(client, active, result);
+    }
+  }
+
+  /** Posts the handler's result; a result Lambda refuses (unserialisable, too large) becomes the invocation's error. */
+  #respond(client: RuntimeApiClient, active: ActiveInvocation, result: unknown): void {
     let body: string;
     try {
       body = JSON.stringify(result === undefined ? null : result) ?? 'null';
     } catch (error) {
-      return this.#answerError(client, active, new SerializationError(error));
+      return this.#fail(client, active, new SerializationError(error));
     }
-    if (active.answered) return;
+    if (active.answered) return this.#finish(client, active);
     active.answered = true;
     try {
-      await client.postResponse(invocation, body);
+      client.sendResponse(active.invocation, body, (error) => {
+        if (error instanceof ResponseSizeTooLargeError) {
+          active.answered = false;
+          return this.#fail(client, active, error);
+        }
+        this.#finish(client, active, error);
+      });
     } catch (error) {
-      if (!(error instanceof ResponseSizeTooLargeError)) throw error;
-      active.answered = false;
-      return this.#answerError(client, active, error);
+      this.#finish(client, active, error);
     }
+  }
+
+  /** Reports `error` as the invocation's function error, then moves on. */
+  #fail(client: RuntimeApiClient, active: ActiveInvocation, error: unknown): void {
+    this.#answerError(client, active, error).then(
+      () => this.#finish(client, active),
+      (postError) => this.#finish(client, active, postError),
+    );
   }
 
   async #invokeStreaming(
@@ -268,6 +302,11 @@ class LambdaRuntime {
     const active = this.#scopes ? this.#scopes.getStore() : this.#current;
     return active && { requestId: active.invocation.requestId, tenantId: active.invocation.tenantId };
   }
+}
+
+/** What `await` would wait for: a promise or any object with a then method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** Reads the environment or, when a required variable is missing, reports that as the init error. */

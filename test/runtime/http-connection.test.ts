@@ -102,6 +102,54 @@ describe('HttpConnection', () => {
     expect((error as Error).message).toMatch(/malformed status line/);
   });
 
+  it('reads fields in any letter case, trims them, joins repeats, and decodes UTF-8 values (client context JSON)', async () => {
+    const context = JSON.stringify({ Custom: { city: 'Zürich', emoji: '🚀' } });
+    const body = Buffer.from('{"name":"Ada"}');
+    const head =
+      'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id:   id-1  \r\nLAMBDA-RUNTIME-CLIENT-CONTEXT: ' +
+      context +
+      '\r\nx-repeat: one\r\nX-Repeat:two\r\ncontent-LENGTH: ' +
+      body.byteLength +
+      '\r\n\r\n';
+    const started = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(head, 'utf8'), body])));
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const result = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
+    expect(result.headers.get('lambda-runtime-aws-request-id')).toBe('id-1');
+    expect(JSON.parse(result.headers.get('lambda-runtime-client-context')!)).toEqual({ Custom: { city: 'Zürich', emoji: '🚀' } });
+    expect(result.headers.get('x-repeat')).toBe('one, two');
+    expect(result.headers.get('x-missing')).toBeUndefined();
+    expect(result.body.toString()).toBe('{"name":"Ada"}');
+    connection.close();
+  });
+
+  it('send() calls back from the data event, so the next request can go out at once', async () => {
+    let requests = 0;
+    const started = await rawServer((socket) => {
+      requests++;
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${requests}`);
+    });
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const bodies = await new Promise<string[]>((resolve, reject) => {
+      const seen: string[] = [];
+      const next = () =>
+        connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, (error, response) => {
+          if (error) return reject(error);
+          seen.push(response!.body.toString());
+          if (seen.length === 3) resolve(seen);
+          else next();
+        });
+      next();
+    });
+    expect(bodies).toEqual(['1', '2', '3']);
+    expect(() => {
+      connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, () => {});
+      connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, () => {});
+    }).toThrow(RuntimeApiProtocolError);
+    connection.close();
+  });
+
   it('reports a refused connection with the address it tried', async () => {
     const started = await rawServer(() => {});
     started.server.close();

@@ -174,12 +174,12 @@ export class ExtensionsApiClient {
 
 function parseJson(response: HttpResponse): unknown {
   try {
-    return JSON.parse(response.body.toString('utf8'));
+    return JSON.parse(response.body);
   } catch {
-    throw new ExtensionsApiError('the Extensions API', response.status, `answer is not JSON: ${response.body.toString('utf8').slice(0, 200)}`);
+    throw new ExtensionsApiError('the Extensions API', response.status, `answer is not JSON: ${response.body.slice(0, 200)}`);
   }
 }
 
 function apiError(request: string, response: HttpResponse, advice = ''): ExtensionsApiError {
-  return new ExtensionsApiError(request, response.status, response.body.toString('utf8'), advice);
+  return new ExtensionsApiError(request, response.status, response.body, advice);
 }

@@ -16,7 +16,8 @@ const { isAscii } = process.getBuiltinModule('node:buffer');
 export interface HttpResponse {
   status: number;
   headers: ResponseHeaders;
-  body: Buffer;
+  /** Decoded as UTF-8: what the Runtime and Extensions APIs send is JSON or plain text. */
+  body: string;
 }
 
 /** Node-style completion: called once, with the result or why there is none. */
@@ -25,31 +26,33 @@ export type Done<T> = (error: Error | undefined, value?: T) => void;
 const CRLF = '\r\n';
 const HEAD_END = '\r\n\r\n';
 const MAX_HEAD_BYTES = 64 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * A response's header fields, read where they lie in the head's text. A
- * Runtime API head has a handful of fields, a few of them looked up once:
- * keeping offsets and cutting out only the values asked for costs a fraction
- * of building a Map of new (lower-cased, hashed) strings for every response.
+ * A response's header fields. A Runtime API head has a handful of fields and
+ * every response pays for reading them: names are lower-cased once, values
+ * cut out only when asked for, and lookups compare strings (length first)
+ * instead of hashing new strings into a Map.
  */
 export class ResponseHeaders {
   readonly #text: string;
-  /** Four offsets into #text per field: name start and end, value start and end. */
-  readonly #fields: number[];
+  readonly #names: string[];
+  /** Per field, offsets into #text: value start and end. */
+  readonly #values: number[];
 
-  constructor(text: string, fields: number[]) {
+  constructor(text: string, names: string[], values: number[]) {
     this.#text = text;
-    this.#fields = fields;
+    this.#names = names;
+    this.#values = values;
   }
 
   /** The value of `name` (lower-case), repeated fields joined with ", ". */
   get(name: string): string | undefined {
-    const text = this.#text;
-    const fields = this.#fields;
+    const names = this.#names;
     let found: string | undefined;
-    for (let i = 0; i < fields.length; i += 4) {
-      if (fields[i + 1]! - fields[i]! === name.length && isNamed(text, fields[i]!, name)) {
-        const value = text.slice(fields[i + 2], fields[i + 3]);
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) {
+        const value = this.#text.slice(this.#values[2 * i], this.#values[2 * i + 1]);
         found = found === undefined ? value : `${found}, ${value}`;
       }
     }
@@ -57,20 +60,13 @@ export class ResponseHeaders {
   }
 }
 
-/** Whether the field name at `start` of `text` is `lower` in any letter case. */
-function isNamed(text: string, start: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    const code = text.charCodeAt(start + i);
-    const wanted = lower.charCodeAt(i);
-    if (code !== wanted && !(code >= 65 && code <= 90 && code + 32 === wanted)) return false;
-  }
-  return true;
-}
-
 export class HttpConnection {
   readonly host: string;
   readonly port: number;
   #socket: Socket | undefined;
+  /** Reused by every read of this connection's socket. */
+  #readBuffer: Buffer | undefined;
+  /** Bytes of a response that came in earlier reads (copies, not views of the read buffer). */
   #chunks: Buffer[] = [];
   #buffered = 0;
   #pending: Done<HttpResponse> | undefined;
@@ -156,12 +152,25 @@ export class HttpConnection {
 
   #connected(): Socket {
     if (this.#socket && !this.#socket.destroyed) return this.#socket;
-    const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true });
+    // onread: bytes go straight to #onRead, skipping the Readable stream machinery (and its buffering) on every response.
+    const socket = connect({
+      host: this.host,
+      port: this.port,
+      noDelay: true,
+      keepAlive: true,
+      onread: {
+        buffer: (this.#readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES)),
+        callback: (length, read) => {
+          // `read` is the buffer given above.
+          this.#onRead(length, read as Buffer);
+          return true;
+        },
+      },
+    });
     if (!this.#keepsProcessAlive) socket.unref();
     this.#chunks = [];
     this.#buffered = 0;
     this.#head = undefined;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.#fail(
         new RuntimeApiConnectionError(
@@ -191,12 +200,27 @@ export class HttpConnection {
     pending?.(error);
   }
 
-  #onData(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.byteLength;
+  /**
+   * Bytes from the socket. `read` is the connection's read buffer, which the
+   * next read overwrites: what outlives this call (a partial response, the
+   * body handed to the caller) is copied out of it.
+   */
+  #onRead(length: number, read: Buffer): void {
     let response: HttpResponse | undefined;
     try {
-      response = this.#parse();
+      if (this.#chunks.length === 0) {
+        response = this.#parse(read.subarray(0, length), false);
+      } else {
+        this.#chunks.push(Buffer.from(read.subarray(0, length)));
+        this.#buffered += length;
+        // A large body comes in many reads: join them once it is all here, not on every read.
+        const head = this.#head;
+        if (head && !head.chunked && this.#buffered < head.bodyStart + head.contentLength) return;
+        const data = Buffer.concat(this.#chunks, this.#buffered);
+        this.#chunks = [];
+        this.#buffered = 0;
+        response = this.#parse(data, true);
+      }
     } catch (error) {
       this.#socket?.destroy();
       this.#fail(error as Error);
@@ -209,58 +233,59 @@ export class HttpConnection {
     pending?.(undefined, response);
   }
 
-  /** The response once all of it is here (and the bytes it used dropped), else undefined. */
-  #parse(): HttpResponse | undefined {
+  /**
+   * The response in `data` (everything received since the last response),
+   * or undefined, keeping `data`, while some of it has yet to arrive.
+   * `owned`: whether `data` is ours to keep, or a view of the read buffer.
+   */
+  #parse(data: Buffer, owned: boolean): HttpResponse | undefined {
+    let text: string | undefined;
+    let ascii = false;
     if (!this.#head) {
-      const data = this.#joined();
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      const text = data.toString('latin1', 0, Math.min(data.byteLength, MAX_HEAD_BYTES + HEAD_END.length));
+      text = data.toString('latin1', 0, Math.min(data.byteLength, MAX_HEAD_BYTES + HEAD_END.length));
       const end = text.indexOf(HEAD_END);
       if (end === -1) {
-        if (this.#buffered > MAX_HEAD_BYTES) {
+        if (data.byteLength > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
-        return undefined;
+        return this.#keep(data, owned);
       }
-      // Names are ASCII; some values are UTF-8 JSON (client context, identity): decode those bytes as UTF-8.
-      // The whole of a small response is usually ASCII: one check of it spares cutting out the head.
-      if (!isAscii(data) && !isAscii(data.subarray(0, end))) {
+      // An all-ASCII response (the usual case) reads the same as latin1 and as UTF-8: its text serves head and body.
+      ascii = isAscii(data);
+      if (ascii || isAscii(data.subarray(0, end))) {
+        this.#head = parseHead(text, end, end + 4);
+      } else {
+        // Some values are UTF-8 JSON (client context, identity).
         const utf8 = data.toString('utf8', 0, end);
         this.#head = parseHead(utf8, utf8.length, end + 4);
-      } else {
-        this.#head = parseHead(text, end, end + 4);
       }
     }
     const head = this.#head;
-    let body: Buffer;
+    let body: string;
     let consumed: number;
     if (head.chunked) {
-      const decoded = decodeChunked(this.#joined(), head.bodyStart);
-      if (!decoded) return undefined;
-      ({ body, consumed } = decoded);
+      const decoded = decodeChunked(data, head.bodyStart);
+      if (!decoded) return this.#keep(data, owned);
+      body = decoded.body.toString('utf8');
+      consumed = decoded.consumed;
     } else {
-      if (this.#buffered < head.bodyStart + head.contentLength) return undefined;
-      const data = this.#joined();
       consumed = head.bodyStart + head.contentLength;
-      body = data.subarray(head.bodyStart, consumed);
+      if (data.byteLength < consumed) return this.#keep(data, owned);
+      // A string either way: nothing keeps a view of the read buffer.
+      body = ascii && text!.length >= consumed ? text!.slice(head.bodyStart, consumed) : data.toString('utf8', head.bodyStart, consumed);
     }
-    const data = this.#joined();
-    if (consumed === data.byteLength) {
-      this.#chunks = [];
-      this.#buffered = 0;
-    } else {
-      const rest = data.subarray(consumed);
-      this.#chunks = [rest];
-      this.#buffered = rest.byteLength;
-    }
+    // The Runtime API answers one request at a time; anything after the response is kept all the same.
+    if (consumed < data.byteLength) this.#keep(data.subarray(consumed), owned);
     this.#head = undefined;
     if (head.close) this.close();
     return { status: head.status, headers: head.headers, body };
   }
 
-  #joined(): Buffer {
-    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
-    return this.#chunks[0] ?? Buffer.alloc(0);
+  #keep(data: Buffer, owned: boolean): undefined {
+    this.#chunks = [owned ? data : Buffer.from(data)];
+    this.#buffered = data.byteLength;
+    return undefined;
   }
 }
 
@@ -341,7 +366,8 @@ function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
     throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(text.slice(0, statusEnd))}`);
   }
   const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
-  const fields: number[] = [];
+  const names: string[] = [];
+  const values: number[] = [];
   let start = statusEnd + 2;
   while (start < end) {
     let stop = text.indexOf(CRLF, start);
@@ -354,11 +380,12 @@ function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
       while (valueStart < stop && isBlank(text.charCodeAt(valueStart))) valueStart++;
       let valueEnd = stop;
       while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
-      fields.push(start, nameEnd, valueStart, valueEnd);
+      names.push(text.slice(start, nameEnd).toLowerCase());
+      values.push(valueStart, valueEnd);
     }
     start = stop + 2;
   }
-  const headers = new ResponseHeaders(text, fields);
+  const headers = new ResponseHeaders(text, names, values);
   const contentLength = headers.get('content-length');
   const chunked = headers.get('transfer-encoding')?.toLowerCase().includes('chunked') ?? false;
   const length = contentLength === undefined ? 0 : Number(contentLength);

@@ -23,7 +23,8 @@ export interface Invocation {
   tenantId: string | undefined;
   /** Echoed back on this invocation's response and error when the server sends it. */
   invocationId: string | undefined;
-  body: Buffer;
+  /** The event as sent: JSON text. */
+  body: string;
 }
 
 /**
@@ -138,5 +139,5 @@ function toInvocation(response: HttpResponse): Invocation {
 }
 
 function statusError(request: string, response: HttpResponse): RuntimeApiStatusError {
-  return new RuntimeApiStatusError(request, response.status, response.body.toString('utf8'));
+  return new RuntimeApiStatusError(request, response.status, response.body);
 }

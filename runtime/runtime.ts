@@ -137,7 +137,7 @@ class LambdaRuntime {
     const handler = this.#handler!;
     let event: unknown;
     try {
-      event = invocation.body.byteLength === 0 ? {} : JSON.parse(invocation.body.toString('utf8'));
+      event = invocation.body.length === 0 ? {} : JSON.parse(invocation.body);
     } catch (error) {
       return this.#fail(client, active, error);
     }
@@ -240,7 +240,7 @@ class LambdaRuntime {
       throw new RuntimeApiStatusError(
         `POST /runtime/invocation/${invocation.requestId}/response (streaming)`,
         response.status,
-        response.body.toString('utf8'),
+        response.body,
       );
     }
   }

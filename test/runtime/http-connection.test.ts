@@ -33,7 +33,7 @@ describe('HttpConnection', () => {
     const connection = new HttpConnection('127.0.0.1', started.port);
     const result = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
     expect(result.status).toBe(200);
-    expect(result.body.toString()).toBe('hello world');
+    expect(result.body).toBe('hello world');
     expect(result.headers.get('x-multi')).toBe('a, b');
     connection.close();
   });
@@ -50,7 +50,7 @@ describe('HttpConnection', () => {
     for (let i = 0; i < 3; i++) {
       const result = await connection.request('POST / HTTP/1.1\r\nHost: x\r\n', 'body');
       expect(result.status).toBe(202);
-      expect(result.body.toString()).toBe('hello world');
+      expect(result.body).toBe('hello world');
     }
     expect(connections).toBe(1);
     connection.close();
@@ -89,7 +89,7 @@ describe('HttpConnection', () => {
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiConnectionError);
     expect((error as RuntimeApiConnectionError).code).toBe('LK_RUNTIME_API_UNREACHABLE');
-    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body.toString()).toBe('ok');
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
     connection.close();
   });
 
@@ -119,11 +119,27 @@ describe('HttpConnection', () => {
     expect(JSON.parse(result.headers.get('lambda-runtime-client-context')!)).toEqual({ Custom: { city: 'Zürich', emoji: '🚀' } });
     expect(result.headers.get('x-repeat')).toBe('one, two');
     expect(result.headers.get('x-missing')).toBeUndefined();
-    expect(result.body.toString()).toBe('{"name":"Ada"}');
+    expect(result.body).toBe('{"name":"Ada"}');
     connection.close();
   });
 
-  it('send() calls back from the data event, so the next request can go out at once', async () => {
+  it('reads a large UTF-8 body that spans many reads, and a small one with ASCII head and UTF-8 body in one', async () => {
+    const large = JSON.stringify({ text: 'Grüße, 世界 🚀 '.repeat(60_000) });
+    const small = JSON.stringify({ city: 'Zürich' });
+    const bodies = [large, small];
+    const started = await rawServer((socket) => {
+      const body = Buffer.from(bodies.shift()!, 'utf8');
+      socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body]));
+    });
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    expect(Buffer.byteLength(large)).toBeGreaterThan(1024 * 1024);
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe(large);
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe(small);
+    connection.close();
+  });
+
+  it('send() calls back as the response arrives, so the next request can go out at once', async () => {
     let requests = 0;
     const started = await rawServer((socket) => {
       requests++;
@@ -136,7 +152,7 @@ describe('HttpConnection', () => {
       const next = () =>
         connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, (error, response) => {
           if (error) return reject(error);
-          seen.push(response!.body.toString());
+          seen.push(response!.body);
           if (seen.length === 3) resolve(seen);
           else next();
         });

@@ -4,18 +4,28 @@
 // Runs until killed; AWS_LAMBDA_RUNTIME_API says where the API is. Plain
 // JavaScript: a .ts file would load Node's type stripper, which is no part of
 // the ceiling (and would count in its memory).
+//
+// Bytes arrive through net's `onread` (one reused buffer, no Readable stream),
+// the cheapest read path Node has and the one lambda-kit's runtime uses; run
+// with the argument `data` it reads 'data' events instead, the idiomatic path.
 import { connect } from 'node:net';
 
+const viaDataEvents = process.argv[2] === 'data';
 const authority = process.env.AWS_LAMBDA_RUNTIME_API;
 const colon = authority.lastIndexOf(':');
-const socket = connect({ host: authority.slice(0, colon), port: Number(authority.slice(colon + 1)), noDelay: true });
+const socket = connect({
+  host: authority.slice(0, colon),
+  port: Number(authority.slice(colon + 1)),
+  noDelay: true,
+  ...(!viaDataEvents && { onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (length, buffer) => onData(buffer.subarray(0, length)) } }),
+});
 const NEXT = `GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
 const BODY = '{"message":"Hello, world!"}';
 const ID_HEADER = 'lambda-runtime-aws-request-id: ';
 
 let pending = '';
 let waitingForNext = true;
-socket.on('data', (data) => {
+function onData(data) {
   pending += data.toString('latin1');
   for (;;) {
     const headEnd = pending.indexOf('\r\n\r\n');
@@ -38,5 +48,6 @@ socket.on('data', (data) => {
     }
     waitingForNext = !waitingForNext;
   }
-});
+}
+if (viaDataEvents) socket.on('data', onData);
 socket.write(NEXT);

@@ -154,7 +154,13 @@ class LambdaRuntime {
     } catch (error) {
       return this.#fail(client, active, error);
     }
-    if (isThenable(result)) {
+    if (result instanceof Promise) {
+      // Most handlers are async functions: their promise needs no wrapping.
+      result.then(
+        (value) => this.#respond(client, active, value),
+        (error) => this.#fail(client, active, error),
+      );
+    } else if (isThenable(result)) {
       Promise.resolve(result).then(
         (value) => this.#respond(client, active, value),
         (error) => this.#fail(client, active, error),

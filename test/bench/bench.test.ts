@@ -39,7 +39,7 @@ describe('npm run bench (bench/index.ts)', () => {
     expect(markdown).toMatch(/^# lambda-kit benchmarks\n\nNode v\d+\.\d+\.\d+ · .+ · \d+ cores · .+ · smoke run/);
 
     const warm = tableOf(markdown, 'Warm loop');
-    expect(warm.map((row) => row[0])).toEqual(['runtime process', 'lambda-kit runtime (bundle)', 'aws-lambda-ric 4.x', 'raw node:net loop (ceiling)']);
+    expect(warm.map((row) => row[0])).toEqual(['runtime process', 'lambda-kit runtime (bundle)', 'aws-lambda-ric 4.x', 'raw node:net loop, onread (ceiling)', "raw node:net loop, 'data' events"]);
     for (const row of warm.slice(1)) for (const cell of row.slice(1)) expect(cell).toMatch(FIGURE);
 
     const cold = tableOf(markdown, 'Cold start');

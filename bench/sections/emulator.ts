@@ -40,8 +40,9 @@ async function caller(endpoint: string, count: number): Promise<number[]> {
 
 /**
  * What the REPORT line's Max Memory Used costs: the process launcher's
- * peakTreeMemory, which reads /proc/<pid>/stat of every process on the
- * machine to find the runtime's descendants. Called for an idle process with
+ * peakTreeMemory, which follows the runtime's own process tree down
+ * /proc/<pid>/task/<tid>/children (it used to read /proc/<pid>/stat of every
+ * process on the machine). Called for an idle process with
  * no children, as a runtime is, in turn with sequential invokes, so that both
  * medians are taken under the same conditions.
  */
@@ -121,8 +122,9 @@ export async function emulator(options: SectionOptions): Promise<BenchSection> {
       targets: [],
       notes: [
         `Each invoke's REPORT line (which the answer waits for, when no extension is registered) takes Max Memory Used ` +
-          `from the process launcher's peakTreeMemory, which reads /proc/<pid>/stat of every process on the machine ` +
-          `(${scan.processes} here) to find the runtime's descendants: ${num(scan.scanMs, 2)} ms a call (median), against ` +
+          `from the process launcher's peakTreeMemory, which follows the runtime's own tree down /proc/<pid>/task/*/children ` +
+          `(it used to read the stat of every process on the machine, ${scan.processes} here, for about 4.4 ms a call): ` +
+          `${num(scan.scanMs, 2)} ms a call (median), against ` +
           `${num(scan.invokeMs, 2)} ms for a whole invoke (median), measured in turn.`,
         `With ${CALLERS} callers each has an environment of its own; on this machine's cores they share the CPU with the ` +
           'emulator, so the rate shows the emulator\'s overhead per invoke rather than parallel speed-up.',

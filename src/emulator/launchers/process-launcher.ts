@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, readFileSync, readdirSync } from 'node:fs';
 import { access, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LaunchError } from '../errors.ts';
@@ -127,8 +127,53 @@ export class ProcessLauncher implements Launcher {
 /**
  * Peak resident memory of a process and its descendants: the sum of each
  * one's VmHWM (high-water mark) from /proc. Undefined where /proc is missing.
+ * Every REPORT line calls this, so the tree is found from the root down.
  */
 export async function peakTreeMemory(rootPid: number): Promise<number | undefined> {
+  const tree = childrenTree(rootPid) ?? (await scannedTree(rootPid));
+  if (!tree) return undefined;
+  let total = 0;
+  let found = false;
+  for (const pid of tree) {
+    let status = '';
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      // Gone since.
+    }
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    if (match) {
+      total += Number(match[1]) * 1024;
+      found = true;
+    }
+  }
+  return found ? total : undefined;
+}
+
+/**
+ * The process tree from each thread's /proc/<pid>/task/<tid>/children: a few
+ * small reads where a scan reads every process on the machine. Undefined when
+ * the kernel has no such files (CONFIG_PROC_CHILDREN) or a read fails midway.
+ * Synchronous: /proc is in memory, and a thread-pool round trip per file
+ * would cost more than the read.
+ */
+function childrenTree(rootPid: number): Set<number> | undefined {
+  const tree = new Set<number>([rootPid]);
+  try {
+    for (const pid of tree) {
+      for (const thread of readdirSync(`/proc/${pid}/task`)) {
+        const children = readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8');
+        for (const child of children.split(' ')) if (child) tree.add(Number(child));
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return tree;
+}
+
+/** The process tree from the parent pid of every process in /proc. */
+async function scannedTree(rootPid: number): Promise<Set<number> | undefined> {
   let entries: string[];
   try {
     entries = await readdir('/proc');
@@ -157,15 +202,5 @@ export async function peakTreeMemory(rootPid: number): Promise<number | undefine
       }
     }
   }
-  let total = 0;
-  let found = false;
-  for (const pid of tree) {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    if (match) {
-      total += Number(match[1]) * 1024;
-      found = true;
-    }
-  }
-  return found ? total : undefined;
+  return tree;
 }

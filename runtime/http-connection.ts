@@ -30,34 +30,52 @@ const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
  * A response's header fields. A Runtime API head has a handful of fields and
- * every response pays for reading them: names are lower-cased once, values
- * cut out only when asked for, and lookups compare strings (length first)
- * instead of hashing new strings into a Map.
+ * every response pays for reading them: fields are kept as offsets into the
+ * head's text, and only the values asked for are cut out. No name is sliced
+ * or lower-cased on the way, and nothing is hashed into a Map.
  */
 export class ResponseHeaders {
   readonly #text: string;
-  readonly #names: string[];
-  /** Per field, offsets into #text: value start and end. */
-  readonly #values: number[];
+  /** Four offsets into #text per field: name start and end, value start and end. */
+  readonly #fields: number[];
 
-  constructor(text: string, names: string[], values: number[]) {
+  constructor(text: string, fields: number[]) {
     this.#text = text;
-    this.#names = names;
-    this.#values = values;
+    this.#fields = fields;
   }
 
   /** The value of `name` (lower-case), repeated fields joined with ", ". */
   get(name: string): string | undefined {
-    const names = this.#names;
+    const text = this.#text;
+    const fields = this.#fields;
     let found: string | undefined;
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] === name) {
-        const value = this.#text.slice(this.#values[2 * i], this.#values[2 * i + 1]);
+    for (let i = 0; i < fields.length; i += 4) {
+      if (fields[i + 1]! - fields[i]! === name.length && isNamed(text, fields[i]!, name)) {
+        const value = text.slice(fields[i + 2], fields[i + 3]);
         found = found === undefined ? value : `${found}, ${value}`;
       }
     }
     return found;
   }
+}
+
+/** Lower-case names in the form the Runtime API (written in Go) sends them: "Lambda-Runtime-Trace-Id". */
+const canonicalNames = new Map<string, string>();
+
+/** Whether the field name at `start` of `text` is `lower` in any letter case; the usual spellings are one native compare. */
+function isNamed(text: string, start: number, lower: string): boolean {
+  let canonical = canonicalNames.get(lower);
+  if (canonical === undefined) {
+    canonical = lower.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+    canonicalNames.set(lower, canonical);
+  }
+  if (text.startsWith(canonical, start) || text.startsWith(lower, start)) return true;
+  for (let i = 0; i < lower.length; i++) {
+    const code = text.charCodeAt(start + i);
+    const wanted = lower.charCodeAt(i);
+    if (code !== wanted && !(code >= 65 && code <= 90 && code + 32 === wanted)) return false;
+  }
+  return true;
 }
 
 export class HttpConnection {
@@ -366,8 +384,7 @@ function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
     throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(text.slice(0, statusEnd))}`);
   }
   const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
-  const names: string[] = [];
-  const values: number[] = [];
+  const fields: number[] = [];
   let start = statusEnd + 2;
   while (start < end) {
     let stop = text.indexOf(CRLF, start);
@@ -380,12 +397,11 @@ function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
       while (valueStart < stop && isBlank(text.charCodeAt(valueStart))) valueStart++;
       let valueEnd = stop;
       while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
-      names.push(text.slice(start, nameEnd).toLowerCase());
-      values.push(valueStart, valueEnd);
+      fields.push(start, nameEnd, valueStart, valueEnd);
     }
     start = stop + 2;
   }
-  const headers = new ResponseHeaders(text, names, values);
+  const headers = new ResponseHeaders(text, fields);
   const contentLength = headers.get('content-length');
   const chunked = headers.get('transfer-encoding')?.toLowerCase().includes('chunked') ?? false;
   const length = contentLength === undefined ? 0 : Number(contentLength);

@@ -227,7 +227,7 @@ export class HttpConnection {
     let response: HttpResponse | undefined;
     try {
       if (this.#chunks.length === 0) {
-        response = this.#parse(read.subarray(0, length), false);
+        response = this.#parse(read, length, false);
       } else {
         this.#chunks.push(Buffer.from(read.subarray(0, length)));
         this.#buffered += length;
@@ -237,7 +237,7 @@ export class HttpConnection {
         const data = Buffer.concat(this.#chunks, this.#buffered);
         this.#chunks = [];
         this.#buffered = 0;
-        response = this.#parse(data, true);
+        response = this.#parse(data, data.byteLength, true);
       }
     } catch (error) {
       this.#socket?.destroy();
@@ -252,26 +252,27 @@ export class HttpConnection {
   }
 
   /**
-   * The response in `data` (everything received since the last response),
-   * or undefined, keeping `data`, while some of it has yet to arrive.
-   * `owned`: whether `data` is ours to keep, or a view of the read buffer.
+   * The response in the first `length` bytes of `data` (everything received
+   * since the last response), or undefined, keeping those bytes, while some of
+   * it has yet to arrive. `owned`: whether `data` is ours to keep, or the read
+   * buffer (read in place: a view of it would cost more than the parse).
    */
-  #parse(data: Buffer, owned: boolean): HttpResponse | undefined {
+  #parse(data: Buffer, length: number, owned: boolean): HttpResponse | undefined {
     let text: string | undefined;
     let ascii = false;
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      text = data.toString('latin1', 0, Math.min(data.byteLength, MAX_HEAD_BYTES + HEAD_END.length));
+      text = data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length));
       const end = text.indexOf(HEAD_END);
       if (end === -1) {
-        if (data.byteLength > MAX_HEAD_BYTES) {
+        if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
-        return this.#keep(data, owned);
+        return this.#keep(data, 0, length, owned);
       }
       // An all-ASCII response (the usual case) reads the same as latin1 and as UTF-8: its text serves head and body.
-      ascii = isAscii(data);
-      if (ascii || isAscii(data.subarray(0, end))) {
+      ascii = isAscii(new Uint8Array(data.buffer, data.byteOffset, length));
+      if (ascii || isAscii(new Uint8Array(data.buffer, data.byteOffset, end))) {
         this.#head = parseHead(text, end, end + 4);
       } else {
         // Some values are UTF-8 JSON (client context, identity).
@@ -283,26 +284,27 @@ export class HttpConnection {
     let body: string;
     let consumed: number;
     if (head.chunked) {
-      const decoded = decodeChunked(data, head.bodyStart);
-      if (!decoded) return this.#keep(data, owned);
+      const decoded = decodeChunked(data.subarray(0, length), head.bodyStart);
+      if (!decoded) return this.#keep(data, 0, length, owned);
       body = decoded.body.toString('utf8');
       consumed = decoded.consumed;
     } else {
       consumed = head.bodyStart + head.contentLength;
-      if (data.byteLength < consumed) return this.#keep(data, owned);
+      if (length < consumed) return this.#keep(data, 0, length, owned);
       // A string either way: nothing keeps a view of the read buffer.
       body = ascii && text!.length >= consumed ? text!.slice(head.bodyStart, consumed) : data.toString('utf8', head.bodyStart, consumed);
     }
     // The Runtime API answers one request at a time; anything after the response is kept all the same.
-    if (consumed < data.byteLength) this.#keep(data.subarray(consumed), owned);
+    if (consumed < length) this.#keep(data, consumed, length, owned);
     this.#head = undefined;
     if (head.close) this.close();
     return { status: head.status, headers: head.headers, body };
   }
 
-  #keep(data: Buffer, owned: boolean): undefined {
-    this.#chunks = [owned ? data : Buffer.from(data)];
-    this.#buffered = data.byteLength;
+  #keep(data: Buffer, start: number, end: number, owned: boolean): undefined {
+    const kept = owned ? data.subarray(start, end) : Buffer.from(data.subarray(start, end));
+    this.#chunks = [kept];
+    this.#buffered = kept.byteLength;
     return undefined;
   }
 }

@@ -25,6 +25,10 @@
  *   node-glibc/<arch>-<version>-<key>/            a finished plain Node (bin/node,
  *       lib/*, manifest.json) for builder images and extension layers; key =
  *       recipe, lib path, extra libs, strip, debs
+ *   snapshot/node-<arch>-<version>-<strip>        --snapshot: the stripped Node
+ *       that makes snapshot bootstraps (SnapshotNode); strip = the strip tool
+ *   snapshot/shapes-<arch>-<version>-<launcher>.json   --snapshot: the shapes of
+ *       the built-ins a snapshot cannot hold, from that Node
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -258,7 +262,20 @@ export class SnapshotNode {
     await mkdir(join(cacheDir, 'snapshot'), { recursive: true });
     const work = await mkdtemp(join(cacheDir, 'snapshot', `.build-${arch}-`));
     try {
-      const { nodePath, libDir } = await prepareNodeAndLibs({ arch, nodeVersion, cacheDir, strip: true, log }, work, debs);
+      // The stripped Node (no SEA blob, no patchelf) is kept: extracting and stripping it is most of a snapshot build.
+      const strip = await stripTool(arch);
+      const stripped = join(cacheDir, 'snapshot', `node-${arch}-${nodeVersion}-${sha256(strip.version).slice(0, 12)}`);
+      if (!(await exists(stripped))) {
+        const fresh = await mkdtemp(join(cacheDir, 'snapshot', `.node-${arch}-`));
+        try {
+          await writeFile(join(fresh, 'node'), await extractNode(await nodeTarball(arch, nodeVersion, cacheDir, log)), { mode: 0o755 });
+          await tool(strip.path, ['--strip-all', join(fresh, 'node')], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${join(fresh, 'node')}` });
+          await rename(join(fresh, 'node'), stripped);
+        } finally {
+          await rm(fresh, { recursive: true, force: true });
+        }
+      }
+      const { nodePath, libDir } = await prepareNodeAndLibs({ arch, nodeVersion, cacheDir, strip: true, node: stripped, log }, work, debs);
       const launcher = await readFile(SNAPSHOT_LAUNCHER);
       await writeFile(join(work, 'snapshot-launcher.cjs'), launcher);
       // The shapes of the built-ins the snapshot cannot hold, from the same Node in another process: one file per Node and launcher.
@@ -464,16 +481,29 @@ interface Prepared {
 
 /** Extracts node (stripped or not) to <work>/node and its libraries to <work>/lib/. */
 async function prepareNodeAndLibs(
-  options: { arch: NodeRuntimeArch; nodeVersion: string; cacheDir: string; strip: boolean; extraLibs?: string[]; log: (m: string) => void },
+  options: {
+    arch: NodeRuntimeArch;
+    nodeVersion: string;
+    cacheDir: string;
+    strip: boolean;
+    extraLibs?: string[];
+    /** A node binary already extracted (and stripped, if wanted) to copy instead. */
+    node?: string;
+    log: (m: string) => void;
+  },
   work: string,
   debs: string[],
 ): Promise<Prepared> {
   const { arch, nodeVersion, cacheDir, log } = options;
   const target = TARGETS[arch];
-  const tarball = await nodeTarball(arch, nodeVersion, cacheDir, log);
   const nodePath = join(work, 'node');
-  await writeFile(nodePath, await extractNode(tarball), { mode: 0o755 });
-  if (options.strip) {
+  if (options.node) {
+    await writeFile(nodePath, await readFile(options.node), { mode: 0o755 });
+  } else {
+    const tarball = await nodeTarball(arch, nodeVersion, cacheDir, log);
+    await writeFile(nodePath, await extractNode(tarball), { mode: 0o755 });
+  }
+  if (options.strip && !options.node) {
     const strip = await stripTool(arch);
     await tool(strip.path, ['--strip-all', nodePath], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${nodePath}` });
   }

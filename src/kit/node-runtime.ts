@@ -313,7 +313,7 @@ export class SnapshotNode {
       env: { LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'), LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json') },
       timeoutMs,
     });
-    if (result.error && !result.timedOut && result.signal === null) throw crossArchError(this.arch, 'making the snapshot', result);
+    if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
     const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
     return { ok, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
   }

@@ -1,0 +1,75 @@
+// --snapshot for each architecture (arm64: the snapshot made by the arm64 Node under
+// qemu, and run under qemu): the zip unpacked into a FROM-scratch image that holds
+// nothing else, run through LambdaContainer against a Runtime API on 127.0.0.1.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import extract from 'extract-zip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
+import { buildFunctionImage } from '../../src/kit/image.ts';
+import type { ArtifactFile } from '../../src/kit/packages.ts';
+import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, removeImage, requireDocker, type Arch } from '../support/docker.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
+
+async function filesOf(dir: string): Promise<ArtifactFile[]> {
+  const files: ArtifactFile[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ path: relative(dir, path), data: await readFile(path), mode: (await stat(path)).mode & 0o777 });
+  }
+  return files;
+}
+
+describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
+  const image = `lambda-kit/test-snapshot-in-scratch:${arch}-${randomUUID().slice(0, 8)}`;
+  let lambda: StartedLambdaContainer | undefined;
+  let out: string;
+
+  beforeAll(async () => {
+    await requireDocker();
+    out = await mkdtemp(join(tmpdir(), 'lambda-kit-snapshot-artifacts-'));
+  });
+  afterAll(async () => {
+    await lambda?.stop().catch(() => undefined);
+    await removeImage(image);
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('runs the zip in an otherwise empty FROM-scratch container: zod from the snapshot, the handler at start', async () => {
+    const { artifacts } = await buildProject({
+      cwd: repoRoot,
+      selector: ENTRY,
+      overrides: { arch: KIT_ARCH[arch], out, snapshot: true },
+      cacheDir: defaultCacheDir(),
+    });
+    const unpacked = join(out, 'unpacked');
+    await extract(artifacts[0]!.path, { dir: unpacked });
+    await buildFunctionImage({ files: await filesOf(unpacked), arch: KIT_ARCH[arch], baseImage: 'scratch', tag: image });
+    lambda = await new LambdaContainer(image)
+      .withPlatform(`linux/${arch}`)
+      .withFunctionName('snapshot')
+      .withFunctionTimeout(60)
+      .withEnvironment({ GREETING: 'Welcome' })
+      .start();
+    const answer = await lambda.invoke({ name: 'Ada' });
+    expect(answer.functionError, answer.payload.toString()).toBeUndefined();
+    expect(answer.json()).toMatchObject({
+      // GREETING is read by the handler's module-level code: the container's, so evaluated at start.
+      greeting: 'Welcome, Ada!',
+      arch: NODE_ARCH[arch],
+      initWhileBuilding: false,
+      snapshotModules: [expect.stringMatching(/^node_modules\/zod\//)],
+    });
+    expect(answer.json<{ node: string }>().node).toMatch(/^v24\./);
+    const invalid = await lambda.invoke({});
+    expect(invalid.functionError).toBe('Unhandled');
+    expect(invalid.json()).toMatchObject({ errorType: 'ZodError' });
+  });
+});

@@ -12,7 +12,7 @@ import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
 import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, removeImage, requireDocker, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
@@ -28,17 +28,20 @@ async function filesOf(dir: string): Promise<ArtifactFile[]> {
 }
 
 describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
-  const image = `lambda-kit/test-snapshot-in-scratch:${arch}-${randomUUID().slice(0, 8)}`;
+  const id = randomUUID().slice(0, 8);
+  const image = `lambda-kit/test-snapshot-in-scratch:${arch}-${id}`;
+  const functionImage = `lambda-kit/test-snapshot-image:${arch}-${id}`;
   let lambda: StartedLambdaContainer | undefined;
   let out: string;
 
   beforeAll(async () => {
-    await requireDocker();
+    await requireDockerAndBase(arch);
     out = await mkdtemp(join(tmpdir(), 'lambda-kit-snapshot-artifacts-'));
   });
   afterAll(async () => {
     await lambda?.stop().catch(() => undefined);
     await removeImage(image);
+    await removeImage(functionImage);
     await rm(out, { recursive: true, force: true });
   });
 
@@ -71,5 +74,34 @@ describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
     const invalid = await lambda.invoke({});
     expect(invalid.functionError).toBe('Unhandled');
     expect(invalid.json()).toMatchObject({ errorType: 'ZodError' });
+  });
+
+  it('serves itself under plain docker run (no AWS_LAMBDA_RUNTIME_API) as an image built with --format image', async () => {
+    await buildProject({
+      cwd: repoRoot,
+      selector: ENTRY,
+      overrides: { arch: KIT_ARCH[arch], out, snapshot: true, format: 'image', baseImage: baseImage(arch), imageTag: functionImage },
+      cacheDir: defaultCacheDir(),
+    });
+    const port = 19_000 + Math.floor(Math.random() * 1000);
+    const container = await docker.createContainer({
+      Image: functionImage,
+      platform: `linux/${arch}`,
+      Env: ['LAMBDA_KIT_EMULATOR_HOST=127.0.0.1', `LAMBDA_KIT_EMULATOR_PORT=${port}`],
+      HostConfig: { NetworkMode: 'host' },
+    } as Parameters<typeof docker.createContainer>[0]);
+    try {
+      await container.start();
+      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+      let response: Response | undefined;
+      for (let attempt = 0; attempt < 300 && !response; attempt++) {
+        response = await fetch(url, { method: 'POST', body: '{"name":"Docker"}' }).catch(() => undefined);
+        if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(response?.status).toBe(200);
+      expect(await response!.json()).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch], snapshotModules: [expect.stringMatching(/zod/)] });
+    } finally {
+      await container.remove({ force: true });
+    }
   });
 });

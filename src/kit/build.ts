@@ -144,7 +144,10 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
     };
     let nodeRuntime = sharedRuntime;
     let bundle = bundles.get(fn.name)!;
-    if (fn.snapshot) {
+    if (fn.snapshot && bundle.vendor!.modules.length === 0) {
+      // A snapshot of nothing only costs: a user-land snapshot starts about 5 ms later than Node's own.
+      log(`${fn.name}: --snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without`);
+    } else if (fn.snapshot) {
       // The function's own bootstrap (checkSnapshot: never the thin layout's /opt one, never with a code cache); lib/ as shared.
       const shared = await sharedRuntime('/var/task');
       const vendor = bundle.vendor!;

@@ -196,6 +196,17 @@ describe('lambda-kit build --snapshot', () => {
   });
 });
 
+describe('lambda-kit build --snapshot with nothing to snapshot', () => {
+  it('builds as without it (byte for byte), and says so: a snapshot of nothing would only cost', async () => {
+    const cwd = await makeProject({ 'handler.ts': "import { format } from 'node:util';\nexport const handler = () => format('%s', 'plain');\n" });
+    const lines: string[] = [];
+    const withIt = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'with'), arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
+    const without = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'without'), arch: hostArch }, cacheDir });
+    expect(lines.join('\n')).toMatch(/--snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without/);
+    expect(withIt.artifacts[0]!.sha256).toBe(without.artifacts[0]!.sha256);
+  }, BUILD_MS);
+});
+
 describe('lambda-kit build --snapshot: what it refuses', () => {
   it('refuses the thin layout, whose bootstrap is the shared /opt layer, with LK_KIT_SNAPSHOT_OPTIONS', async () => {
     const cwd = await makeProject({ ...PROBE, 'handler.ts': "import 'lk-probe';\nexport const handler = () => 1;\n" });

@@ -140,6 +140,12 @@ export const coldStart: Section = async ({ smoke }) => {
           `: the best is ${best}.`,
       );
     }
+    if (!smoke) {
+      notes.push(
+        'The trivial handler imports nothing from node_modules, so `--snapshot` builds it as without (a user-land snapshot of nothing ' +
+          'starts about 5 ms later than Node\'s own): its row measures the same artifact as shipped.',
+      );
+    }
     if (!contenders.some((contender) => contender.name.startsWith('aws-lambda-ric'))) notes.push('aws-lambda-ric: its native addon is not built here (run scripts/setup.sh); left out.');
     if (smoke) notes.push('smoke run: no --code-cache or --snapshot builds and no heavy handler.');
     return {

@@ -113,14 +113,20 @@ function vendorRequire(id) {
 // V8 reseeds Math.random after deserialising, but node:crypto keeps pools of
 // random bytes in its module state: a randomUUID() or randomInt() while
 // building would leave a pool in the snapshot, and every start would draw the
-// same values from it. While building they draw unpooled bytes instead.
-function guardRandomness() {
-  const crypto = builtin('node:crypto');
+// same values from it. While building they draw unpooled bytes instead. The
+// guards go in when the packages first reach node:crypto or the crypto global:
+// loading either into a snapshot that does not need it costs about 1 ms a start.
+const RAND_MAX = 0xffff_ffff_ffff;
+let guardedCrypto = false;
+let guardedWebCrypto = false;
+const realGetBuiltinModule = process.getBuiltinModule;
+
+function guardCrypto() {
+  if (guardedCrypto) return;
+  guardedCrypto = true;
+  const crypto = realGetBuiltinModule('node:crypto');
   const realRandomUUID = crypto.randomUUID;
   const realRandomInt = crypto.randomInt;
-  const webCrypto = Object.getPrototypeOf(globalThis.crypto);
-  const realWebRandomUUID = webCrypto.randomUUID;
-  const RAND_MAX = 0xffff_ffff_ffff;
   function randomUUID(options) {
     if (!building()) return realRandomUUID(options);
     return realRandomUUID({ ...(typeof options === 'object' ? options : {}), disableEntropyCache: true });
@@ -139,17 +145,54 @@ function guardRandomness() {
     if (callback === undefined) return (x % range) + min;
     process.nextTick(callback, undefined, (x % range) + min);
   }
-  function webRandomUUID() {
-    return building() ? realRandomUUID({ disableEntropyCache: true }) : Reflect.apply(realWebRandomUUID, this, []);
-  }
   crypto.randomUUID = randomUUID;
   crypto.randomInt = randomInt;
-  webCrypto.randomUUID = webRandomUUID;
   // Once built, the module's own functions again (code that kept ours calls them through a test).
   v8.startupSnapshot.addSerializeCallback(() => {
     crypto.randomUUID = realRandomUUID;
     crypto.randomInt = realRandomInt;
-    webCrypto.randomUUID = realWebRandomUUID;
+  });
+}
+
+function guardWebCrypto(instance) {
+  if (guardedWebCrypto || !instance) return;
+  guardedWebCrypto = true;
+  guardCrypto();
+  const { randomUUID: pooledRandomUUID } = realGetBuiltinModule('node:crypto');
+  const prototype = Object.getPrototypeOf(instance);
+  const realWebRandomUUID = prototype.randomUUID;
+  prototype.randomUUID = function randomUUID() {
+    return building() ? pooledRandomUUID({ disableEntropyCache: true }) : Reflect.apply(realWebRandomUUID, this, []);
+  };
+  v8.startupSnapshot.addSerializeCallback(() => {
+    prototype.randomUUID = realWebRandomUUID;
+  });
+}
+
+function guardRandomness() {
+  // require('crypto') from the packages goes through builtin(), process.getBuiltinModule too.
+  process.getBuiltinModule = function getBuiltinModule(id) {
+    const module = Reflect.apply(realGetBuiltinModule, this, arguments);
+    if (building() && (id === 'crypto' || id === 'node:crypto')) guardCrypto();
+    return module;
+  };
+  // Node's lazy crypto global, wrapped.
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  if (descriptor?.get) {
+    Object.defineProperty(globalThis, 'crypto', {
+      ...descriptor,
+      get() {
+        const value = Reflect.apply(descriptor.get, this, []);
+        if (building()) guardWebCrypto(value);
+        return value;
+      },
+    });
+  } else if (descriptor) {
+    guardWebCrypto(descriptor.value);
+  }
+  v8.startupSnapshot.addSerializeCallback(() => {
+    process.getBuiltinModule = realGetBuiltinModule;
+    if (descriptor?.get) Object.defineProperty(globalThis, 'crypto', descriptor);
   });
 }
 

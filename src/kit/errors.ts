@@ -34,7 +34,7 @@ export const KitErrorCode = {
   CODE_CACHE: 'LK_KIT_CODE_CACHE',
   /** --snapshot: a package the function imports cannot be evaluated into a V8 startup snapshot, or the snapshot cannot be made. */
   SNAPSHOT: 'LK_KIT_SNAPSHOT',
-  /** --snapshot with what it does not go with: the thin layout (whose bootstrap is the shared /opt layer), --code-cache. */
+  /** --snapshot with what it does not go with: the thin layout (whose bootstrap is the shared /opt layer), --code-cache, --docker. */
   SNAPSHOT_OPTIONS: 'LK_KIT_SNAPSHOT_OPTIONS',
 } as const;
 export type KitErrorCode = (typeof KitErrorCode)[keyof typeof KitErrorCode];

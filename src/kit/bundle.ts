@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from './config.ts';
 import { KitError } from './errors.ts';
-import { snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
+import { SNAPSHOT_NAMESPACE, snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
 import {
   ADDON_LOADERS,
   describeEvidence,
@@ -290,17 +290,18 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   if (external.length > 0) files.push(...externalFiles(placeExternals(external, dirname(options.entry), options.arch)));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const result: BundleResult = { files, metafile: output.metafile, bundleBytes: output.code.length };
-  if (options.snapshot) result.vendor = await bundleVendor([...vendorModules.values()], options);
+  if (options.snapshot) result.vendor = await bundleVendor(evaluationOrder(output.metafile, '<lambda-kit entry>', vendorModules), options);
   return result;
 }
 
 /**
  * --snapshot: one CommonJS file that loads every module index.mjs takes from
  * the snapshot, each through __lambdaKitSnapshotLoad(key, package, () => require(...)),
- * which the snapshot's build script (launcher/snapshot-launcher.cjs) provides.
+ * which the snapshot's build script (launcher/snapshot-launcher.cjs) provides,
+ * in the order given (evaluationOrder's).
  */
 export async function bundleVendor(modules: VendorModule[], options: Pick<BundleOptions, 'root' | 'entry' | 'arch' | 'external' | 'minify'>): Promise<VendorBundle> {
-  const sorted = [...modules].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = [...modules];
   const output = await bundleEntry({
     root: options.root,
     entry: options.entry,
@@ -315,6 +316,29 @@ export async function bundleVendor(modules: VendorModule[], options: Pick<Bundle
     format: 'cjs',
   });
   return { code: output.code, modules: sorted, packages: [...new Set(sorted.map((module) => module.package))].sort() };
+}
+
+/**
+ * The snapshot's modules in the order a plain bundle would evaluate them: the
+ * import graph from the entry, depth first, each import in source order, a
+ * module after what it imports. A package whose load needs another's side
+ * effect (reflect-metadata before class-validator) then loads after it, as
+ * without --snapshot. Deterministic: the metafile lists imports in source order.
+ */
+export function evaluationOrder(metafile: Metafile, entry: string, modules: Map<string, VendorModule>): VendorModule[] {
+  const ordered: VendorModule[] = [];
+  const seen = new Set<string>();
+  const visit = (input: string) => {
+    if (seen.has(input)) return;
+    seen.add(input);
+    for (const imported of metafile.inputs[input]?.imports ?? []) visit(imported.path);
+    const module = input.startsWith(`${SNAPSHOT_NAMESPACE}:`) ? modules.get(input.slice(SNAPSHOT_NAMESPACE.length + 1)) : undefined;
+    if (module && !ordered.includes(module)) ordered.push(module);
+  };
+  visit(entry);
+  // Not reached from the entry (never expected): after the rest, by key.
+  const rest = [...modules.values()].filter((module) => !ordered.includes(module)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...ordered, ...rest];
 }
 
 export interface ExtensionBundleOptions {

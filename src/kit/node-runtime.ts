@@ -116,6 +116,16 @@ const GLIBC_RECIPE = 'node-glibc-1';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const LAUNCHER = fileURLToPath(new URL('./launcher/bootstrap-launcher.cjs', import.meta.url));
 const SNAPSHOT_LAUNCHER = fileURLToPath(new URL('./launcher/snapshot-launcher.cjs', import.meta.url));
+/**
+ * The SEA main script of a --snapshot bootstrap (run at build time only): it
+ * evaluates snapshot-launcher.cjs named lambda-kit:snapshot/launcher.cjs, as
+ * its functions are in stack traces at run time (the build directory's path
+ * would be there otherwise, different at every build).
+ */
+const SNAPSHOT_MAIN =
+  "'use strict';\n" +
+  "new Function('require', require('node:fs').readFileSync(process.env.LAMBDA_KIT_SNAPSHOT_LAUNCHER, 'utf8') + " +
+  "'\\n//# sourceURL=lambda-kit:snapshot/launcher.cjs')(require);\n";
 const NOT_UNDER_LAMBDA = 'AWS_LAMBDA_RUNTIME_API is not set';
 
 /** Builds (or takes from the cache) the `bootstrap` and `lib/` of a function artifact. */
@@ -278,6 +288,7 @@ export class SnapshotNode {
       const { nodePath, libDir } = await prepareNodeAndLibs({ arch, nodeVersion, cacheDir, strip: true, node: stripped, log }, work, debs);
       const launcher = await readFile(SNAPSHOT_LAUNCHER);
       await writeFile(join(work, 'snapshot-launcher.cjs'), launcher);
+      await writeFile(join(work, 'snapshot-main.cjs'), SNAPSHOT_MAIN);
       // The shapes of the built-ins the snapshot cannot hold, from the same Node in another process: one file per Node and launcher.
       const shapes = join(cacheDir, 'snapshot', `shapes-${arch}-${nodeVersion}-${sha256(launcher).slice(0, 16)}.json`);
       if (!(await exists(shapes))) {
@@ -302,7 +313,7 @@ export class SnapshotNode {
     await writeFile(
       join(this.work, 'sea-config.json'),
       JSON.stringify({
-        main: 'snapshot-launcher.cjs',
+        main: 'snapshot-main.cjs',
         output: 'sea.blob',
         disableExperimentalSEAWarning: true,
         useSnapshot: true,
@@ -310,7 +321,11 @@ export class SnapshotNode {
       }),
     );
     const result = await spawnTarget(this.arch, this.libDir, [this.nodePath, '--experimental-sea-config', 'sea-config.json'], this.work, {
-      env: { LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'), LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json') },
+      env: {
+        LAMBDA_KIT_SNAPSHOT_LAUNCHER: join(this.work, 'snapshot-launcher.cjs'),
+        LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'),
+        LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json'),
+      },
       timeoutMs,
     });
     if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);

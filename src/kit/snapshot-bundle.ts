@@ -22,7 +22,9 @@ import { packageOf } from './packages.ts';
 
 /** Where index.mjs finds the snapshot's modules: globalThis[Symbol.for(SNAPSHOT_TABLE)][key]. */
 export const SNAPSHOT_TABLE = 'lambda-kit.snapshot';
-const NAMESPACE = 'lambda-kit-snapshot';
+/** The namespace of index.mjs's stand-ins: metafile inputs `lambda-kit-snapshot:<key>`. */
+export const SNAPSHOT_NAMESPACE = 'lambda-kit-snapshot';
+const NAMESPACE = SNAPSHOT_NAMESPACE;
 const CJS_NAMESPACE = 'lambda-kit-snapshot-cjs';
 
 export interface VendorModule {
@@ -37,7 +39,7 @@ export interface VendorModule {
 export interface VendorBundle {
   /** vendor.cjs: the modules index.mjs takes from the snapshot, and everything they import. */
   code: Buffer;
-  /** Sorted by key. */
+  /** In the order they are loaded (a plain bundle's evaluation order). */
   modules: VendorModule[];
   /** The packages of `modules`, sorted. */
   packages: string[];
@@ -132,7 +134,7 @@ export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
   };
 }
 
-/** The vendor bundle's entry: each module loaded through the build script's __lambdaKitSnapshotLoad, in key order. */
+/** The vendor bundle's entry: each module loaded through the build script's __lambdaKitSnapshotLoad, in the order given. */
 export function vendorEntry(modules: VendorModule[]): string {
   return modules
     .map(

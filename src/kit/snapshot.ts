@@ -88,21 +88,25 @@ async function explain(node: SnapshotNode, attempt: SnapshotAttempt, options: Sn
       `${prefix}, and it did not finish in ${timeoutMs / 1000} s${running.length ? `:\n  ${running.join('\n  ')}` : ''}.\n${whatToDo([])}.`,
     );
   }
-  // V8 stopped (a fatal error, a signal): which packages? Each alone, when there is more than one.
+  // V8 stopped (a fatal error, a signal): which package? Growing prefixes of the load order (a package may need an
+  // earlier one's side effects): the first that fails ends with it.
   const fatal = fatalLine(attempt.stderr);
   let culprits = options.vendor.packages;
-  if (options.vendor.packages.length > 1) {
+  const order = [...new Set(options.vendor.modules.map((module) => module.package))];
+  if (order.length > 1) {
     culprits = [];
-    for (const name of options.vendor.packages) {
-      const alone = await options.rebundle(options.vendor.modules.filter((module) => module.package === name));
-      const tried = await node.attempt(alone.code, timeoutMs);
-      if (!tried.ok) culprits.push(name);
+    for (let count = 1; count < order.length; count++) {
+      const prefix = new Set(order.slice(0, count));
+      const some = await options.rebundle(options.vendor.modules.filter((module) => prefix.has(module.package)));
+      if (!(await node.attempt(some.code, timeoutMs)).ok) {
+        culprits = [order[count - 1]!];
+        break;
+      }
     }
+    // Every shorter prefix worked: the whole set fails, so the last package added does.
+    if (culprits.length === 0) culprits = [order.at(-1)!];
   }
-  const who =
-    culprits.length > 0
-      ? `V8 cannot hold what ${culprits.join(', ')} ${culprits.length === 1 ? 'makes' : 'make'} while loading`
-      : `V8 cannot hold what the packages make together while loading (${summary(options.vendor.packages)}; each alone works)`;
+  const who = `V8 cannot hold what ${culprits.join(', ')} ${culprits.length === 1 ? 'makes' : 'make'} while loading`;
   return new KitError(
     KitErrorCode.SNAPSHOT,
     `${prefix}, and ${who}: the snapshot builder stopped (${attempt.signal ?? `exit ${attempt.code}`}${fatal ? `: ${fatal}` : ''}). ` +

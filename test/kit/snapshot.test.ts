@@ -54,6 +54,7 @@ const { request } = https;
 exports.fresh = () => ({ uuid: crypto.randomUUID(), webUuid: globalThis.crypto.randomUUID(), int: crypto.randomInt(1e12), random: Math.random() });
 exports.httpsWorks = () => typeof request === 'function' && new https.Agent({ keepAlive: true }) instanceof https.Agent;
 exports.later = () => new Promise((resolve) => setTimeout(() => resolve('timer fired'), 5));
+exports.stack = function stackFromThePackage() { return new Error('where').stack; };
 `,
 };
 
@@ -66,7 +67,20 @@ export default function greet(name) { return 'Hello, ' + name + punctuation; }
 `,
 };
 
+/**
+ * A package whose load needs another's side effect (as class-validator needs
+ * reflect-metadata), and whose name sorts before it: loaded in import order.
+ */
+const ORDERED = {
+  'node_modules/lk-z-polyfill/package.json': '{ "name": "lk-z-polyfill", "version": "1.0.0" }',
+  'node_modules/lk-z-polyfill/index.js': 'globalThis.lkPolyfill = () => "polyfilled";\n',
+  'node_modules/lk-a-uses-polyfill/package.json': '{ "name": "lk-a-uses-polyfill", "version": "1.0.0" }',
+  'node_modules/lk-a-uses-polyfill/index.js': 'exports.atLoad = globalThis.lkPolyfill();\n',
+};
+
 const HANDLER = `
+import 'lk-z-polyfill';
+import { atLoad as polyfilledAtLoad } from 'lk-a-uses-polyfill';
 import probe, { fresh, later } from 'lk-probe';
 import greet, * as esm from 'lk-esm';
 import { z } from 'zod';
@@ -83,6 +97,7 @@ export async function handler(raw: unknown) {
   const event = Event.parse(raw);
   if (event.fail) throw new TypeError('failing on purpose');
   return {
+    polyfilledAtLoad,
     greeting: greet(event.name),
     esmNamed: esm.punctuation,
     probeValueAtInit,
@@ -97,6 +112,7 @@ export async function handler(raw: unknown) {
     notFound: probe.notFound,
     httpsWorks: probe.httpsWorks(),
     timer: await later(),
+    packageStack: probe.stack(),
     sinceStartMs: performance.now(),
     timeOriginSkewMs: Math.abs(Date.now() - performance.timeOrigin - performance.now()),
   };
@@ -108,11 +124,11 @@ describe('lambda-kit build --snapshot', () => {
   let zipEntries: ReturnType<typeof readZip>;
 
   beforeAll(async () => {
-    const cwd = await makeProject({ ...PROBE, ...ESM, 'handler.ts': HANDLER });
+    const cwd = await makeProject({ ...PROBE, ...ESM, ...ORDERED, 'handler.ts': HANDLER });
     const out = join(cwd, 'out');
     const lines: string[] = [];
     const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out, arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
-    expect(lines.join('\n')).toMatch(/snapshot of 3 package\(s\) \(lk-esm, lk-probe, zod\)/);
+    expect(lines.join('\n')).toMatch(/snapshot of 5 package\(s\) \(lk-a-uses-polyfill, lk-esm, lk-probe, lk-z-polyfill and 1 more\)/);
     zipEntries = readZip(await readFile(artifacts[0]!.path));
     taskRoot = await mkdtemp(join(root, '.cache', 'snapshot-task-'));
     cleanup.push(taskRoot);
@@ -154,6 +170,8 @@ describe('lambda-kit build --snapshot', () => {
     const { body, functionError } = await startAndInvoke({ name: 'Ada' });
     expect(functionError).toBe(false);
     expect(body).toMatchObject({
+      // Loaded in import order, not by name.
+      polyfilledAtLoad: 'polyfilled',
       greeting: 'Hello, Ada!',
       esmNamed: '!',
       // index.mjs's module-level code: at start, the runtime's value.
@@ -164,11 +182,19 @@ describe('lambda-kit build --snapshot', () => {
       evaluatedWhileBuilding: true,
       evaluations: 1,
       probeIsTheSnapshots: true,
-      tableKeys: [expect.stringMatching(/^\.\.\/\.\.\/node_modules\/zod\//), 'node_modules/lk-esm/index.js', 'node_modules/lk-probe/index.js'],
+      tableKeys: [
+        expect.stringMatching(/^\.\.\/\.\.\/node_modules\/zod\//),
+        'node_modules/lk-a-uses-polyfill/index.js',
+        'node_modules/lk-esm/index.js',
+        'node_modules/lk-probe/index.js',
+        'node_modules/lk-z-polyfill/index.js',
+      ],
       notFound: 'Not Found',
       httpsWorks: true,
       timer: 'timer fired',
     });
+    // The packages' frames have a stable name, not the build machine's paths.
+    expect((body.packageStack as string).split('\n')[1]).toMatch(/^\s+at .*stackFromThePackage.* \(lambda-kit:snapshot\/packages\.cjs:\d+:\d+\)$/);
     // performance was in the snapshot: its origin is this start's, not the build's.
     expect(body.sinceStartMs).toBeLessThan(5_000);
     expect(body.timeOriginSkewMs).toBeLessThan(50);
@@ -235,7 +261,7 @@ describe('lambda-kit build --snapshot: what it refuses', () => {
     return kitError(buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true }, cacheDir }));
   }
 
-  it('names a package whose load-time objects V8 cannot serialise (found by trying each package alone)', async () => {
+  it('names a package whose load-time objects V8 cannot serialise (narrowed down in load order)', async () => {
     const error = await failure({ 'lk-hasher': "exports.hash = require('node:crypto').createHash('sha256');\n" });
     expect(error.code).toBe('LK_KIT_SNAPSHOT');
     expect(error.message).toMatch(/V8 cannot hold what lk-hasher makes while loading/);

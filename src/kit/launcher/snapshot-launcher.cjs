@@ -14,12 +14,16 @@
 //
 // Build-time inputs (environment): LAMBDA_KIT_SNAPSHOT_VENDOR (the vendor
 // bundle), LAMBDA_KIT_SNAPSHOT_SHAPES (the shapes of the lazy built-ins, made
-// by the same Node in another process). Failures are reported on stderr as one
+// by the same Node in another process). The SEA's main script is a stub
+// (SNAPSHOT_MAIN in node-runtime.ts) that evaluates this file under the name
+// lambda-kit:snapshot/launcher.cjs, not the build directory's path. Failures are reported on stderr as one
 // line `LAMBDA_KIT_SNAPSHOT_ERROR {json}` for the kit to turn into a KitError.
 const v8 = require('node:v8');
 const { isBuiltin } = process.getBuiltinModule('node:module');
 
 const TABLE = Symbol.for('lambda-kit.snapshot');
+/** The names stack traces give the snapshot's code: the packages, and this file. */
+const VENDOR_URL = 'lambda-kit:snapshot/packages.cjs';
 const ERROR_PREFIX = 'LAMBDA_KIT_SNAPSHOT_ERROR ';
 const building = () => v8.startupSnapshot.isBuildingSnapshot();
 const builtin = (id) => process.getBuiltinModule(id.startsWith('node:') ? id : `node:${id}`);
@@ -263,7 +267,8 @@ function build() {
     loading = 'lambda-kit';
   };
   const module = { exports: {} };
-  const evaluate = new Function('require', 'module', 'exports', '__lambdaKitSnapshotLoad', source);
+  // Named, so that stack traces through the packages say where they are (not the build machine's paths).
+  const evaluate = new Function('require', 'module', 'exports', '__lambdaKitSnapshotLoad', `${source}\n//# sourceURL=${VENDOR_URL}`);
   evaluate(vendorRequire, module, module.exports, load);
   globalThis[TABLE] = table;
   // What every start loads anyway, loaded here so that it comes with the snapshot (measured on the

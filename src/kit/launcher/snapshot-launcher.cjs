@@ -263,7 +263,7 @@ function build() {
       fail({ package: packageName, key, message: String(error && error.message), stack: String(error && error.stack) });
     }
     const after = resources();
-    if (after.length > before.length) leftRunning.push(`${packageName} (${after.slice(before.length).join(', ')})`);
+    if (after.length > before.length) leftRunning.push({ package: packageName, kinds: after.slice(before.length) });
     loading = 'lambda-kit';
   };
   const module = { exports: {} };
@@ -280,13 +280,15 @@ function build() {
   process.setSourceMapsEnabled(true);
 
   // Something keeps the event loop alive (a timer, a socket): the snapshot would never be taken.
-  const waitMs = Number(process.env.LAMBDA_KIT_SNAPSHOT_WAIT_MS) || 20_000;
+  const waitMs = 20_000;
   const watchdog = timers.real.setTimeout(() => {
-    const what = [...new Set([...leftRunning, ...(timers.pending().length ? [describeTimers(timers.pending())] : [])])];
+    const running = new Map();
+    for (const { package: name, kinds } of leftRunning) running.set(name, new Set([...(running.get(name) ?? []), ...kinds]));
+    for (const { package: name, kind } of timers.pending()) running.set(name, new Set([...(running.get(name) ?? []), kind]));
     fail({
       message: `the event loop was still busy ${waitMs / 1000} s after the packages were loaded` +
-        (what.length ? `: ${what.join(', ')} left something running` : ''),
-      packages: [...new Set(timers.pending().map((timer) => timer.package))],
+        (running.size ? `: ${[...running].map(([name, kinds]) => `${name} (${[...kinds].join(', ')})`).join(', ')} left something running` : ''),
+      packages: [...running.keys()],
     });
   }, waitMs);
   watchdog.unref();

@@ -2,11 +2,13 @@
  * `npm run bench`: every benchmark section in one run on this machine, printed
  * as markdown and written to bench/results/latest.md.
  *
- *   node bench/index.ts [--smoke] [--out FILE]
+ *   node bench/index.ts [--smoke] [--out FILE] [--only SECTION]...
  *
  * --smoke (or BENCH_SMOKE=1): tiny counts and no Docker, to show the harness
  * works (the unit tests run it so). --out (or BENCH_OUT): where the markdown
- * goes; a smoke run writes nothing unless told where.
+ * goes; a smoke run writes nothing unless told where. --only (repeatable):
+ * run these sections alone (by name, e.g. --only "cold start"); such a run
+ * writes nothing unless told where either, as it is not the whole report.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -30,9 +32,15 @@ const SECTIONS: Array<{ name: string; run: Section }> = [
   { name: 'memory', run: memory },
 ];
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string', multiple: true } } });
 const smoke = values.smoke ?? process.env.BENCH_SMOKE === '1';
-const defaultOut = smoke ? undefined : fileURLToPath(new URL('./results/latest.md', import.meta.url));
+const only = values.only ?? [];
+const unknown = only.filter((name) => !SECTIONS.some((section) => section.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no section ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the sections: ${SECTIONS.map((section) => section.name).join(', ')}\n`);
+  process.exit(2);
+}
+const defaultOut = smoke || only.length > 0 ? undefined : fileURLToPath(new URL('./results/latest.md', import.meta.url));
 const out = values.out ?? process.env.BENCH_OUT ?? defaultOut;
 
 /** A markdown table; columns whose cells are all figures are right-aligned. */
@@ -69,11 +77,12 @@ const { cpu, cores } = machineFacts();
 const parts = [
   '# lambda-kit benchmarks',
   `Node ${process.version} · ${cpu} · ${cores} cores · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ` +
-    `${smoke ? 'smoke run (tiny counts, no Docker: not figures to quote)' : 'full run'} · \`npm run bench\` (bench/index.ts)`,
+    `${smoke ? 'smoke run (tiny counts, no Docker: not figures to quote)' : only.length > 0 ? `only ${only.join(', ')}` : 'full run'} · \`npm run bench\` (bench/index.ts)`,
 ];
 const targets: BenchTarget[] = [];
 const failed: string[] = [];
 for (const [index, { name, run }] of SECTIONS.entries()) {
+  if (only.length > 0 && !only.includes(name)) continue;
   const sectionStarted = performance.now();
   process.stderr.write(`bench: ${name}...\n`);
   try {

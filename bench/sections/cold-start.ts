@@ -3,8 +3,9 @@
  * (every contender once per round, so machine noise falls on all alike), for
  * bare `node -e 0` (spawn to exit) on the same Node, the raw loop, our bundle
  * under plain node, the same as shipped (the SEA bootstrap) with and without
- * --code-cache, aws-lambda-ric with the same handler, and a heavy handler
- * (the AWS SDK's DynamoDB client) with and without --code-cache.
+ * --code-cache and --snapshot, aws-lambda-ric with the same handler, and a
+ * heavy handler (the AWS SDK's DynamoDB client) as shipped and with each
+ * optimisation.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,6 +32,12 @@ import {
 
 const LOADER = HOST_ARCH === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 
+/** The start-up optimisations the kit builds in, tried on the heavy handler. */
+const HEAVY_OPTIMISATIONS: Array<[string, Optimisations]> = [
+  ['--code-cache', { codeCache: true }],
+  ['--snapshot', { snapshot: true }],
+];
+
 interface Contender {
   name: string;
   command: string[];
@@ -40,12 +47,19 @@ interface Contender {
   toExit?: boolean;
 }
 
+interface Optimisations {
+  codeCache?: boolean;
+  snapshot?: boolean;
+  sourcemap?: boolean;
+}
+
 /** Builds `entry` with the kit into a zip, unpacks it, and runs its bootstrap through its own loader (its interpreter is /var/task/lib/...). */
-async function shipped(entry: string, codeCache: boolean, dirs: string[], sourcemap = true): Promise<{ taskRoot: string; command: string[] }> {
+async function shipped(entry: string, options: Optimisations, dirs: string[]): Promise<{ taskRoot: string; command: string[] }> {
   const out = await mkdtemp(join(tmpdir(), 'lambda-kit-bench-cold-'));
   const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-bench-task-'));
   dirs.push(out, taskRoot);
-  const { artifacts } = await buildProject({ cwd: repoRoot, selector: relative(repoRoot, entry), overrides: { out, arch: HOST_ARCH, codeCache, sourcemap }, log: () => {} });
+  const overrides = { out, arch: HOST_ARCH, codeCache: options.codeCache ?? false, snapshot: options.snapshot ?? false, sourcemap: options.sourcemap ?? true };
+  const { artifacts } = await buildProject({ cwd: repoRoot, selector: relative(repoRoot, entry), overrides, log: () => {} });
   await extract(artifacts[0]!.path, { dir: taskRoot });
   return { taskRoot, command: [join(taskRoot, 'lib', LOADER), '--library-path', join(taskRoot, 'lib'), join(taskRoot, 'bootstrap')] };
 }
@@ -64,13 +78,16 @@ export const coldStart: Section = async ({ smoke }) => {
       { name: 'raw socket loop (the floor)', command: [process.execPath, rawLoopEntry], cwd: repoRoot, taskRoot: repoRoot },
       { name: 'our bundle, `node index.mjs`', command: [process.execPath, bundle], cwd: bundleDir, taskRoot: bundleDir },
     ];
-    const hello = await shipped(join(trivialTaskRoot, 'index.mjs'), false, dirs);
+    const trivialEntry = join(trivialTaskRoot, 'index.mjs');
+    const hello = await shipped(trivialEntry, {}, dirs);
     contenders.push({ name: 'our bundle as shipped (SEA bootstrap)', ...hello, cwd: hello.taskRoot });
     if (!smoke) {
-      const noMap = await shipped(join(trivialTaskRoot, 'index.mjs'), false, dirs, false);
+      const noMap = await shipped(trivialEntry, { sourcemap: false }, dirs);
       contenders.push({ name: 'as shipped, no source map', ...noMap, cwd: noMap.taskRoot });
-      const helloCached = await shipped(join(trivialTaskRoot, 'index.mjs'), true, dirs);
+      const helloCached = await shipped(trivialEntry, { codeCache: true }, dirs);
       contenders.push({ name: 'as shipped, --code-cache', ...helloCached, cwd: helloCached.taskRoot });
+      const helloSnapshot = await shipped(trivialEntry, { snapshot: true }, dirs);
+      contenders.push({ name: 'as shipped, --snapshot', ...helloSnapshot, cwd: helloSnapshot.taskRoot });
     }
     try {
       requireRic();
@@ -79,10 +96,12 @@ export const coldStart: Section = async ({ smoke }) => {
       // Reported below: the RIC's native addon is not built on this machine.
     }
     if (!smoke) {
-      const heavy = await shipped(heavyEntry, false, dirs);
-      const heavyCached = await shipped(heavyEntry, true, dirs);
+      const heavy = await shipped(heavyEntry, {}, dirs);
       contenders.push({ name: 'heavy handler (AWS SDK DynamoDB client), shipped', ...heavy, cwd: heavy.taskRoot });
-      contenders.push({ name: 'heavy handler, --code-cache', ...heavyCached, cwd: heavyCached.taskRoot });
+      for (const [name, options] of HEAVY_OPTIMISATIONS) {
+        const built = await shipped(heavyEntry, options, dirs);
+        contenders.push({ name: `heavy handler, ${name}`, ...built, cwd: built.taskRoot });
+      }
     }
 
     const samples = new Map<string, number[]>(contenders.map((contender) => [contender.name, []]));
@@ -104,13 +123,31 @@ export const coldStart: Section = async ({ smoke }) => {
     ];
     const notes: string[] = [];
     const heavyPlain = medians.get('heavy handler (AWS SDK DynamoDB client), shipped');
-    const heavyCached = medians.get('heavy handler, --code-cache');
-    if (heavyPlain !== undefined && heavyCached !== undefined) {
-      const speedup = heavyPlain / heavyCached;
-      targets.push({ what: 'heavy handler: faster to first /next with the optimisation', measured: times(speedup), target: '≥ 2x', ratio: speedup, met: speedup >= 2 });
+    if (heavyPlain !== undefined) {
+      // The target compares as shipped with the best of the optimisations, named.
+      const [best, bestMs] = HEAVY_OPTIMISATIONS.map(([name]) => [name, medians.get(`heavy handler, ${name}`)!] as const).sort((a, b) => a[1] - b[1])[0]!;
+      const speedup = heavyPlain / bestMs;
+      targets.push({
+        what: `heavy handler: faster to first /next with the best optimisation (${best})`,
+        measured: times(speedup),
+        target: '≥ 2x',
+        ratio: speedup,
+        met: speedup >= 2,
+      });
+      notes.push(
+        `Heavy handler: ${num(heavyPlain, 1)} ms as shipped; ` +
+          HEAVY_OPTIMISATIONS.map(([name]) => `${name} ${num(medians.get(`heavy handler, ${name}`)!, 1)} ms (${times(heavyPlain / medians.get(`heavy handler, ${name}`)!)})`).join(', ') +
+          `: the best is ${best}.`,
+      );
+    }
+    if (!smoke) {
+      notes.push(
+        'The trivial handler imports nothing from node_modules, so `--snapshot` builds it as without (a user-land snapshot of nothing ' +
+          'starts about 5 ms later than Node\'s own): its row measures the same artifact as shipped.',
+      );
     }
     if (!contenders.some((contender) => contender.name.startsWith('aws-lambda-ric'))) notes.push('aws-lambda-ric: its native addon is not built here (run scripts/setup.sh); left out.');
-    if (smoke) notes.push('smoke run: no --code-cache builds and no heavy handler.');
+    if (smoke) notes.push('smoke run: no --code-cache or --snapshot builds and no heavy handler.');
     return {
       title: 'Cold start',
       intro:

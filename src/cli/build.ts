@@ -33,6 +33,8 @@ Options:
   --base-image <image>  --format image: the base (default: AWS's public.ecr.aws/lambda/provided:<target>)
   --tag <tag>           --format image: the image tag (default lambda-kit/<name>:<arch>)
   --code-cache          ship a V8 code cache of the bundle, made by loading the function once at build time
+  --snapshot            evaluate the packages the function imports (node_modules) at build time, into a
+                        V8 startup snapshot inside its own bootstrap; not with --layout thin or --code-cache
   --docker              build inside the builder image for the target (Dockerfile.al2 / .al1):
                         for native addons, or a machine without the tools; same output
   --builder <image>     with --docker: the builder image (default lambda-kit/builder:<al2|al1>[-arm64])
@@ -44,7 +46,7 @@ Options:
   -h, --help            show this help`;
 
 /** Errors in what the user gave: usage (exit 2); the rest fail the build (exit 1). */
-const USAGE_CODES = new Set(['LK_KIT_NO_BUILDER', 'LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT']);
+const USAGE_CODES = new Set(['LK_KIT_NO_BUILDER', 'LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT', 'LK_KIT_SNAPSHOT_OPTIONS']);
 
 /** The build's arguments for the builder: the same, less what only the host acts on. */
 function withoutDockerFlags(args: string[]): string[] {
@@ -86,6 +88,7 @@ export async function buildCommand(args: string[]): Promise<number> {
       'base-image': { type: 'string' },
       tag: { type: 'string' },
       'code-cache': { type: 'boolean' },
+      snapshot: { type: 'boolean' },
       docker: { type: 'boolean' },
       builder: { type: 'string' },
       json: { type: 'boolean' },
@@ -119,6 +122,7 @@ export async function buildCommand(args: string[]): Promise<number> {
       ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
       ...(values.tag !== undefined && { imageTag: values.tag }),
       ...(values['code-cache'] !== undefined && { codeCache: values['code-cache'] }),
+      ...(values.snapshot !== undefined && { snapshot: values.snapshot }),
     };
     const log = (line: string) => process.stderr.write(`lambda-kit: ${line}\n`);
     if (values.docker) {

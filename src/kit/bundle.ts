@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from './config.ts';
 import { KitError } from './errors.ts';
+import { SNAPSHOT_NAMESPACE, snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
 import {
   ADDON_LOADERS,
   describeEvidence,
@@ -41,6 +42,12 @@ export interface BundleOptions {
   /** Put the sources into the map (default false: smaller). */
   sourcesContent?: boolean;
   minify?: boolean;
+  /**
+   * --snapshot: packages imported from node_modules are left out of index.mjs
+   * (which reads them from the snapshot) and bundled apart, for the snapshot
+   * to evaluate at build time (see snapshot.ts).
+   */
+  snapshot?: boolean;
 }
 
 export interface BundleResult {
@@ -49,6 +56,8 @@ export interface BundleResult {
   metafile: Metafile;
   /** Size of index.mjs. */
   bundleBytes: number;
+  /** With `snapshot`: what the snapshot is to hold. */
+  vendor?: VendorBundle;
 }
 
 /** Node 22 is the oldest Node the runtime supports. */
@@ -171,6 +180,10 @@ interface EsbuildRun {
   sourcesContent: boolean;
   minify: boolean;
   external: string[];
+  /** 'esm' (default: functions, extensions) or 'cjs' (the vendor bundle of --snapshot). */
+  format?: 'esm' | 'cjs';
+  /** More plugins, after the kit's own. */
+  plugins?: Plugin[];
 }
 
 interface EsbuildOutput {
@@ -198,7 +211,7 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
       splitting: false,
       write: false,
       platform: 'node',
-      format: 'esm',
+      format: run.format ?? 'esm',
       target: ESBUILD_TARGET,
       minify: run.minify,
       // Error names come from classes (`this.name = this.constructor.name`): keep them through minification.
@@ -209,10 +222,11 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
       external: run.external.flatMap((name) => [name, `${name}/*`]),
       // From source, the runtime's own imports resolve to .ts files.
       conditions: runtime.endsWith('.ts') ? ['lambda-kit-source'] : [],
-      banner: { js: REQUIRE_BANNER },
+      // ESM output needs a require for CommonJS dependencies; the CommonJS vendor bundle is given one.
+      ...(run.format === 'cjs' ? { define: VENDOR_IMPORT_META } : { banner: { js: REQUIRE_BANNER } }),
       metafile: true,
       logLevel: 'silent',
-      plugins: [kitPlugin(runtime, findings, run.root)],
+      plugins: [kitPlugin(runtime, findings, run.root), ...(run.plugins ?? [])],
     });
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
@@ -228,6 +242,8 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
   if (findings.length > 0) throw nativeAddonError(findings[0]!.name, findings[0]!.evidence, run.arch, 'which a bundle cannot hold');
   const checked = new Set<string>();
   for (const input of Object.keys(result.metafile.inputs)) {
+    // Modules of plugins' own namespaces (--snapshot's stand-ins) are no files.
+    if (/^[a-z][a-z-]*:/.test(input)) continue;
     const owner = packageOf(resolve(run.root, input));
     if (!owner || checked.has(owner.dir)) continue;
     checked.add(owner.dir);
@@ -254,6 +270,7 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const external = options.external ?? [];
   const sourcemap = options.sourcemap ?? true;
+  const vendorModules = new Map<string, VendorModule>();
   const output = await bundleEntry({
     root: options.root,
     entry: options.entry,
@@ -266,12 +283,62 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     sourcesContent: options.sourcesContent ?? false,
     minify: options.minify ?? true,
     external,
+    plugins: options.snapshot ? [snapshotPlugin({ root: options.root, external, modules: vendorModules })] : [],
   });
   const files: ArtifactFile[] = [{ path: 'index.mjs', data: output.code, mode: 0o644 }];
   if (output.map) files.push({ path: 'index.mjs.map', data: output.map, mode: 0o644 });
   if (external.length > 0) files.push(...externalFiles(placeExternals(external, dirname(options.entry), options.arch)));
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, metafile: output.metafile, bundleBytes: output.code.length };
+  const result: BundleResult = { files, metafile: output.metafile, bundleBytes: output.code.length };
+  if (options.snapshot) result.vendor = await bundleVendor(evaluationOrder(output.metafile, '<lambda-kit entry>', vendorModules), options);
+  return result;
+}
+
+/**
+ * --snapshot: one CommonJS file that loads every module index.mjs takes from
+ * the snapshot, each through __lambdaKitSnapshotLoad(key, package, () => require(...)),
+ * which the snapshot's build script (launcher/snapshot-launcher.cjs) provides,
+ * in the order given (evaluationOrder's).
+ */
+export async function bundleVendor(modules: VendorModule[], options: Pick<BundleOptions, 'root' | 'entry' | 'arch' | 'external' | 'minify'>): Promise<VendorBundle> {
+  const sorted = [...modules];
+  const output = await bundleEntry({
+    root: options.root,
+    entry: options.entry,
+    arch: options.arch,
+    contents: vendorEntry(sorted),
+    sourcefile: '<lambda-kit snapshot>',
+    outName: 'vendor.cjs',
+    sourcemap: false,
+    sourcesContent: false,
+    minify: options.minify ?? true,
+    external: options.external ?? [],
+    format: 'cjs',
+  });
+  return { code: output.code, modules: sorted, packages: [...new Set(sorted.map((module) => module.package))].sort() };
+}
+
+/**
+ * The snapshot's modules in the order a plain bundle would evaluate them: the
+ * import graph from the entry, depth first, each import in source order, a
+ * module after what it imports. A package whose load needs another's side
+ * effect (reflect-metadata before class-validator) then loads after it, as
+ * without --snapshot. Deterministic: the metafile lists imports in source order.
+ */
+export function evaluationOrder(metafile: Metafile, entry: string, modules: Map<string, VendorModule>): VendorModule[] {
+  const ordered: VendorModule[] = [];
+  const seen = new Set<string>();
+  const visit = (input: string) => {
+    if (seen.has(input)) return;
+    seen.add(input);
+    for (const imported of metafile.inputs[input]?.imports ?? []) visit(imported.path);
+    const module = input.startsWith(`${SNAPSHOT_NAMESPACE}:`) ? modules.get(input.slice(SNAPSHOT_NAMESPACE.length + 1)) : undefined;
+    if (module && !ordered.includes(module)) ordered.push(module);
+  };
+  visit(entry);
+  // Not reached from the entry (never expected): after the rest, by key.
+  const rest = [...modules.values()].filter((module) => !ordered.includes(module)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...ordered, ...rest];
 }
 
 export interface ExtensionBundleOptions {

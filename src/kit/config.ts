@@ -49,6 +49,12 @@ const settingsShape = {
    * function once (its init runs on the build machine): faster cold starts.
    */
   codeCache: z.boolean().optional(),
+  /**
+   * Evaluate the packages the function imports from node_modules at build
+   * time and ship them as a V8 startup snapshot inside the function's own
+   * bootstrap: they are not evaluated again on a cold start.
+   */
+  snapshot: z.boolean().optional(),
   /** --format image: the base image (default: AWS's provided image for the target). */
   baseImage: z.string().min(1).optional(),
   /** --format image: the tag (default lambda-kit/<name>:<arch>). */
@@ -109,6 +115,7 @@ export interface ResolvedFunction {
   sourcesContent: boolean;
   minify: boolean;
   codeCache: boolean;
+  snapshot: boolean;
   baseImage: string | undefined;
   imageTag: string | undefined;
 }
@@ -148,6 +155,7 @@ export interface BuildOverrides {
   sourcemap?: boolean;
   minify?: boolean;
   codeCache?: boolean;
+  snapshot?: boolean;
   baseImage?: string;
   imageTag?: string;
 }
@@ -303,6 +311,7 @@ const FUNCTION_ONLY_FLAGS: Partial<Record<keyof BuildOverrides, string>> = {
   external: '--external',
   baseImage: '--base-image',
   imageTag: '--tag',
+  snapshot: '--snapshot',
 };
 
 /** Config + flags → the functions and extensions to build, with every setting decided. */
@@ -406,6 +415,7 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
       sourcesContent: pick('sourcesContent') ?? false,
       minify: overrides.minify ?? pick('minify') ?? true,
       codeCache: overrides.codeCache ?? pick('codeCache') ?? false,
+      snapshot: overrides.snapshot ?? pick('snapshot') ?? false,
       baseImage: overrides.baseImage ?? pick('baseImage'),
       imageTag: overrides.imageTag ?? fn.imageTag,
     };

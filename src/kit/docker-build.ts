@@ -1,7 +1,7 @@
 // dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
 import type Docker from 'dockerode';
 import type { ResolvedProject } from './config.ts';
-import { KitError } from './errors.ts';
+import { KitError, KitErrorCode } from './errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
 import { buildExtensionNode, buildNodeRuntime } from './node-runtime.ts';
 
@@ -50,6 +50,16 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
     throw new KitError(
       'LK_KIT_BAD_OPTION',
       `--docker builds zips; function "${image.name}" is --format ${image.format}: images are built by the Docker engine itself, so build them without --docker`,
+    );
+  }
+  const snapshot = functions.find((fn) => fn.snapshot);
+  if (snapshot) {
+    // The snapshot is made by the target's Node and put into a bootstrap with postject and patchelf:
+    // host tools (like the Node runtime, which the host prepares), but it needs the bundle made in the builder.
+    throw new KitError(
+      KitErrorCode.SNAPSHOT_OPTIONS,
+      `--docker builds with the builder image's tools, and function "${snapshot.name}" is --snapshot, whose bootstrap needs the host's ` +
+        '(patchelf, strip, dpkg-deb, qemu for the other arch): build it without --docker (or without --snapshot)',
     );
   }
   const arch = [...arches][0]!;

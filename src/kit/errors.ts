@@ -32,5 +32,9 @@ export const KitErrorCode = {
   IMAGE_PLATFORM: 'LK_KIT_IMAGE_PLATFORM',
   /** --code-cache: loading the function at build time to make its code cache failed. */
   CODE_CACHE: 'LK_KIT_CODE_CACHE',
+  /** --snapshot: a package the function imports cannot be evaluated into a V8 startup snapshot, or the snapshot cannot be made. */
+  SNAPSHOT: 'LK_KIT_SNAPSHOT',
+  /** --snapshot with what it does not go with: the thin layout (whose bootstrap is the shared /opt layer), --code-cache, --docker. */
+  SNAPSHOT_OPTIONS: 'LK_KIT_SNAPSHOT_OPTIONS',
 } as const;
 export type KitErrorCode = (typeof KitErrorCode)[keyof typeof KitErrorCode];

@@ -25,6 +25,10 @@
  *   node-glibc/<arch>-<version>-<key>/            a finished plain Node (bin/node,
  *       lib/*, manifest.json) for builder images and extension layers; key =
  *       recipe, lib path, extra libs, strip, debs
+ *   snapshot/node-<arch>-<version>-<strip>        --snapshot: the stripped Node
+ *       that makes snapshot bootstraps (SnapshotNode); strip = the strip tool
+ *   snapshot/shapes-<arch>-<version>-<launcher>.json   --snapshot: the shapes of
+ *       the built-ins a snapshot cannot hold, from that Node
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -111,6 +115,17 @@ const RECIPE = 'node-runtime-1';
 const GLIBC_RECIPE = 'node-glibc-1';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const LAUNCHER = fileURLToPath(new URL('./launcher/bootstrap-launcher.cjs', import.meta.url));
+const SNAPSHOT_LAUNCHER = fileURLToPath(new URL('./launcher/snapshot-launcher.cjs', import.meta.url));
+/**
+ * The SEA main script of a --snapshot bootstrap (run at build time only): it
+ * evaluates snapshot-launcher.cjs named lambda-kit:snapshot/launcher.cjs, as
+ * its functions are in stack traces at run time (the build directory's path
+ * would be there otherwise, different at every build).
+ */
+const SNAPSHOT_MAIN =
+  "'use strict';\n" +
+  "new Function('require', require('node:fs').readFileSync(process.env.LAMBDA_KIT_SNAPSHOT_LAUNCHER, 'utf8') + " +
+  "'\\n//# sourceURL=lambda-kit:snapshot/launcher.cjs')(require);\n";
 const NOT_UNDER_LAMBDA = 'AWS_LAMBDA_RUNTIME_API is not set';
 
 /** Builds (or takes from the cache) the `bootstrap` and `lib/` of a function artifact. */
@@ -157,21 +172,7 @@ export async function buildNodeRuntime(options: BuildNodeRuntimeOptions): Promis
 
     const bootstrap = join(work, 'bootstrap');
     await rename(nodePath, bootstrap);
-    const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
-    await tool(process.execPath, [postject, bootstrap, 'NODE_SEA_BLOB', join(work, 'sea.blob'), '--sentinel-fuse', SEA_FUSE], {
-      code: KitErrorCode.SEA_FAILED,
-      what: 'postject (injecting the SEA blob into bootstrap)',
-    });
-    await patchelf(bootstrap, `${root}/lib/${target.loader}`, '$ORIGIN/lib');
-
-    // The check: the loader runs it, it finds its blob, and the launcher answers.
-    const check = await runTarget(arch, libDir, [bootstrap], work, 'checking bootstrap', true);
-    if (check.code !== 1 || !check.stderr.includes(NOT_UNDER_LAMBDA)) {
-      throw new KitError(
-        KitErrorCode.SEA_FAILED,
-        `the built bootstrap (Node ${nodeVersion}, ${arch}) did not start its launcher (exit ${check.code}): ${check.stderr.trim() || check.stdout.trim()}`,
-      );
-    }
+    await injectBlob({ arch, nodeVersion, root, libDir, work, bootstrap, blob: join(work, 'sea.blob') });
 
     const files: NodeRuntimeFile[] = [{ path: 'bootstrap', data: await readFile(bootstrap), mode: 0o755 }];
     for (const lib of libs) {
@@ -183,6 +184,166 @@ export async function buildNodeRuntime(options: BuildNodeRuntimeOptions): Promis
     return { files, nodeVersion };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * postject, then patchelf (in that order: postject after patchelf gives a
+ * binary the loader cannot load), then the check: the loader runs it, it
+ * finds its blob, and its launcher answers.
+ */
+async function injectBlob(options: {
+  arch: NodeRuntimeArch;
+  nodeVersion: string;
+  root: NodeRuntimeRoot;
+  libDir: string;
+  work: string;
+  bootstrap: string;
+  blob: string;
+}): Promise<void> {
+  const { arch, nodeVersion, bootstrap } = options;
+  const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+  await tool(process.execPath, [postject, bootstrap, 'NODE_SEA_BLOB', options.blob, '--sentinel-fuse', SEA_FUSE], {
+    code: KitErrorCode.SEA_FAILED,
+    what: 'postject (injecting the SEA blob into bootstrap)',
+  });
+  await patchelf(bootstrap, `${options.root}/lib/${TARGETS[arch].loader}`, '$ORIGIN/lib');
+  const check = await runTarget(arch, options.libDir, [bootstrap], options.work, 'checking bootstrap', true);
+  if (check.code !== 1 || !check.stderr.includes(NOT_UNDER_LAMBDA)) {
+    throw new KitError(
+      KitErrorCode.SEA_FAILED,
+      `the built bootstrap (Node ${nodeVersion}, ${arch}) did not start its launcher (exit ${check.code}): ${check.stderr.trim() || check.stdout.trim()}`,
+    );
+  }
+}
+
+export interface SnapshotNodeOptions {
+  arch: NodeRuntimeArch;
+  /** The exact version of the function's Node runtime: a snapshot only loads into the Node that made it. */
+  nodeVersion: string;
+  cacheDir: string;
+  log?: (message: string) => void;
+}
+
+/** One try at the SEA blob with a startup snapshot. */
+export interface SnapshotAttempt {
+  ok: boolean;
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * The target's own Node (stripped, with the glibc of lib/), ready to make
+ * `bootstrap`s whose SEA blob holds a V8 startup snapshot (--snapshot, see
+ * snapshot.ts): the main script, launcher/snapshot-launcher.cjs, runs as the
+ * snapshot builder while `node --experimental-sea-config` makes the blob
+ * (sea-config `useSnapshot`), under qemu for the other arch. Such a bootstrap
+ * belongs to one function: it is not cached.
+ *
+ * Why a SEA of its own and not the shared bootstrap with a blob file beside
+ * it: Node 24's SEA takes no `--snapshot-blob` (given in sea-config's
+ * execArgv it is ignored, the main script runs without the snapshot: tried),
+ * so the snapshot has to be inside the SEA blob.
+ */
+export class SnapshotNode {
+  readonly arch: NodeRuntimeArch;
+  readonly nodeVersion: string;
+  private readonly work: string;
+  private readonly nodePath: string;
+  private readonly libDir: string;
+
+  private constructor(arch: NodeRuntimeArch, nodeVersion: string, work: string, nodePath: string, libDir: string) {
+    this.arch = arch;
+    this.nodeVersion = nodeVersion;
+    this.work = work;
+    this.nodePath = nodePath;
+    this.libDir = libDir;
+  }
+
+  static async prepare(options: SnapshotNodeOptions): Promise<SnapshotNode> {
+    const { arch, nodeVersion, cacheDir } = options;
+    const log = options.log ?? (() => {});
+    if (!TARGETS[arch]) throw invalid(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`, 'SnapshotNode');
+    if (!/^\d+\.\d+\.\d+$/.test(nodeVersion)) throw invalid(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'SnapshotNode');
+    const debs = await ensureDebs(arch, cacheDir, log);
+    await mkdir(join(cacheDir, 'snapshot'), { recursive: true });
+    const work = await mkdtemp(join(cacheDir, 'snapshot', `.build-${arch}-`));
+    try {
+      // The stripped Node (no SEA blob, no patchelf) is kept: extracting and stripping it is most of a snapshot build.
+      const strip = await stripTool(arch);
+      const stripped = join(cacheDir, 'snapshot', `node-${arch}-${nodeVersion}-${sha256(strip.version).slice(0, 12)}`);
+      if (!(await exists(stripped))) {
+        const fresh = await mkdtemp(join(cacheDir, 'snapshot', `.node-${arch}-`));
+        try {
+          await writeFile(join(fresh, 'node'), await extractNode(await nodeTarball(arch, nodeVersion, cacheDir, log)), { mode: 0o755 });
+          await tool(strip.path, ['--strip-all', join(fresh, 'node')], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${join(fresh, 'node')}` });
+          await rename(join(fresh, 'node'), stripped);
+        } finally {
+          await rm(fresh, { recursive: true, force: true });
+        }
+      }
+      const { nodePath, libDir } = await prepareNodeAndLibs({ arch, nodeVersion, cacheDir, strip: true, node: stripped, log }, work, debs);
+      const launcher = await readFile(SNAPSHOT_LAUNCHER);
+      await writeFile(join(work, 'snapshot-launcher.cjs'), launcher);
+      await writeFile(join(work, 'snapshot-main.cjs'), SNAPSHOT_MAIN);
+      // The shapes of the built-ins the snapshot cannot hold, from the same Node in another process: one file per Node and launcher.
+      const shapes = join(cacheDir, 'snapshot', `shapes-${arch}-${nodeVersion}-${sha256(launcher).slice(0, 16)}.json`);
+      if (!(await exists(shapes))) {
+        const { stdout } = await runTarget(arch, libDir, [nodePath, '--no-warnings', 'snapshot-launcher.cjs', '--shapes'], work, 'reading the shapes of built-ins');
+        JSON.parse(stdout);
+        await writeFile(`${shapes}.tmp`, stdout);
+        await rename(`${shapes}.tmp`, shapes);
+      }
+      await writeFile(join(work, 'shapes.json'), await readFile(shapes));
+      return new SnapshotNode(arch, nodeVersion, work, nodePath, libDir);
+    } catch (error) {
+      await rm(work, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Makes sea.blob from a vendor bundle: the build script evaluates it and V8 serialises the heap. */
+  async attempt(vendor: Buffer, timeoutMs: number): Promise<SnapshotAttempt> {
+    const started = Date.now();
+    await writeFile(join(this.work, 'vendor.cjs'), vendor);
+    await rm(join(this.work, 'sea.blob'), { force: true });
+    await writeFile(
+      join(this.work, 'sea-config.json'),
+      JSON.stringify({
+        main: 'snapshot-main.cjs',
+        output: 'sea.blob',
+        disableExperimentalSEAWarning: true,
+        useSnapshot: true,
+        useCodeCache: false,
+      }),
+    );
+    const result = await spawnTarget(this.arch, this.libDir, [this.nodePath, '--experimental-sea-config', 'sea-config.json'], this.work, {
+      env: {
+        LAMBDA_KIT_SNAPSHOT_LAUNCHER: join(this.work, 'snapshot-launcher.cjs'),
+        LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'),
+        LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json'),
+      },
+      timeoutMs,
+    });
+    if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
+    const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
+    return { ok, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+  }
+
+  /** The bootstrap with the blob of the last successful attempt. */
+  async bootstrap(root: NodeRuntimeRoot): Promise<NodeRuntimeFile> {
+    const bootstrap = join(this.work, 'bootstrap');
+    await rm(bootstrap, { force: true });
+    await writeFile(bootstrap, await readFile(this.nodePath), { mode: 0o755 });
+    await injectBlob({ arch: this.arch, nodeVersion: this.nodeVersion, root, libDir: this.libDir, work: this.work, bootstrap, blob: join(this.work, 'sea.blob') });
+    return { path: 'bootstrap', data: await readFile(bootstrap), mode: 0o755 };
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.work, { recursive: true, force: true });
   }
 }
 
@@ -335,16 +496,29 @@ interface Prepared {
 
 /** Extracts node (stripped or not) to <work>/node and its libraries to <work>/lib/. */
 async function prepareNodeAndLibs(
-  options: { arch: NodeRuntimeArch; nodeVersion: string; cacheDir: string; strip: boolean; extraLibs?: string[]; log: (m: string) => void },
+  options: {
+    arch: NodeRuntimeArch;
+    nodeVersion: string;
+    cacheDir: string;
+    strip: boolean;
+    extraLibs?: string[];
+    /** A node binary already extracted (and stripped, if wanted) to copy instead. */
+    node?: string;
+    log: (m: string) => void;
+  },
   work: string,
   debs: string[],
 ): Promise<Prepared> {
   const { arch, nodeVersion, cacheDir, log } = options;
   const target = TARGETS[arch];
-  const tarball = await nodeTarball(arch, nodeVersion, cacheDir, log);
   const nodePath = join(work, 'node');
-  await writeFile(nodePath, await extractNode(tarball), { mode: 0o755 });
-  if (options.strip) {
+  if (options.node) {
+    await writeFile(nodePath, await readFile(options.node), { mode: 0o755 });
+  } else {
+    const tarball = await nodeTarball(arch, nodeVersion, cacheDir, log);
+    await writeFile(nodePath, await extractNode(tarball), { mode: 0o755 });
+  }
+  if (options.strip && !options.node) {
     const strip = await stripTool(arch);
     await tool(strip.path, ['--strip-all', nodePath], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${nodePath}` });
   }
@@ -465,7 +639,53 @@ async function ensureDebs(arch: NodeRuntimeArch, cacheDir: string, log: (m: stri
   return found.map((name) => join(dir, name!));
 }
 
+interface TargetRun {
+  /** The exit code; null when a signal ended it. */
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Set when it did not exit 0. */
+  error?: Error;
+}
+
 /** Runs a target-arch program through the Debian loader in libDir (under qemu, through binfmt, for the other arch). */
+function spawnTarget(
+  arch: NodeRuntimeArch,
+  libDir: string,
+  args: string[],
+  cwd: string,
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<TargetRun> {
+  const loader = join(libDir, TARGETS[arch].loader);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
+  return new Promise((resolve) => {
+    const started = Date.now();
+    execFile(loader, ['--library-path', libDir, ...args], { cwd, env, maxBuffer: 16 << 20, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      const failed = error as (Error & { code?: number | string | null; signal?: string | null; killed?: boolean }) | null;
+      const code = failed ? (typeof failed.code === 'number' ? failed.code : null) : 0;
+      const signal = failed?.signal ?? null;
+      const timedOut = Boolean(failed?.killed && options.timeoutMs && Date.now() - started >= options.timeoutMs);
+      resolve({ code, signal, stdout, stderr, timedOut, ...(failed ? { error: failed } : {}) });
+    });
+  });
+}
+
+function crossArchError(arch: NodeRuntimeArch, what: string, result: { code: number | null; signal?: string | null; stderr: string; error?: Error }, spawnFailed = true): KitError {
+  const crossArch = arch !== HOST_ARCH;
+  return new KitError(
+    KitErrorCode.SEA_FAILED,
+    `${what} failed: running the ${arch} Node ${crossArch ? `on this ${HOST_ARCH ?? process.arch} machine ` : ''}gave ` +
+      `${spawnFailed && result.error ? result.error.message : `exit ${result.code ?? result.signal}: ${result.stderr.trim()}`}` +
+      (crossArch
+        ? `. ${arch} programs run here through qemu: install it (Debian/Ubuntu: sudo apt-get install qemu-user-static binfmt-support) and check that /proc/sys/fs/binfmt_misc/${TARGETS[arch].qemu} is enabled`
+        : ''),
+    spawnFailed && result.error ? { cause: result.error } : undefined,
+  );
+}
+
+/** spawnTarget, failing with LK_KIT_SEA_FAILED when it cannot run (or exits non-zero, unless allowFailure). */
 async function runTarget(
   arch: NodeRuntimeArch,
   libDir: string,
@@ -474,27 +694,11 @@ async function runTarget(
   what: string,
   allowFailure = false,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const loader = join(libDir, TARGETS[arch].loader);
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  const result = await new Promise<{ code: number; stdout: string; stderr: string; error?: Error }>((resolve) => {
-    execFile(loader, ['--library-path', libDir, ...args], { cwd, env, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr, ...(error && typeof error.code !== 'number' ? { error } : {}) });
-    });
-  });
-  if (result.error || (!allowFailure && result.code !== 0)) {
-    const crossArch = arch !== HOST_ARCH;
-    throw new KitError(
-      KitErrorCode.SEA_FAILED,
-      `${what} failed: running the ${arch} Node ${crossArch ? `on this ${HOST_ARCH ?? process.arch} machine ` : ''}gave ` +
-        `${result.error ? result.error.message : `exit ${result.code}: ${result.stderr.trim()}`}` +
-        (crossArch
-          ? `. ${arch} programs run here through qemu: install it (Debian/Ubuntu: sudo apt-get install qemu-user-static binfmt-support) and check that /proc/sys/fs/binfmt_misc/${TARGETS[arch].qemu} is enabled`
-          : ''),
-      result.error ? { cause: result.error } : undefined,
-    );
-  }
-  return result;
+  const result = await spawnTarget(arch, libDir, args, cwd);
+  // As before: a run that did not end with an exit code (not started, or killed) always fails.
+  const spawnFailed = result.error !== undefined && result.code === null;
+  if (spawnFailed || (!allowFailure && result.code !== 0)) throw crossArchError(arch, what, result, spawnFailed);
+  return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 async function patchelf(file: string, interpreter: string, rpath: string): Promise<void> {

@@ -39,6 +39,15 @@ describe('lambda-kit build: errors', () => {
     expect(result.stderr).toMatch(/--docker builds zips/);
   });
 
+  it('refuses --snapshot with --docker (its bootstrap needs the host\'s tools) and with --layout thin, as bad input', () => {
+    const docker = cli(['hello', '--docker', '--snapshot']);
+    expect(docker.code).toBe(2);
+    expect(docker.stderr).toMatch(/--snapshot, whose bootstrap needs the host's/);
+    const thin = cli(['hello', '--snapshot', '--layout', 'thin']);
+    expect(thin.code).toBe(2);
+    expect(thin.stderr).toMatch(/thin layout's bootstrap is the Node runtime layer in \/opt/);
+  });
+
   it('prints its help', () => {
     const result = cli(['--help']);
     expect(result.code).toBe(0);

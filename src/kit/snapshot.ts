@@ -1,0 +1,148 @@
+/**
+ * --snapshot: the packages a function imports from node_modules, evaluated at
+ * build time into a V8 startup snapshot inside the function's own bootstrap,
+ * so that a cold start deserialises them instead of evaluating them again
+ * (most of the init of a function that imports the AWS SDK).
+ *
+ *   bundle.ts + snapshot-bundle.ts   index.mjs reads those modules from the
+ *                                    snapshot; vendor.cjs holds them
+ *   node-runtime.ts (SnapshotNode)   the target's Node runs
+ *                                    launcher/snapshot-launcher.cjs as the
+ *                                    snapshot builder, over vendor.cjs
+ *   here                             the steps, and what a failure means
+ *
+ * The function's own code (and the runtime loop) is not in the snapshot: it
+ * is evaluated at start, so what it reads from the environment is the
+ * runtime's. The packages' module-level code runs on the build machine.
+ */
+import type { Arch } from './config.ts';
+import { KitError, KitErrorCode } from './errors.ts';
+import { SnapshotNode, type SnapshotAttempt } from './node-runtime.ts';
+import type { ArtifactFile } from './packages.ts';
+import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
+
+const HOST_ARCH: Arch | undefined = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : undefined;
+/** A snapshot of the AWS SDK takes half a second here, about 10 s under qemu; far more means a package never returns. */
+const TIMEOUT_MS = { native: 120_000, qemu: 900_000 };
+const ERROR_LINE = /^LAMBDA_KIT_SNAPSHOT_ERROR (.*)$/m;
+
+export interface SnapshotOptions {
+  /** The function's name, for messages. */
+  name: string;
+  arch: Arch;
+  /** The exact Node version of the function's runtime. */
+  nodeVersion: string;
+  cacheDir: string;
+  vendor: VendorBundle;
+  /** Bundles a vendor.cjs of some modules only: to find which packages a snapshot cannot hold. */
+  rebundle: (modules: VendorModule[]) => Promise<VendorBundle>;
+  log?: (line: string) => void;
+}
+
+/** The function's `bootstrap` (rooted at /var/task), its SEA blob holding the snapshot. */
+export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<ArtifactFile> {
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const timeoutMs = options.arch === HOST_ARCH ? TIMEOUT_MS.native : TIMEOUT_MS.qemu;
+  const node = await SnapshotNode.prepare({ arch: options.arch, nodeVersion: options.nodeVersion, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
+  try {
+    const attempt = await node.attempt(options.vendor.code, timeoutMs);
+    if (!attempt.ok) throw await explain(node, attempt, options, timeoutMs);
+    const bootstrap = await node.bootstrap('/var/task');
+    const packages = options.vendor.packages;
+    log(
+      `${options.name}: snapshot of ${packages.length} package(s)${packages.length > 0 ? ` (${summary(packages)})` : ''}, ` +
+        `${(options.vendor.code.length / 1024).toFixed(1)} KB of code, in its bootstrap, in ${Date.now() - started} ms`,
+    );
+    return bootstrap;
+  } finally {
+    await node.dispose();
+  }
+}
+
+function summary(packages: string[]): string {
+  return packages.length <= 4 ? packages.join(', ') : `${packages.slice(0, 4).join(', ')} and ${packages.length - 4} more`;
+}
+
+function whatToDo(packages: string[]): string {
+  const flags = packages.map((name) => `--external ${name}`).join(' ');
+  return (
+    `Leave ${packages.length === 1 ? 'it' : 'them'} out of the snapshot with ${flags || '--external <package>'} ` +
+    `(shipped in node_modules/ and loaded at start), or build without --snapshot`
+  );
+}
+
+/** What a failed attempt means, as a KitError; a crash of V8 is narrowed down to the packages that cause it. */
+async function explain(node: SnapshotNode, attempt: SnapshotAttempt, options: SnapshotOptions, timeoutMs: number): Promise<KitError> {
+  const prefix = `${options.name}: --snapshot evaluates the packages the function imports at build time`;
+  const reported = parseReport(attempt.stderr);
+  if (reported) {
+    const packages = reported.package ? [reported.package] : (reported.packages ?? []);
+    const who = reported.package ? `${reported.package} failed while loading: ${reported.message}` : reported.message;
+    return new KitError(KitErrorCode.SNAPSHOT, `${prefix}, and ${who}.\n${whatToDo(packages)}.${stack(reported.stack)}`);
+  }
+  if (attempt.timedOut) {
+    // The build script's own watchdog reports an event loop kept busy; this is a package that never returns.
+    return new KitError(
+      KitErrorCode.SNAPSHOT,
+      `${prefix}, and they did not finish loading in ${timeoutMs / 1000} s (${summary(options.vendor.packages)}).\n${whatToDo([])}.`,
+    );
+  }
+  // V8 stopped (a fatal error, a signal): which package? Growing prefixes of the load order (a package may need an
+  // earlier one's side effects): the first that fails ends with it.
+  const fatal = fatalLine(attempt.stderr);
+  let culprits = options.vendor.packages;
+  const order = [...new Set(options.vendor.modules.map((module) => module.package))];
+  if (order.length > 1) {
+    culprits = [];
+    for (let count = 1; count < order.length; count++) {
+      const prefix = new Set(order.slice(0, count));
+      const some = await options.rebundle(options.vendor.modules.filter((module) => prefix.has(module.package)));
+      if (!(await node.attempt(some.code, timeoutMs)).ok) {
+        culprits = [order[count - 1]!];
+        break;
+      }
+    }
+    // Every shorter prefix worked: the whole set fails, so the last package added does.
+    if (culprits.length === 0) culprits = [order.at(-1)!];
+  }
+  const who = `V8 cannot hold what ${culprits.join(', ')} ${culprits.length === 1 ? 'makes' : 'make'} while loading`;
+  return new KitError(
+    KitErrorCode.SNAPSHOT,
+    `${prefix}, and ${who}: the snapshot builder stopped (${attempt.signal ?? `exit ${attempt.code}`}${fatal ? `: ${fatal}` : ''}). ` +
+      'Node 24 cannot serialise some native objects made at load time (crypto hashes and keys, Intl formatters, Blobs, ' +
+      'TextDecoders for other encodings, zlib streams, MessageChannels, signal handlers).\n' +
+      `${whatToDo(culprits)}.`,
+  );
+}
+
+interface Report {
+  package?: string;
+  packages?: string[];
+  message: string;
+  stack?: string;
+}
+
+function parseReport(stderr: string): Report | undefined {
+  const match = ERROR_LINE.exec(stderr);
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]!) as Report;
+  } catch {
+    return { message: match[1]! };
+  }
+}
+
+function stack(text: string | undefined): string {
+  if (!text) return '';
+  const lines = text.split('\n').slice(1, 6).map((line) => line.trim()).filter(Boolean);
+  return lines.length ? `\n  ${lines.join('\n  ')}` : '';
+}
+
+/** The line of V8's or Node's fatal error report that says what went wrong. */
+function fatalLine(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  const check = lines.find((line) => /not serialized|Check failed|Fatal error|FATAL ERROR/i.test(line) && !/^#\s*$/.test(line));
+  const detail = lines.find((line) => /global handle not serialized|Unknown external reference|not serialized/i.test(line));
+  return (detail ?? check)?.replace(/^#\s*/, '').slice(0, 300);
+}

@@ -1,0 +1,107 @@
+// --snapshot for each architecture (arm64: the snapshot made by the arm64 Node under
+// qemu, and run under qemu): the zip unpacked into a FROM-scratch image that holds
+// nothing else, run through LambdaContainer against a Runtime API on 127.0.0.1.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import extract from 'extract-zip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
+import { buildFunctionImage } from '../../src/kit/image.ts';
+import type { ArtifactFile } from '../../src/kit/packages.ts';
+import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
+
+async function filesOf(dir: string): Promise<ArtifactFile[]> {
+  const files: ArtifactFile[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ path: relative(dir, path), data: await readFile(path), mode: (await stat(path)).mode & 0o777 });
+  }
+  return files;
+}
+
+describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
+  const id = randomUUID().slice(0, 8);
+  const image = `lambda-kit/test-snapshot-in-scratch:${arch}-${id}`;
+  const functionImage = `lambda-kit/test-snapshot-image:${arch}-${id}`;
+  let lambda: StartedLambdaContainer | undefined;
+  let out: string;
+
+  beforeAll(async () => {
+    await requireDockerAndBase(arch);
+    out = await mkdtemp(join(tmpdir(), 'lambda-kit-snapshot-artifacts-'));
+  });
+  afterAll(async () => {
+    await lambda?.stop().catch(() => undefined);
+    await removeImage(image);
+    await removeImage(functionImage);
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('runs the zip in an otherwise empty FROM-scratch container: zod from the snapshot, the handler at start', async () => {
+    const { artifacts } = await buildProject({
+      cwd: repoRoot,
+      selector: ENTRY,
+      overrides: { arch: KIT_ARCH[arch], out, snapshot: true },
+      cacheDir: defaultCacheDir(),
+    });
+    const unpacked = join(out, 'unpacked');
+    await extract(artifacts[0]!.path, { dir: unpacked });
+    await buildFunctionImage({ files: await filesOf(unpacked), arch: KIT_ARCH[arch], baseImage: 'scratch', tag: image });
+    lambda = await new LambdaContainer(image)
+      .withPlatform(`linux/${arch}`)
+      .withFunctionName('snapshot')
+      .withFunctionTimeout(60)
+      .withEnvironment({ GREETING: 'Welcome' })
+      .start();
+    const answer = await lambda.invoke({ name: 'Ada' });
+    expect(answer.functionError, answer.payload.toString()).toBeUndefined();
+    expect(answer.json()).toMatchObject({
+      // GREETING is read by the handler's module-level code: the container's, so evaluated at start.
+      greeting: 'Welcome, Ada!',
+      arch: NODE_ARCH[arch],
+      initWhileBuilding: false,
+      snapshotModules: [expect.stringMatching(/^node_modules\/zod\//)],
+    });
+    expect(answer.json<{ node: string }>().node).toMatch(/^v24\./);
+    const invalid = await lambda.invoke({});
+    expect(invalid.functionError).toBe('Unhandled');
+    expect(invalid.json()).toMatchObject({ errorType: 'ZodError' });
+  });
+
+  it('serves itself under plain docker run (no AWS_LAMBDA_RUNTIME_API) as an image built with --format image', async () => {
+    await buildProject({
+      cwd: repoRoot,
+      selector: ENTRY,
+      overrides: { arch: KIT_ARCH[arch], out, snapshot: true, format: 'image', baseImage: baseImage(arch), imageTag: functionImage },
+      cacheDir: defaultCacheDir(),
+    });
+    const port = 19_000 + Math.floor(Math.random() * 1000);
+    const container = await docker.createContainer({
+      Image: functionImage,
+      platform: `linux/${arch}`,
+      Env: ['LAMBDA_KIT_EMULATOR_HOST=127.0.0.1', `LAMBDA_KIT_EMULATOR_PORT=${port}`],
+      HostConfig: { NetworkMode: 'host' },
+    } as Parameters<typeof docker.createContainer>[0]);
+    try {
+      await container.start();
+      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+      let response: Response | undefined;
+      for (let attempt = 0; attempt < 300 && !response; attempt++) {
+        response = await fetch(url, { method: 'POST', body: '{"name":"Docker"}' }).catch(() => undefined);
+        if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(response?.status).toBe(200);
+      expect(await response!.json()).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch], snapshotModules: [expect.stringMatching(/zod/)] });
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
 import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const ENTRY = fileURLToPath(new URL('../fixtures/functions/greet-handler.ts', import.meta.url));
 
@@ -99,26 +99,9 @@ describe.each(ARCHES)('built artifacts on linux/%s', (arch) => {
   });
 
   it('serves itself on the Invoke API under plain docker run (no AWS_LAMBDA_RUNTIME_API)', async () => {
-    const port = 19_000 + Math.floor(Math.random() * 1000);
-    const container = await docker.createContainer({
-      Image: functionImage,
-      platform: `linux/${arch}`,
-      Env: ['LAMBDA_KIT_EMULATOR_HOST=127.0.0.1', `LAMBDA_KIT_EMULATOR_PORT=${port}`],
-      HostConfig: { NetworkMode: 'host' },
-    } as Parameters<typeof docker.createContainer>[0]);
-    try {
-      await container.start();
-      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
-      let response: Response | undefined;
-      for (let attempt = 0; attempt < 300 && !response; attempt++) {
-        response = await fetch(url, { method: 'POST', body: '{"name":"Docker"}' }).catch(() => undefined);
-        if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(response?.status).toBe(200);
-      expect(await response!.json()).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch] });
-    } finally {
-      await container.remove({ force: true });
-    }
+    const answer = await invokeSelfServingImage(functionImage, arch, '{"name":"Docker"}');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch] });
   });
 });
 

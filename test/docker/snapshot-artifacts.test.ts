@@ -12,7 +12,7 @@ import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
 import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
@@ -83,25 +83,8 @@ describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
       overrides: { arch: KIT_ARCH[arch], out, snapshot: true, format: 'image', baseImage: baseImage(arch), imageTag: functionImage },
       cacheDir: defaultCacheDir(),
     });
-    const port = 19_000 + Math.floor(Math.random() * 1000);
-    const container = await docker.createContainer({
-      Image: functionImage,
-      platform: `linux/${arch}`,
-      Env: ['LAMBDA_KIT_EMULATOR_HOST=127.0.0.1', `LAMBDA_KIT_EMULATOR_PORT=${port}`],
-      HostConfig: { NetworkMode: 'host' },
-    } as Parameters<typeof docker.createContainer>[0]);
-    try {
-      await container.start();
-      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
-      let response: Response | undefined;
-      for (let attempt = 0; attempt < 300 && !response; attempt++) {
-        response = await fetch(url, { method: 'POST', body: '{"name":"Docker"}' }).catch(() => undefined);
-        if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(response?.status).toBe(200);
-      expect(await response!.json()).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch], snapshotModules: [expect.stringMatching(/zod/)] });
-    } finally {
-      await container.remove({ force: true });
-    }
+    const answer = await invokeSelfServingImage(functionImage, arch, '{"name":"Docker"}');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch], snapshotModules: [expect.stringMatching(/zod/)] });
   });
 });

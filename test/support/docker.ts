@@ -134,3 +134,30 @@ export async function removeImage(tag: string): Promise<void> {
   const image = docker.getImage(tag);
   if (await image.inspect().catch(() => undefined)) await image.remove({ force: true });
 }
+
+/**
+ * Runs `image` as plain `docker run` would (no AWS_LAMBDA_RUNTIME_API: the
+ * bootstrap starts its own emulator, on a port of ours, host network), posts
+ * `payload` to its Invoke API once it answers, and removes the container.
+ */
+export async function invokeSelfServingImage(image: string, arch: Arch, payload: string): Promise<{ status: number | undefined; body: unknown }> {
+  const port = 19_000 + Math.floor(Math.random() * 1000);
+  const container = await docker.createContainer({
+    Image: image,
+    platform: `linux/${arch}`,
+    Env: ['LAMBDA_KIT_EMULATOR_HOST=127.0.0.1', `LAMBDA_KIT_EMULATOR_PORT=${port}`],
+    HostConfig: { NetworkMode: 'host' },
+  } as Parameters<typeof docker.createContainer>[0]);
+  try {
+    await container.start();
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    let response: Response | undefined;
+    for (let attempt = 0; attempt < 300 && !response; attempt++) {
+      response = await fetch(url, { method: 'POST', body: payload }).catch(() => undefined);
+      if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { status: response?.status, body: response ? await response.json() : undefined };
+  } finally {
+    await container.remove({ force: true });
+  }
+}

@@ -125,7 +125,7 @@ export class HttpConnection {
 
   /**
    * request() for the runtime loop's hot path: `done` is called straight from
-   * the socket's data event, with no promise jobs between the response and the
+   * the socket's read callback, with no promise jobs between the response and the
    * caller's next step.
    */
   send(head: string, body: string | Buffer | undefined, done: Done<HttpResponse>): void {

@@ -47,7 +47,7 @@ export class RuntimeApiClient {
     return new Promise((resolve, reject) => this.receiveInvocation((error, invocation) => (error ? reject(error) : resolve(invocation!))));
   }
 
-  /** nextInvocation() with a callback, called from the socket's data event: what the runtime loop uses. */
+  /** nextInvocation() with a callback, called as the response is read: what the runtime loop uses. */
   receiveInvocation(done: Done<Invocation>): void {
     this.#connection.send(this.#nextRequest, undefined, (error, response) => {
       if (error) return done(error);

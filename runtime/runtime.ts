@@ -154,14 +154,9 @@ class LambdaRuntime {
     } catch (error) {
       return this.#fail(client, active, error);
     }
-    if (result instanceof Promise) {
-      // Most handlers are async functions: their promise needs no wrapping.
-      result.then(
-        (value) => this.#respond(client, active, value),
-        (error) => this.#fail(client, active, error),
-      );
-    } else if (isThenable(result)) {
-      Promise.resolve(result).then(
+    if (isThenable(result)) {
+      // An async handler's own promise needs no wrapping; other thenables are adopted, as `await` would.
+      (result instanceof Promise ? result : Promise.resolve(result)).then(
         (value) => this.#respond(client, active, value),
         (error) => this.#fail(client, active, error),
       );

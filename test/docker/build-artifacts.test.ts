@@ -5,29 +5,18 @@
 // format built FROM the local stand-in base. Plus the image answering plain
 // `docker run` by serving itself, as AWS base images do with RIE.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
-import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const ENTRY = fileURLToPath(new URL('../fixtures/functions/greet-handler.ts', import.meta.url));
-
-async function filesOf(dir: string): Promise<ArtifactFile[]> {
-  const files: ArtifactFile[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files.push({ path: relative(dir, path), data: await readFile(path), mode: (await stat(path)).mode & 0o777 });
-  }
-  return files;
-}
 
 async function checkSuccessAndError(lambda: StartedLambdaContainer, arch: Arch): Promise<void> {
   const ok = await lambda.invoke({ name: 'Ada' });

@@ -2,30 +2,19 @@
 // qemu, and run under qemu): the zip unpacked into a FROM-scratch image that holds
 // nothing else, run through LambdaContainer against a Runtime API on 127.0.0.1.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
 import { buildFunctionImage } from '../../src/kit/image.ts';
-import type { ArtifactFile } from '../../src/kit/packages.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
-
-async function filesOf(dir: string): Promise<ArtifactFile[]> {
-  const files: ArtifactFile[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files.push({ path: relative(dir, path), data: await readFile(path), mode: (await stat(path)).mode & 0o777 });
-  }
-  return files;
-}
 
 describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
   const id = randomUUID().slice(0, 8);

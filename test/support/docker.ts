@@ -1,13 +1,14 @@
 // Shared by the Docker tests: reaching the engine, the local stand-in base images,
 // and images of bundled test functions. Never skips: without Docker, tests fail and say why.
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { build } from 'esbuild';
 import { GenericContainer } from 'testcontainers';
 import { expect } from 'vitest';
+import type { ArtifactFile } from '../../src/kit/packages.ts';
 
 export const ARCHES = ['amd64', 'arm64'] as const;
 export type Arch = (typeof ARCHES)[number];
@@ -160,4 +161,15 @@ export async function invokeSelfServingImage(image: string, arch: Arch, payload:
   } finally {
     await container.remove({ force: true });
   }
+}
+
+/** The files under `dir` as artifact files (paths relative to it, permission bits kept): an unpacked zip, to build an image from. */
+export async function filesOf(dir: string): Promise<ArtifactFile[]> {
+  const files: ArtifactFile[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ path: relative(dir, path), data: await readFile(path), mode: (await stat(path)).mode & 0o777 });
+  }
+  return files;
 }

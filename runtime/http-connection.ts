@@ -44,7 +44,11 @@ export class ResponseHeaders {
     this.#fields = fields;
   }
 
-  /** The value of `name` (lower-case), repeated fields joined with ", ". */
+  /**
+   * The value of the field `name` (any letter case), repeated fields joined
+   * with ", ". Named as the server spells it (the Runtime API, in Go, writes
+   * "Lambda-Runtime-Trace-Id"), a name is matched in one native compare.
+   */
   get(name: string): string | undefined {
     const text = this.#text;
     const fields = this.#fields;
@@ -59,21 +63,21 @@ export class ResponseHeaders {
   }
 }
 
-/** Lower-case names in the form the Runtime API (written in Go) sends them: "Lambda-Runtime-Trace-Id". */
-const canonicalNames = new Map<string, string>();
-
-/** Whether the field name at `start` of `text` is `lower` in any letter case; the usual spellings are one native compare. */
-function isNamed(text: string, start: number, lower: string): boolean {
-  let canonical = canonicalNames.get(lower);
-  if (canonical === undefined) {
-    canonical = lower.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
-    canonicalNames.set(lower, canonical);
-  }
-  if (text.startsWith(canonical, start) || text.startsWith(lower, start)) return true;
-  for (let i = 0; i < lower.length; i++) {
+/**
+ * Whether the field name at `start` of `text` is `name` in any letter case.
+ * Letter by letter only when it is not spelled exactly so, and then from the
+ * end: names of one length mostly share a prefix ("Lambda-Runtime-"), so a
+ * different name shows in its last letters.
+ */
+function isNamed(text: string, start: number, name: string): boolean {
+  if (text.startsWith(name, start)) return true;
+  for (let i = name.length - 1; i >= 0; i--) {
     const code = text.charCodeAt(start + i);
-    const wanted = lower.charCodeAt(i);
-    if (code !== wanted && !(code >= 65 && code <= 90 && code + 32 === wanted)) return false;
+    const wanted = name.charCodeAt(i);
+    if (code === wanted) continue;
+    // | 32 lower-cases an ASCII letter; anything else must have been equal.
+    const lower = code | 32;
+    if (lower !== (wanted | 32) || lower < 97 || lower > 122) return false;
   }
   return true;
 }
@@ -258,26 +262,39 @@ export class HttpConnection {
    * buffer (read in place: a view of it would cost more than the parse).
    */
   #parse(data: Buffer, length: number, owned: boolean): HttpResponse | undefined {
+    if (!this.#head && length <= READ_BUFFER_BYTES) {
+      // The usual response is ASCII and whole in one read. Decoded as UTF-8, its text has one char per byte
+      // exactly when every byte is one char (ASCII, or a stray byte read as U+FFFD, which a UTF-8 body gets anyway):
+      // then offsets in the text are offsets in the bytes, and one decode serves head and body.
+      const text = data.toString('utf8', 0, length);
+      if (text.length === length) {
+        const head = parseHead(text);
+        if (head) {
+          const consumed = head.bodyStart + head.contentLength;
+          if (!head.chunked && consumed <= length) return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
+          this.#head = head;
+        }
+      }
+    }
     let text: string | undefined;
     let ascii = false;
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
       text = data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length));
-      const end = text.indexOf(HEAD_END);
-      if (end === -1) {
+      const head = parseHead(text);
+      if (!head) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
         return this.#keep(data, 0, length, owned);
       }
-      // An all-ASCII response (the usual case) reads the same as latin1 and as UTF-8: its text serves head and body.
+      // An all-ASCII response reads the same as latin1 and as UTF-8: its text serves head and body.
       ascii = isAscii(new Uint8Array(data.buffer, data.byteOffset, length));
-      if (ascii || isAscii(new Uint8Array(data.buffer, data.byteOffset, end))) {
-        this.#head = parseHead(text, end, end + 4);
+      if (ascii || isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))) {
+        this.#head = head;
       } else {
-        // Some values are UTF-8 JSON (client context, identity).
-        const utf8 = data.toString('utf8', 0, end);
-        this.#head = parseHead(utf8, utf8.length, end + 4);
+        // Some values are UTF-8 JSON (client context, identity): read again as UTF-8, the body still starts at its byte offset.
+        this.#head = { ...parseHead(data.toString('utf8', 0, head.bodyStart))!, bodyStart: head.bodyStart };
       }
     }
     const head = this.#head;
@@ -294,6 +311,11 @@ export class HttpConnection {
       // A string either way: nothing keeps a view of the read buffer.
       body = ascii && text!.length >= consumed ? text!.slice(head.bodyStart, consumed) : data.toString('utf8', head.bodyStart, consumed);
     }
+    return this.#complete(head, body, data, consumed, length, owned);
+  }
+
+  /** The response whose head and body are read; bytes after it (`consumed` up to `length`) are kept. */
+  #complete(head: ParsedHead, body: string, data: Buffer, consumed: number, length: number, owned: boolean): HttpResponse {
     // The Runtime API answers one request at a time; anything after the response is kept all the same.
     if (consumed < length) this.#keep(data, consumed, length, owned);
     this.#head = undefined;
@@ -369,10 +391,49 @@ interface ParsedHead {
 const isDigit = (code: number) => code >= 48 && code <= 57;
 const isBlank = (code: number) => code === 32 || code === 9;
 
-/** The status line and fields of `text` up to `end` (the blank line); every response pays for this, so no regex, split or Map. */
-function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
-  const lineEnd = text.indexOf(CRLF);
-  const statusEnd = lineEnd === -1 || lineEnd > end ? end : lineEnd;
+/**
+ * The head at the start of `text`: status line and fields up to the blank
+ * line, or undefined while that has yet to arrive. Every response pays for
+ * this, so no regex, split or Map, and the lines are found once, with the
+ * blank line among them.
+ */
+function parseHead(text: string): ParsedHead | undefined {
+  const statusEnd = text.indexOf(CRLF);
+  if (statusEnd === -1) return undefined;
+  const fields: number[] = [];
+  // The fields that frame the body are picked out on the way, by the length of their names: no lookups afterwards.
+  let contentLength: number | undefined;
+  let chunked = false;
+  let close = false;
+  let start = statusEnd + 2;
+  for (;;) {
+    const stop = text.indexOf(CRLF, start);
+    if (stop === -1) return undefined;
+    if (stop === start) break;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < stop) {
+      let nameEnd = colon;
+      while (nameEnd > start && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
+      let valueStart = colon + 1;
+      while (valueStart < stop && isBlank(text.charCodeAt(valueStart))) valueStart++;
+      let valueEnd = stop;
+      while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
+      fields.push(start, nameEnd, valueStart, valueEnd);
+      const nameLength = nameEnd - start;
+      if (nameLength === 14 && isNamed(text, start, 'Content-Length')) {
+        const length = parseContentLength(text, valueStart, valueEnd);
+        if (contentLength !== undefined && contentLength !== length) {
+          throw new RuntimeApiProtocolError(`conflicting Content-Length fields from the Runtime API: ${contentLength} and ${length}`);
+        }
+        contentLength = length;
+      } else if (nameLength === 17 && isNamed(text, start, 'Transfer-Encoding')) {
+        chunked ||= text.slice(valueStart, valueEnd).toLowerCase().includes('chunked');
+      } else if (nameLength === 10 && isNamed(text, start, 'Connection')) {
+        close ||= text.slice(valueStart, valueEnd).toLowerCase() === 'close';
+      }
+    }
+    start = stop + 2;
+  }
   // "HTTP/1.x DDD"
   if (
     !text.startsWith('HTTP/1.') ||
@@ -386,32 +447,21 @@ function parseHead(text: string, end: number, bodyStart: number): ParsedHead {
     throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(text.slice(0, statusEnd))}`);
   }
   const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
-  const fields: number[] = [];
-  let start = statusEnd + 2;
-  while (start < end) {
-    let stop = text.indexOf(CRLF, start);
-    if (stop === -1 || stop > end) stop = end;
-    const colon = text.indexOf(':', start);
-    if (colon > start && colon < stop) {
-      let nameEnd = colon;
-      while (nameEnd > start && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd--;
-      let valueStart = colon + 1;
-      while (valueStart < stop && isBlank(text.charCodeAt(valueStart))) valueStart++;
-      let valueEnd = stop;
-      while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
-      fields.push(start, nameEnd, valueStart, valueEnd);
-    }
-    start = stop + 2;
+  return { status, headers: new ResponseHeaders(text, fields), bodyStart: start + 2, contentLength: contentLength ?? 0, chunked, close };
+}
+
+/** A Content-Length value: decimal digits only (RFC 9110 8.6), within what a safe integer holds. */
+function parseContentLength(text: string, start: number, end: number): number {
+  let length = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (!isDigit(code)) length = Number.NaN;
+    else length = length * 10 + (code - 48);
   }
-  const headers = new ResponseHeaders(text, fields);
-  const contentLength = headers.get('content-length');
-  const chunked = headers.get('transfer-encoding')?.toLowerCase().includes('chunked') ?? false;
-  const length = contentLength === undefined ? 0 : Number(contentLength);
-  if (!chunked && (!Number.isSafeInteger(length) || length < 0)) {
-    throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${contentLength}`);
+  if (start === end || !Number.isSafeInteger(length)) {
+    throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${text.slice(start, end)}`);
   }
-  const close = headers.get('connection')?.toLowerCase() === 'close';
-  return { status, headers, bodyStart, contentLength: length, chunked, close };
+  return length;
 }
 
 /** Decodes a complete chunked body starting at `start`, or returns undefined if more bytes are needed. */

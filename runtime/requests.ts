@@ -33,7 +33,19 @@ export function headerSafe(value: string): string {
 }
 
 function invocationPath(requestId: string, what: 'response' | 'error'): string {
-  return `/runtime/invocation/${encodeURIComponent(requestId)}/${what}`;
+  return `/runtime/invocation/${pathSegment(requestId)}/${what}`;
+}
+
+/** `value` as one path segment. Request ids are UUIDs: checking that nothing needs escaping is cheaper than escaping. */
+function pathSegment(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    // A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved)
+    const unreserved =
+      (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 95 || code === 126;
+    if (!unreserved) return encodeURIComponent(value);
+  }
+  return value;
 }
 
 function echo(invocationId: string | undefined): string {

@@ -117,7 +117,7 @@ function toInvocation(response: HttpResponse): Invocation {
     throw statusError('GET /runtime/invocation/next', response);
   }
   const headers = response.headers;
-  const requestId = headers.get('lambda-runtime-aws-request-id');
+  const requestId = headers.get('Lambda-Runtime-Aws-Request-Id');
   if (!requestId) {
     throw new RuntimeApiStatusError(
       'GET /runtime/invocation/next',
@@ -127,15 +127,27 @@ function toInvocation(response: HttpResponse): Invocation {
   }
   return {
     requestId,
-    deadlineMs: Number(headers.get('lambda-runtime-deadline-ms') ?? Number.NaN),
-    invokedFunctionArn: headers.get('lambda-runtime-invoked-function-arn') ?? '',
-    traceId: headers.get('lambda-runtime-trace-id'),
-    clientContext: headers.get('lambda-runtime-client-context'),
-    cognitoIdentity: headers.get('lambda-runtime-cognito-identity'),
-    tenantId: headers.get('lambda-runtime-aws-tenant-id'),
-    invocationId: headers.get('lambda-runtime-invocation-id'),
+    deadlineMs: parseMillis(headers.get('Lambda-Runtime-Deadline-Ms')),
+    invokedFunctionArn: headers.get('Lambda-Runtime-Invoked-Function-Arn') ?? '',
+    traceId: headers.get('Lambda-Runtime-Trace-Id'),
+    clientContext: headers.get('Lambda-Runtime-Client-Context'),
+    cognitoIdentity: headers.get('Lambda-Runtime-Cognito-Identity'),
+    tenantId: headers.get('Lambda-Runtime-Aws-Tenant-Id'),
+    invocationId: headers.get('Lambda-Runtime-Invocation-Id'),
     body: response.body,
   };
+}
+
+/** Epoch milliseconds as the Runtime API writes them (decimal digits), or NaN: a digit loop costs a fraction of Number(). */
+function parseMillis(value: string | undefined): number {
+  if (!value) return Number.NaN;
+  let millis = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(value);
+    millis = millis * 10 + digit;
+  }
+  return millis;
 }
 
 function statusError(request: string, response: HttpResponse): RuntimeApiStatusError {

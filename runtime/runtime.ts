@@ -63,6 +63,8 @@ class LambdaRuntime {
   readonly #scopes: AsyncLocalStorage<ActiveInvocation> | undefined;
   #current: ActiveInvocation | undefined;
   #handler: Function | undefined;
+  /** Whether #handler was wrapped by streamifyResponse: asked once, not on every invocation. */
+  #streaming = false;
   #initialising = true;
 
   constructor(config: FunctionConfig) {
@@ -81,6 +83,7 @@ class LambdaRuntime {
   async start(resolveHandler: () => Promise<Function>): Promise<never> {
     try {
       this.#handler = await resolveHandler();
+      this.#streaming = isStreamingHandler(this.#handler);
       // Extension registrations started during init (internal extensions, graceful shutdown) end before init does.
       await settleInitTasks();
     } catch (error) {
@@ -141,8 +144,8 @@ class LambdaRuntime {
     } catch (error) {
       return this.#fail(client, active, error);
     }
-    if (isStreamingHandler(handler)) {
-      this.#invokeStreaming(client, active, handler, event, context).then(
+    if (this.#streaming) {
+      this.#invokeStreaming(client, active, handler as StreamingHandler, event, context).then(
         () => this.#finish(client, active),
         (error) => this.#finish(client, active, error),
       );

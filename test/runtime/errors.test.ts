@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MissingEnvironmentError, SerializationError, toErrorPayload } from '../../runtime/errors.ts';
-import { headerSafe, invocationErrorRequest, nextInvocationRequest, streamingResponseRequest } from '../../runtime/requests.ts';
+import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../runtime/requests.ts';
 import { parseHandlerName } from '../../runtime/handler-loader.ts';
 
 describe('toErrorPayload', () => {
@@ -30,6 +30,10 @@ describe('request builders', () => {
   it('escapes the request id in the path and keeps header values on one line', () => {
     const head = invocationErrorRequest(target, 'a/b c', 'Bad\r\nInjected: yes', 'inv');
     expect(head).toContain('POST /2018-06-01/runtime/invocation/a%2Fb%20c/error HTTP/1.1\r\n');
+    // Unreserved characters go as they are; anything else in an id is escaped, wherever it is.
+    expect(invocationResponseRequest(target, 'A-z_0.9~')).toContain('/runtime/invocation/A-z_0.9~/response ');
+    expect(invocationResponseRequest(target, 'id-1?x=1')).toContain('/runtime/invocation/id-1%3Fx%3D1/response ');
+    expect(invocationResponseRequest(target, 'ü')).toContain('/runtime/invocation/%C3%BC/response ');
     expect(head).toContain('Lambda-Runtime-Function-Error-Type: Bad??Injected: yes\r\n');
     expect(head).toContain('Lambda-Runtime-Invocation-Id: inv\r\n');
     expect(headerSafe('ünïcode')).toBe('?n?code');

@@ -139,6 +139,46 @@ describe('HttpConnection', () => {
     connection.close();
   });
 
+  it('reads a body with a byte that is not UTF-8 as U+FFFD and finds the response after it in the same read', async () => {
+    // One char per byte in the decoded text, like ASCII: the one-decode path must still cut the body at the right byte.
+    const first = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na'), Buffer.from([0xff]), Buffer.from('b')]);
+    const second = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const started = await rawServer((socket) => socket.write(Buffer.concat([first, second])));
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('a\ufffdb');
+    // Already received with the first: read from what was kept, no second answer from the server.
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
+    connection.close();
+  });
+
+  it('finds fields a server writes in lower case when asked in the Runtime API spelling', async () => {
+    const started = await rawServer((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nlambda-runtime-trace-id: Root=1\r\nlambda-runtime-aws-request-id: id-2\r\ncontent-length: 0\r\n\r\n'),
+    );
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const { headers } = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
+    expect(headers.get('Lambda-Runtime-Aws-Request-Id')).toBe('id-2');
+    expect(headers.get('Lambda-Runtime-Trace-Id')).toBe('Root=1');
+    // Same length, other name: "trace-id" must not match "trace-ix".
+    expect(headers.get('Lambda-Runtime-Trace-Ix')).toBeUndefined();
+    connection.close();
+  });
+
+  it.each([
+    ['conflicting Content-Length fields', 'Content-Length: 2\r\nContent-Length: 3', /conflicting Content-Length/],
+    ['a Content-Length that is not a number', 'Content-Length: 2x', /invalid Content-Length/],
+    ['an empty Content-Length', 'Content-Length:', /invalid Content-Length/],
+  ])('rejects %s with a protocol error', async (_, field, message) => {
+    const started = await rawServer((socket) => socket.write(`HTTP/1.1 200 OK\r\n${field}\r\n\r\nok`));
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuntimeApiProtocolError);
+    expect((error as Error).message).toMatch(message);
+  });
+
   it('send() calls back as the response arrives, so the next request can go out at once', async () => {
     let requests = 0;
     const started = await rawServer((socket) => {

@@ -96,6 +96,9 @@ export class HttpConnection {
   #head: ParsedHead | undefined;
 
   #keepsProcessAlive = true;
+  /** The last bodiless request as written (head and blank line): the runtime loop sends the same GET /next every time. */
+  #bodilessHead = '';
+  #bodilessRequest = '';
 
   constructor(host: string, port: number) {
     this.host = host;
@@ -136,7 +139,11 @@ export class HttpConnection {
     this.#expectResponse(done);
     const socket = this.#connected();
     if (body === undefined) {
-      socket.write(head + CRLF);
+      if (head !== this.#bodilessHead) {
+        this.#bodilessHead = head;
+        this.#bodilessRequest = head + CRLF;
+      }
+      socket.write(this.#bodilessRequest);
     } else if (typeof body === 'string') {
       socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}${CRLF}${CRLF}${body}`);
     } else {

@@ -159,7 +159,8 @@ class LambdaRuntime {
     }
     if (isThenable(result)) {
       // An async handler's own promise needs no wrapping; other thenables are adopted, as `await` would.
-      (result instanceof Promise ? result : Promise.resolve(result)).then(
+      // Its prototype tells a native promise apart, without instanceof's Symbol.hasInstance lookup.
+      (Object.getPrototypeOf(result) === Promise.prototype ? (result as Promise<unknown>) : Promise.resolve(result)).then(
         (value) => this.#respond(client, active, value),
         (error) => this.#fail(client, active, error),
       );
@@ -180,7 +181,8 @@ class LambdaRuntime {
     active.answered = true;
     try {
       client.sendResponse(active.invocation, body, (error) => {
-        if (error instanceof ResponseSizeTooLargeError) {
+        // Not `instanceof` on undefined: it still looks up the class's Symbol.hasInstance, on every invoke.
+        if (error !== undefined && error instanceof ResponseSizeTooLargeError) {
           active.answered = false;
           return this.#fail(client, active, error);
         }

@@ -283,26 +283,20 @@ export class HttpConnection {
         }
       }
     }
-    let text: string | undefined;
-    let ascii = false;
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      text = data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length));
-      const head = parseHead(text);
+      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)));
       if (!head) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
         return this.#keep(data, 0, length, owned);
       }
-      // An all-ASCII response reads the same as latin1 and as UTF-8: its text serves head and body.
-      ascii = isAscii(new Uint8Array(data.buffer, data.byteOffset, length));
-      if (ascii || isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))) {
-        this.#head = head;
-      } else {
-        // Some values are UTF-8 JSON (client context, identity): read again as UTF-8, the body still starts at its byte offset.
-        this.#head = { ...parseHead(data.toString('utf8', 0, head.bodyStart))!, bodyStart: head.bodyStart };
-      }
+      // Some values are UTF-8 JSON (client context, identity): a head with other bytes than ASCII is read again as
+      // UTF-8; the body still starts at its byte offset.
+      this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))
+        ? head
+        : { ...parseHead(data.toString('utf8', 0, head.bodyStart))!, bodyStart: head.bodyStart };
     }
     const head = this.#head;
     let body: string;
@@ -315,8 +309,8 @@ export class HttpConnection {
     } else {
       consumed = head.bodyStart + head.contentLength;
       if (length < consumed) return this.#keep(data, 0, length, owned);
-      // A string either way: nothing keeps a view of the read buffer.
-      body = ascii && text!.length >= consumed ? text!.slice(head.bodyStart, consumed) : data.toString('utf8', head.bodyStart, consumed);
+      // A string: nothing keeps a view of the read buffer.
+      body = data.toString('utf8', head.bodyStart, consumed);
     }
     return this.#complete(head, body, data, consumed, length, owned);
   }

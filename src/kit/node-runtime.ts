@@ -439,41 +439,56 @@ export async function buildExtensionNode(options: ExtensionNodeOptions): Promise
   return { files, nodeVersion };
 }
 
+/**
+ * How long a listing of the registry's Node versions is trusted: a build in
+ * that time asks npm again (about 0.3 s, a process and a registry round trip)
+ * only when nothing was listed. Node releases come weeks apart; an exact
+ * nodeVersion asks nothing at all.
+ */
+export const NODE_VERSIONS_TTL_MS = 10 * 60_000;
+
 /** The newest version of Node `major` published as node-linux-<cpu> (the newest cached one when the registry does not answer). */
 export async function resolveNodeVersion(
   arch: NodeRuntimeArch,
   major: number,
   cacheDir: string,
   log: (message: string) => void = () => {},
+  now: () => number = Date.now,
 ): Promise<string> {
   const { npmPackage } = TARGETS[arch];
   const ofMajor = (versions: string[]) =>
     versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v) && Number(v.split('.')[0]) === major).sort(compareVersions);
-  let versions: string[];
-  try {
-    const { stdout } = await tool('npm', ['view', npmPackage, 'versions', '--json'], {
-      code: KitErrorCode.NODE_UNAVAILABLE,
-      what: `npm view ${npmPackage} versions`,
-    });
-    const parsed: unknown = JSON.parse(stdout);
-    versions = ofMajor(Array.isArray(parsed) ? parsed.map(String) : [String(parsed)]);
-  } catch (error) {
-    const cached = ofMajor(
-      (await readdir(join(cacheDir, 'npm')).catch(() => []))
-        .map((name) => name.match(new RegExp(`^${npmPackage}-(\\d+\\.\\d+\\.\\d+)\\.tgz$`))?.[1])
-        .filter((v): v is string => v !== undefined),
-    );
-    const newest = cached.at(-1);
-    if (newest === undefined) {
-      throw new KitError(
-        KitErrorCode.NODE_UNAVAILABLE,
-        `cannot list the versions of ${npmPackage} (Node ${major} for ${arch}) and none is cached in ${join(cacheDir, 'npm')}: ` +
-          `check that npm can reach its registry (npm view ${npmPackage} versions), or pass an exact nodeVersion. ${(error as Error).message}`,
-        { cause: error },
+  const listing = join(cacheDir, 'npm', `${npmPackage}.versions.json`);
+  let versions = ofMajor(await readFreshListing(listing, now()));
+  if (versions.length === 0) {
+    let all: string[];
+    try {
+      const { stdout } = await tool('npm', ['view', npmPackage, 'versions', '--json'], {
+        code: KitErrorCode.NODE_UNAVAILABLE,
+        what: `npm view ${npmPackage} versions`,
+      });
+      const parsed: unknown = JSON.parse(stdout);
+      all = Array.isArray(parsed) ? parsed.map(String) : [String(parsed)];
+    } catch (error) {
+      const cached = ofMajor(
+        (await readdir(join(cacheDir, 'npm')).catch(() => []))
+          .map((name) => name.match(new RegExp(`^${npmPackage}-(\\d+\\.\\d+\\.\\d+)\\.tgz$`))?.[1])
+          .filter((v): v is string => v !== undefined),
       );
+      const newest = cached.at(-1);
+      if (newest === undefined) {
+        throw new KitError(
+          KitErrorCode.NODE_UNAVAILABLE,
+          `cannot list the versions of ${npmPackage} (Node ${major} for ${arch}) and none is cached in ${join(cacheDir, 'npm')}: ` +
+            `check that npm can reach its registry (npm view ${npmPackage} versions), or pass an exact nodeVersion. ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      log(`npm could not list ${npmPackage} versions; using the cached Node ${newest}`);
+      return newest;
     }
-    log(`npm could not list ${npmPackage} versions; using the cached Node ${newest}`);
-    return newest;
+    versions = ofMajor(all);
+    await saveListing(listing, { listedAt: now(), versions: all });
   }
   const newest = versions.at(-1);
   if (newest === undefined) {
@@ -483,6 +498,30 @@ export async function resolveNodeVersion(
     );
   }
   return newest;
+}
+
+/** Written whole, then renamed: a build running beside this one reads the old listing or the new, never half of one. */
+async function saveListing(path: string, listing: { listedAt: number; versions: string[] }): Promise<void> {
+  const partial = `${path}.${process.pid}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(partial, JSON.stringify(listing));
+    await rename(partial, path);
+  } catch {
+    // Only a shortcut for the next build (a read-only cache, say): this one has what it asked for.
+    await rm(partial, { force: true }).catch(() => {});
+  }
+}
+
+/** The versions in a listing written less than NODE_VERSIONS_TTL_MS ago; none when it is older, missing or unreadable. */
+async function readFreshListing(path: string, now: number): Promise<string[]> {
+  try {
+    const { listedAt, versions } = JSON.parse(await readFile(path, 'utf8')) as { listedAt?: unknown; versions?: unknown };
+    const age = now - Number(listedAt);
+    return age >= 0 && age < NODE_VERSIONS_TTL_MS && Array.isArray(versions) ? versions.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 // --- steps -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from './config.ts';
 import { KitError } from './errors.ts';
-import { SNAPSHOT_NAMESPACE, snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
+import { LAMBDA_KIT_PACKAGE, SNAPSHOT_NAMESPACE, snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
 import {
   ADDON_LOADERS,
   describeEvidence,
@@ -226,7 +226,8 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
       ...(run.format === 'cjs' ? { define: VENDOR_IMPORT_META } : { banner: { js: REQUIRE_BANNER } }),
       metafile: true,
       logLevel: 'silent',
-      plugins: [kitPlugin(runtime, findings, run.root), ...(run.plugins ?? [])],
+      // The run's own plugins first: --snapshot's takes lambda-kit/runtime before the kit's plugin resolves it to a file.
+      plugins: [...(run.plugins ?? []), kitPlugin(runtime, findings, run.root)],
     });
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
@@ -269,9 +270,30 @@ async function bundleEntry(run: EsbuildRun): Promise<EsbuildOutput> {
 
 export async function bundleFunction(options: BundleOptions): Promise<BundleResult> {
   const external = options.external ?? [];
-  const sourcemap = options.sourcemap ?? true;
   const vendorModules = new Map<string, VendorModule>();
-  const output = await bundleEntry({
+  let output = await bundleIndex(options, options.snapshot ? vendorModules : undefined);
+  // Only lambda-kit's own modules to hold: a snapshot of the runtime alone only costs (see build.ts), so index.mjs is the plain one.
+  const packages = [...vendorModules.values()].filter((module) => module.package !== LAMBDA_KIT_PACKAGE);
+  if (options.snapshot && packages.length === 0) output = await bundleIndex(options, undefined);
+  const files: ArtifactFile[] = [{ path: 'index.mjs', data: output.code, mode: 0o644 }];
+  if (output.map) files.push({ path: 'index.mjs.map', data: output.map, mode: 0o644 });
+  if (external.length > 0) files.push(...externalFiles(placeExternals(external, dirname(options.entry), options.arch)));
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const result: BundleResult = { files, metafile: output.metafile, bundleBytes: output.code.length };
+  if (options.snapshot) {
+    result.vendor =
+      packages.length === 0
+        ? { code: Buffer.alloc(0), modules: [], packages: [] }
+        : await bundleVendor(evaluationOrder(output.metafile, '<lambda-kit entry>', vendorModules), options);
+  }
+  return result;
+}
+
+/** index.mjs: the generated entry, the function and (unless `snapshotModules` is given, for --snapshot to fill) the runtime loop. */
+function bundleIndex(options: BundleOptions, snapshotModules: Map<string, VendorModule> | undefined): Promise<EsbuildOutput> {
+  const external = options.external ?? [];
+  const sourcemap = options.sourcemap ?? true;
+  return bundleEntry({
     root: options.root,
     entry: options.entry,
     arch: options.arch,
@@ -283,15 +305,8 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     sourcesContent: options.sourcesContent ?? false,
     minify: options.minify ?? true,
     external,
-    plugins: options.snapshot ? [snapshotPlugin({ root: options.root, external, modules: vendorModules })] : [],
+    plugins: snapshotModules ? [snapshotPlugin({ root: options.root, external, modules: snapshotModules })] : [],
   });
-  const files: ArtifactFile[] = [{ path: 'index.mjs', data: output.code, mode: 0o644 }];
-  if (output.map) files.push({ path: 'index.mjs.map', data: output.map, mode: 0o644 });
-  if (external.length > 0) files.push(...externalFiles(placeExternals(external, dirname(options.entry), options.arch)));
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const result: BundleResult = { files, metafile: output.metafile, bundleBytes: output.code.length };
-  if (options.snapshot) result.vendor = await bundleVendor(evaluationOrder(output.metafile, '<lambda-kit entry>', vendorModules), options);
-  return result;
 }
 
 /**

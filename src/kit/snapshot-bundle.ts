@@ -4,9 +4,9 @@
  * snapshot evaluates at build time (snapshot.ts makes the snapshot itself).
  *
  * A bare import in the function's own code (not in node_modules) that
- * resolves into node_modules, and is neither a built-in, nor lambda-kit, nor
- * an --external, becomes a module of its own namespace in index.mjs, which
- * reads the module already evaluated in the snapshot:
+ * resolves into node_modules, and is neither a built-in nor an --external,
+ * becomes a module of its own namespace in index.mjs, which reads the module
+ * already evaluated in the snapshot:
  *
  *   CommonJS:  module.exports = globalThis[Symbol.for('lambda-kit.snapshot')][key]
  *   ESM:       export * from <that, as CommonJS>; export default <its default>
@@ -14,6 +14,13 @@
  * so esbuild's interop gives importers what it gives them in a plain bundle.
  * The key is the module's path relative to the project root: one module
  * object however many specifiers reach it, and no build machine paths.
+ *
+ * lambda-kit's own modules (the runtime loop the entry starts, and
+ * lambda-kit/http, /events, ... that the function imports) go the same way,
+ * keyed by their specifier: all of them or none, so that the function and
+ * the runtime share one copy (one set of classes and symbols). index.mjs is
+ * then the function's own code alone, which is what a start compiles and
+ * source-maps. They read nothing from the environment while loading.
  */
 import { isBuiltin } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
@@ -22,6 +29,8 @@ import { packageOf } from './packages.ts';
 
 /** Where index.mjs finds the snapshot's modules: globalThis[Symbol.for(SNAPSHOT_TABLE)][key]. */
 export const SNAPSHOT_TABLE = 'lambda-kit.snapshot';
+/** The package name of lambda-kit's own modules in a VendorModule. */
+export const LAMBDA_KIT_PACKAGE = 'lambda-kit';
 /** The namespace of index.mjs's stand-ins: metafile inputs `lambda-kit-snapshot:<key>`. */
 export const SNAPSHOT_NAMESPACE = 'lambda-kit-snapshot';
 const NAMESPACE = SNAPSHOT_NAMESPACE;
@@ -34,6 +43,8 @@ export interface VendorModule {
   package: string;
   /** How esbuild reads the file: an ESM stand-in re-exports it, a CommonJS one is its module.exports. */
   format: 'esm' | 'cjs';
+  /** What the vendor bundle requires to load it: `./<key>` unless given (lambda-kit's modules: their specifier). */
+  specifier?: string;
 }
 
 export interface VendorBundle {
@@ -98,10 +109,17 @@ export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
         return format;
       };
 
+      pluginBuild.onResolve({ filter: /^lambda-kit(\/|$)/ }, (args) => {
+        if (args.namespace !== 'file' || args.pluginData?.lambdaKitSnapshot || isExternal(args.path, options.external)) return undefined;
+        // From the entry and the function's code; lambda-kit's own files import each other by relative paths.
+        const key = args.path;
+        if (!options.modules.has(key)) options.modules.set(key, { key, package: LAMBDA_KIT_PACKAGE, format: 'esm', specifier: key });
+        return { path: key, namespace: NAMESPACE, sideEffects: true };
+      });
       pluginBuild.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.namespace !== 'file' || args.kind === 'entry-point' || args.pluginData?.lambdaKitSnapshot) return undefined;
         const specifier = args.path;
-        if (isBuiltin(specifier) || /^lambda-kit(\/|$)/.test(specifier) || isExternal(specifier, options.external)) return undefined;
+        if (isBuiltin(specifier) || isExternal(specifier, options.external)) return undefined;
         // Imports inside packages stay inside the vendor bundle.
         if (inNodeModules(args.importer)) return undefined;
         const resolved = await pluginBuild.resolve(specifier, {
@@ -139,7 +157,7 @@ export function vendorEntry(modules: VendorModule[]): string {
   return modules
     .map(
       (module) =>
-        `__lambdaKitSnapshotLoad(${JSON.stringify(module.key)}, ${JSON.stringify(module.package)}, () => require(${JSON.stringify(`./${module.key}`)}));\n`,
+        `__lambdaKitSnapshotLoad(${JSON.stringify(module.key)}, ${JSON.stringify(module.package)}, () => require(${JSON.stringify(module.specifier ?? `./${module.key}`)}));\n`,
     )
     .join('');
 }

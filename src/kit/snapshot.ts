@@ -11,9 +11,11 @@
  *                                    snapshot builder, over vendor.cjs
  *   here                             the steps, and what a failure means
  *
- * The function's own code (and the runtime loop) is not in the snapshot: it
- * is evaluated at start, so what it reads from the environment is the
- * runtime's. The packages' module-level code runs on the build machine.
+ * The function's own code is not in the snapshot: it is evaluated at start,
+ * so what it reads from the environment is the runtime's. The packages'
+ * module-level code runs on the build machine; so does lambda-kit's own (the
+ * runtime loop and any lambda-kit module the function imports), which reads
+ * the environment only once started.
  */
 import type { Arch } from './config.ts';
 import { KitError, KitErrorCode } from './errors.ts';

@@ -85,6 +85,7 @@ import probe, { fresh, later } from 'lk-probe';
 import greet, * as esm from 'lk-esm';
 import { z } from 'zod';
 import { startupSnapshot } from 'node:v8';
+import { LambdaRuntimeError } from 'lambda-kit/runtime';
 
 // The function's own module-level code: evaluated at start, with the runtime's environment.
 const probeValueAtInit = process.env.PROBE_VALUE ?? null;
@@ -106,6 +107,9 @@ export async function handler(raw: unknown) {
     evaluatedWhileBuilding: probe.evaluatedWhileBuilding,
     evaluations: (globalThis as { lkProbeEvaluations?: number }).lkProbeEvaluations,
     probeIsTheSnapshots: table?.['node_modules/lk-probe/index.js'] === probe,
+    // The runtime loop is in the snapshot too, one copy: the function's import of it is the loop's own.
+    runtimeIsTheSnapshots: (table?.['lambda-kit/runtime'] as { LambdaRuntimeError?: unknown } | undefined)?.LambdaRuntimeError === LambdaRuntimeError,
+    awslambdaGlobal: typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse,
     tableKeys: Object.keys(table ?? {}).sort(),
     atLoad: { uuid: probe.uuidAtLoad, webUuid: probe.webUuidAtLoad, int: probe.intAtLoad, random: probe.randomAtLoad },
     fresh: fresh(),
@@ -128,7 +132,7 @@ describe('lambda-kit build --snapshot', () => {
     const out = join(cwd, 'out');
     const lines: string[] = [];
     const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out, arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
-    expect(lines.join('\n')).toMatch(/snapshot of 5 package\(s\) \(lk-a-uses-polyfill, lk-esm, lk-probe, lk-z-polyfill and 1 more\)/);
+    expect(lines.join('\n')).toMatch(/snapshot of 6 package\(s\) \(lambda-kit, lk-a-uses-polyfill, lk-esm, lk-probe and 2 more\)/);
     zipEntries = readZip(await readFile(artifacts[0]!.path));
     taskRoot = await mkdtemp(join(root, '.cache', 'snapshot-task-'));
     cleanup.push(taskRoot);
@@ -161,8 +165,10 @@ describe('lambda-kit build --snapshot', () => {
     expect(index).toContain('Symbol.for("lambda-kit.snapshot")');
     expect(index).not.toContain('exports.evaluatedWhileBuilding');
     expect(index).not.toContain('ZodObject');
-    // The handler's own code is there, evaluated at start.
+    // The handler's own code is there, evaluated at start; the runtime loop is not (it is in the snapshot).
     expect(index).toContain('failing on purpose');
+    expect(index).not.toContain('Lambda-Runtime-Aws-Request-Id');
+    expect(index.length).toBeLessThan(8 * 1024);
     expect(zipEntries.map((entry) => entry.path)).not.toContain('node_modules/lk-probe/index.js');
   });
 
@@ -182,8 +188,11 @@ describe('lambda-kit build --snapshot', () => {
       evaluatedWhileBuilding: true,
       evaluations: 1,
       probeIsTheSnapshots: true,
+      runtimeIsTheSnapshots: true,
+      awslambdaGlobal: 'function',
       tableKeys: [
         expect.stringMatching(/^\.\.\/\.\.\/node_modules\/zod\//),
+        'lambda-kit/runtime',
         'node_modules/lk-a-uses-polyfill/index.js',
         'node_modules/lk-esm/index.js',
         'node_modules/lk-probe/index.js',

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCodeCache } from './code-cache.ts';
-import { bundleExtension, bundleFunction, bundleVendor, type BundleResult, type ExtensionBundle } from './bundle.ts';
+import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
 import { KitError, KitErrorCode } from './errors.ts';
 import { writeExtensionLayer, type ExtensionNodeBuilder } from './extension-layer.ts';
@@ -60,6 +60,22 @@ export function checkFormat(fn: ResolvedFunction): void {
  * 62.8 and 61.1), while it runs the function's init at build time, which
  * --snapshot is careful not to.
  */
+/** What the kit bundles a function with: the same for the first build of index.mjs and, with --snapshot, the one after the snapshot. */
+function bundleOptions(fn: ResolvedFunction, root: string): BundleOptions {
+  return {
+    name: fn.name,
+    entry: fn.entry,
+    exportName: fn.exportName,
+    root,
+    arch: fn.arch,
+    external: fn.external,
+    sourcemap: fn.sourcemap,
+    sourcesContent: fn.sourcesContent,
+    minify: fn.minify,
+    snapshot: fn.snapshot,
+  };
+}
+
 export function checkSnapshot(fn: ResolvedFunction): void {
   if (!fn.snapshot) return;
   if (fn.layout === 'thin') {
@@ -94,18 +110,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
   const bundles = new Map<string, BundleResult>();
   for (const fn of project.functions) {
     const started = Date.now();
-    const bundle = await bundleFunction({
-      name: fn.name,
-      entry: fn.entry,
-      exportName: fn.exportName,
-      root: project.root,
-      arch: fn.arch,
-      external: fn.external,
-      sourcemap: fn.sourcemap,
-      sourcesContent: fn.sourcesContent,
-      minify: fn.minify,
-      snapshot: fn.snapshot,
-    });
+    const bundle = await bundleFunction(bundleOptions(fn, project.root));
     bundles.set(fn.name, bundle);
     const externals = bundle.files.filter((file) => file.path.startsWith('node_modules/')).length;
     log(
@@ -151,7 +156,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       // The function's own bootstrap (checkSnapshot: never the thin layout's /opt one, never with a code cache); lib/ as shared.
       const shared = await sharedRuntime('/var/task');
       const vendor = bundle.vendor!;
-      const bootstrap = await makeSnapshotBootstrap({
+      const { bootstrap, exports } = await makeSnapshotBootstrap({
         name: fn.name,
         arch: fn.arch,
         nodeVersion: shared.nodeVersion,
@@ -162,6 +167,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
         log,
       });
       const own: NodeRuntime = { nodeVersion: shared.nodeVersion, files: shared.files.map((file) => (file.path === 'bootstrap' ? bootstrap : file)) };
+      bundle = await rebundleSnapshotIndex(bundleOptions(fn, project.root), bundle, exports);
       nodeRuntime = async (root) => (root === '/var/task' ? own : sharedRuntime(root));
     }
     if (fn.codeCache) {

@@ -289,8 +289,20 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
   return result;
 }
 
+/**
+ * --snapshot, once the snapshot is made: index.mjs (and its map) again, its
+ * stand-ins for CommonJS modules exporting the names the snapshot found
+ * (snapshot-bundle.ts), in place of the first build's.
+ */
+export async function rebundleSnapshotIndex(options: BundleOptions, bundle: BundleResult, exports: Record<string, string[]>): Promise<BundleResult> {
+  const output = await bundleIndex(options, new Map(), exports);
+  const index = new Map<string, Buffer | undefined>([['index.mjs', output.code], ['index.mjs.map', output.map]]);
+  const files = bundle.files.map((file) => (index.has(file.path) ? { ...file, data: index.get(file.path)! } : file));
+  return { ...bundle, files, metafile: output.metafile, bundleBytes: output.code.length };
+}
+
 /** index.mjs: the generated entry, the function and (unless `snapshotModules` is given, for --snapshot to fill) the runtime loop. */
-function bundleIndex(options: BundleOptions, snapshotModules: Map<string, VendorModule> | undefined): Promise<EsbuildOutput> {
+function bundleIndex(options: BundleOptions, snapshotModules: Map<string, VendorModule> | undefined, exports?: Record<string, string[]>): Promise<EsbuildOutput> {
   const external = options.external ?? [];
   const sourcemap = options.sourcemap ?? true;
   return bundleEntry({
@@ -305,7 +317,7 @@ function bundleIndex(options: BundleOptions, snapshotModules: Map<string, Vendor
     sourcesContent: options.sourcesContent ?? false,
     minify: options.minify ?? true,
     external,
-    plugins: snapshotModules ? [snapshotPlugin({ root: options.root, external, modules: snapshotModules })] : [],
+    plugins: snapshotModules ? [snapshotPlugin({ root: options.root, external, modules: snapshotModules, exports })] : [],
   });
 }
 

@@ -228,6 +228,8 @@ export interface SnapshotNodeOptions {
 /** One try at the SEA blob with a startup snapshot. */
 export interface SnapshotAttempt {
   ok: boolean;
+  /** Own property names of each module in the snapshot's table, by key (when ok). */
+  exports?: Record<string, string[]>;
   code: number | null;
   signal: string | null;
   timedOut: boolean;
@@ -310,6 +312,7 @@ export class SnapshotNode {
     const started = Date.now();
     await writeFile(join(this.work, 'vendor.cjs'), vendor);
     await rm(join(this.work, 'sea.blob'), { force: true });
+    await rm(join(this.work, 'exports.json'), { force: true });
     await writeFile(
       join(this.work, 'sea-config.json'),
       JSON.stringify({
@@ -325,12 +328,14 @@ export class SnapshotNode {
         LAMBDA_KIT_SNAPSHOT_LAUNCHER: join(this.work, 'snapshot-launcher.cjs'),
         LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'),
         LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json'),
+        LAMBDA_KIT_SNAPSHOT_EXPORTS: join(this.work, 'exports.json'),
       },
       timeoutMs,
     });
     if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
     const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
-    return { ok, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+    const exports = ok ? (JSON.parse(await readFile(join(this.work, 'exports.json'), 'utf8')) as Record<string, string[]>) : undefined;
+    return { ok, exports, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
   }
 
   /** The bootstrap with the blob of the last successful attempt. */

@@ -89,6 +89,26 @@ export interface SnapshotPluginOptions {
   external: string[];
   /** Filled with what the snapshot is to hold, by key. */
   modules: Map<string, VendorModule>;
+  /**
+   * Once the snapshot is made: the own property names of its modules, by key
+   * (SnapshotBootstrap.exports). A CommonJS module's stand-in then exports
+   * them by name, so esbuild's interop copies nothing at start.
+   */
+  exports?: Record<string, string[]>;
+}
+
+/**
+ * A CommonJS module's stand-in that exports its names: each a value read once
+ * at start, as Node's own import of CommonJS gives it (not a live getter, as
+ * esbuild's interop does). Each read is marked pure: esbuild keeps only those
+ * the function imports, and a start copies none of the rest (the DynamoDB
+ * client has about 600).
+ */
+function namedStandIn(module: VendorModule, names: string[]): string {
+  const exported = names.filter((name) => name !== 'default');
+  const reads = exported.map((name, i) => `const e${i} = /* @__PURE__ */ (() => m[${JSON.stringify(name)}])();\n`).join('');
+  const list = exported.map((name, i) => `e${i} as ${JSON.stringify(name)}`).join(', ');
+  return `const m = ${lookup(module.key, module.package)};\n${reads}export { ${list} };\nexport default m;\n`;
 }
 
 export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
@@ -138,6 +158,8 @@ export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
       pluginBuild.onResolve({ filter: /.*/, namespace: NAMESPACE }, (args) => ({ path: args.path.replace(/^cjs:/, ''), namespace: CJS_NAMESPACE }));
       pluginBuild.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
         const module = options.modules.get(args.path)!;
+        const names = options.exports?.[module.key];
+        if (module.format === 'cjs' && names) return { contents: namedStandIn(module, names), loader: 'js' };
         if (module.format === 'cjs') return { contents: `module.exports = ${lookup(module.key, module.package)};\n`, loader: 'js' };
         return {
           contents: `export * from ${JSON.stringify(`cjs:${module.key}`)};\nexport default ${lookup(module.key, module.package)}.default;\n`,

@@ -41,8 +41,14 @@ export interface SnapshotOptions {
   log?: (line: string) => void;
 }
 
-/** The function's `bootstrap` (rooted at /var/task), its SEA blob holding the snapshot. */
-export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<ArtifactFile> {
+export interface SnapshotBootstrap {
+  /** The function's `bootstrap` (rooted at /var/task), its SEA blob holding the snapshot. */
+  bootstrap: ArtifactFile;
+  /** Own property names of each module the snapshot holds, by key: what index.mjs's stand-ins may export by name. */
+  exports: Record<string, string[]>;
+}
+
+export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<SnapshotBootstrap> {
   const log = options.log ?? (() => {});
   const started = Date.now();
   const timeoutMs = options.arch === HOST_ARCH ? TIMEOUT_MS.native : TIMEOUT_MS.qemu;
@@ -56,7 +62,7 @@ export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<A
       `${options.name}: snapshot of ${packages.length} package(s)${packages.length > 0 ? ` (${summary(packages)})` : ''}, ` +
         `${(options.vendor.code.length / 1024).toFixed(1)} KB of code, in its bootstrap, in ${Date.now() - started} ms`,
     );
-    return bootstrap;
+    return { bootstrap, exports: attempt.exports ?? {} };
   } finally {
     await node.dispose();
   }

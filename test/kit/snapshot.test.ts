@@ -55,6 +55,8 @@ exports.fresh = () => ({ uuid: crypto.randomUUID(), webUuid: globalThis.crypto.r
 exports.httpsWorks = () => typeof request === 'function' && new https.Agent({ keepAlive: true }) instanceof https.Agent;
 exports.later = () => new Promise((resolve) => setTimeout(() => resolve('timer fired'), 5));
 exports.stack = function stackFromThePackage() { return new Error('where').stack; };
+exports.neverImportedByName = 'only through the namespace';
+exports['not-an-identifier'] = 'named as it is';
 `,
 };
 
@@ -82,6 +84,7 @@ const HANDLER = `
 import 'lk-z-polyfill';
 import { atLoad as polyfilledAtLoad } from 'lk-a-uses-polyfill';
 import probe, { fresh, later } from 'lk-probe';
+import * as probeNamespace from 'lk-probe';
 import greet, * as esm from 'lk-esm';
 import { z } from 'zod';
 import { startupSnapshot } from 'node:v8';
@@ -107,6 +110,13 @@ export async function handler(raw: unknown) {
     evaluatedWhileBuilding: probe.evaluatedWhileBuilding,
     evaluations: (globalThis as { lkProbeEvaluations?: number }).lkProbeEvaluations,
     probeIsTheSnapshots: table?.['node_modules/lk-probe/index.js'] === probe,
+    // A CommonJS package's namespace: its exports by name, and module.exports as default, as Node gives them.
+    probeNamespace: {
+      keys: Object.keys(probeNamespace).sort(),
+      default: probeNamespace.default === probe,
+      oddName: (probeNamespace as Record<string, unknown>)['not-an-identifier'],
+      neverImportedByName: probeNamespace.neverImportedByName,
+    },
     // The runtime loop is in the snapshot too, one copy: the function's import of it is the loop's own.
     runtimeIsTheSnapshots: (table?.['lambda-kit/runtime'] as { LambdaRuntimeError?: unknown } | undefined)?.LambdaRuntimeError === LambdaRuntimeError,
     awslambdaGlobal: typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse,
@@ -188,6 +198,15 @@ describe('lambda-kit build --snapshot', () => {
       evaluatedWhileBuilding: true,
       evaluations: 1,
       probeIsTheSnapshots: true,
+      probeNamespace: {
+        keys: [
+          'default', 'envAtLoad', 'evaluatedWhileBuilding', 'fresh', 'httpsWorks', 'intAtLoad', 'later', 'neverImportedByName',
+          'not-an-identifier', 'notFound', 'randomAtLoad', 'stack', 'uuidAtLoad', 'webUuidAtLoad',
+        ],
+        default: true,
+        oddName: 'named as it is',
+        neverImportedByName: 'only through the namespace',
+      },
       runtimeIsTheSnapshots: true,
       awslambdaGlobal: 'function',
       tableKeys: [
@@ -229,6 +248,23 @@ describe('lambda-kit build --snapshot', () => {
     expect(body.errorType).toBe('TypeError');
     expect((body.stackTrace as string[]).join('\n')).toMatch(/handler\.ts:\d+:\d+/);
   });
+});
+
+describe('lambda-kit build --snapshot: named imports of a CommonJS package', () => {
+  it('take the names from the snapshot: index.mjs reads the ones imported and copies no others at start', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `wideExport${i}`);
+    const cwd = await makeProject({
+      'node_modules/lk-wide/package.json': '{ "name": "lk-wide", "version": "1.0.0", "main": "index.js" }',
+      'node_modules/lk-wide/index.js': names.map((name) => `exports.${name} = ${JSON.stringify(name)};`).join('\n'),
+      'handler.ts': "import { wideExport7 } from 'lk-wide';\nexport const handler = () => wideExport7;\n",
+    });
+    const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true }, cacheDir });
+    const index = readZip(await readFile(artifacts[0]!.path)).find((entry) => entry.path === 'index.mjs')!.data.toString();
+    expect(index).toContain('wideExport7');
+    expect(index).not.toContain('wideExport8');
+    // Not module.exports of a CommonJS stand-in, which esbuild's interop would copy (all 200 getters) at start.
+    expect(index).not.toMatch(/\.exports=\(globalThis\[Symbol\.for\("lambda-kit\.snapshot"\)\][^\]]*\["node_modules\/lk-wide\/index\.js"\]/);
+  }, BUILD_MS);
 });
 
 describe('lambda-kit build --snapshot with nothing to snapshot', () => {

@@ -14,7 +14,8 @@
 //
 // Build-time inputs (environment): LAMBDA_KIT_SNAPSHOT_VENDOR (the vendor
 // bundle), LAMBDA_KIT_SNAPSHOT_SHAPES (the shapes of the lazy built-ins, made
-// by the same Node in another process). The SEA's main script is a stub
+// by the same Node in another process); output: LAMBDA_KIT_SNAPSHOT_EXPORTS
+// (where to write each module's own property names, for index.mjs's stand-ins). The SEA's main script is a stub
 // (SNAPSHOT_MAIN in node-runtime.ts) that evaluates this file under the name
 // lambda-kit:snapshot/launcher.cjs, not the build directory's path. Failures are reported on stderr as one
 // line `LAMBDA_KIT_SNAPSHOT_ERROR {json}` for the kit to turn into a KitError.

@@ -60,22 +60,6 @@ export function checkFormat(fn: ResolvedFunction): void {
  * 62.8 and 61.1), while it runs the function's init at build time, which
  * --snapshot is careful not to.
  */
-/** What the kit bundles a function with: the same for the first build of index.mjs and, with --snapshot, the one after the snapshot. */
-function bundleOptions(fn: ResolvedFunction, root: string): BundleOptions {
-  return {
-    name: fn.name,
-    entry: fn.entry,
-    exportName: fn.exportName,
-    root,
-    arch: fn.arch,
-    external: fn.external,
-    sourcemap: fn.sourcemap,
-    sourcesContent: fn.sourcesContent,
-    minify: fn.minify,
-    snapshot: fn.snapshot,
-  };
-}
-
 export function checkSnapshot(fn: ResolvedFunction): void {
   if (!fn.snapshot) return;
   if (fn.layout === 'thin') {
@@ -92,6 +76,22 @@ export function checkSnapshot(fn: ResolvedFunction): void {
         'code cache of index.mjs alone gains nothing measurable while it runs your init at build time. Choose one (--snapshot is the faster)',
     );
   }
+}
+
+/** What the kit bundles a function with: the same for the first build of index.mjs and, with --snapshot, the one after the snapshot. */
+function bundleOptions(fn: ResolvedFunction, root: string): BundleOptions {
+  return {
+    name: fn.name,
+    entry: fn.entry,
+    exportName: fn.exportName,
+    root,
+    arch: fn.arch,
+    external: fn.external,
+    sourcemap: fn.sourcemap,
+    sourcesContent: fn.sourcesContent,
+    minify: fn.minify,
+    snapshot: fn.snapshot,
+  };
 }
 
 export async function buildProject(options: BuildOptions = {}): Promise<BuildResult> {

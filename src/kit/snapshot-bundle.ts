@@ -12,6 +12,9 @@
  *   ESM:       export * from <that, as CommonJS>; export default <its default>
  *
  * so esbuild's interop gives importers what it gives them in a plain bundle.
+ * Once the snapshot is made, index.mjs is bundled again, and a CommonJS
+ * module's stand-in exports by name the names the snapshot found on it
+ * (namedStandIn below).
  * The key is the module's path relative to the project root: one module
  * object however many specifiers reach it, and no build machine paths.
  *

@@ -321,6 +321,7 @@ export class ExecutionEnvironment {
         }),
       ]);
       runtimeDurationMs = performance.now() - started;
+      await outputCaughtUp();
       status = runStatus(answer);
       this.#telemetry.publish('platform.runtimeDone', {
         requestId,
@@ -661,3 +662,15 @@ function describeInitFailure(
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * What the runtime wrote to stdout and stderr before it answered is in the
+ * pipes by then, but one poll of the event loop may hand us the answer's
+ * socket before the pipes: two turns of the loop (the second after a fresh
+ * poll) read those lines first, so that they belong to the invocation, ahead
+ * of its runtimeDone, END and REPORT, as under Lambda.
+ */
+async function outputCaughtUp(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}

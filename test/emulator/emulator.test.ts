@@ -59,6 +59,18 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     expect(Buffer.from(answer.headers.get('x-amz-log-result')!, 'base64').byteLength).toBeLessThanOrEqual(4096);
   });
 
+  it('puts the lines a function logs before answering ahead of its END, every time', async () => {
+    // The lines are in the pipe when the answer arrives, but a poll may hand the answer's socket over first.
+    for (let i = 0; i < 40; i++) {
+      const answer = await invoke(emulator, 'behaviours', { action: 'log' }, { 'X-Amz-Log-Type': 'Tail' });
+      const requestId = answer.headers.get('x-amzn-requestid');
+      const log = answer.log().split('\n');
+      const logged = log.findIndex((line) => line.includes(`\t${requestId}\tINFO\tinfo line`));
+      expect(logged, `invoke ${i}: ${log.join(' | ')}`).toBeGreaterThan(0);
+      expect(logged).toBeLessThan(log.indexOf(`END RequestId: ${requestId}`));
+    }
+  });
+
   it('marks a function error with X-Amz-Function-Error: Unhandled', async () => {
     const answer = await invoke(emulator, 'behaviours', { action: 'throw-error' });
     expect(answer.status).toBe(200);

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
 import { buildProject } from '../../src/kit/build.ts';
-import { kitError, makeProject, readZip } from './support.ts';
+import { invokeUnpacked, kitError, makeProject, readZip } from './support.ts';
 import { readFile } from 'node:fs/promises';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,7 +14,6 @@ const cleanup: string[] = [];
 afterAll(async () => Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true }))));
 
 const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-const loader = process.arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 
 // --code-cache with the real Node runtime: the cache is made by the artifact's own bootstrap.
 describe('lambda-kit build --code-cache', () => {
@@ -33,23 +31,8 @@ describe('lambda-kit build --code-cache', () => {
     const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-code-cache-task-'));
     cleanup.push(taskRoot);
     await extract(artifacts[0]!.path, { dir: taskRoot });
-    const lines: string[] = [];
-    const emulator = await Emulator.start({
-      functions: [
-        {
-          name: 'hello',
-          source: { command: [join(taskRoot, 'lib', loader), join(taskRoot, 'bootstrap')], taskRoot },
-          environment: { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
-        },
-      ],
-      log: (_name, line) => lines.push(line),
-    });
-    try {
-      const answer = await emulator.invoke('hello', { payload: Buffer.from('{"firstName":"Ada"}') });
-      expect(JSON.parse(answer.body.toString())).toEqual({ message: 'Hello, Ada!' });
-    } finally {
-      await emulator.close();
-    }
+    const { answer, lines } = await invokeUnpacked(taskRoot, { firstName: 'Ada' }, { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
+    expect(JSON.parse(answer.body.toString())).toEqual({ message: 'Hello, Ada!' });
     expect(lines.some((line) => /V8 code cache for ESM file:\/\/.*\/index\.mjs was accepted/.test(line)), lines.join('\n').slice(0, 3000)).toBe(true);
   });
 

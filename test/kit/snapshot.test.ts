@@ -3,9 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
 import { buildProject } from '../../src/kit/build.ts';
-import { kitError, readZip } from './support.ts';
+import { invokeUnpacked, kitError, readZip } from './support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cacheDir = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
@@ -13,7 +12,6 @@ const cleanup: string[] = [];
 afterAll(async () => Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true }))));
 
 const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-const loader = process.arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 /** A snapshot build: bundling, the target's Node evaluating the packages, postject, patchelf, a check run, the zip. */
 const BUILD_MS = 120_000;
 
@@ -151,23 +149,8 @@ describe('lambda-kit build --snapshot', () => {
 
   /** Starts the function in a fresh environment, invokes it once, and stops it. */
   async function startAndInvoke(payload: unknown): Promise<{ body: Record<string, unknown>; functionError: boolean; logs: string[] }> {
-    const logs: string[] = [];
-    const emulator = await Emulator.start({
-      functions: [
-        {
-          name: 'snap',
-          source: { command: [join(taskRoot, 'lib', loader), join(taskRoot, 'bootstrap')], taskRoot },
-          environment: { PROBE_VALUE: 'from-the-runtime' },
-        },
-      ],
-      log: (_name, line) => logs.push(line),
-    });
-    try {
-      const answer = await emulator.invoke('snap', { payload: Buffer.from(JSON.stringify(payload)) });
-      return { body: JSON.parse(answer.body.toString()) as Record<string, unknown>, functionError: answer.functionError, logs };
-    } finally {
-      await emulator.close();
-    }
+    const { answer, lines } = await invokeUnpacked(taskRoot, payload, { PROBE_VALUE: 'from-the-runtime' });
+    return { body: JSON.parse(answer.body.toString()) as Record<string, unknown>, functionError: answer.functionError, logs: lines };
   }
 
   it('leaves the packages out of index.mjs, which reads them from the bootstrap\'s snapshot', () => {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
+import { Emulator } from '../../src/emulator/emulator.ts';
+import type { InvokeResult } from '../../src/emulator/environment.ts';
 import { KitError } from '../../src/kit/errors.ts';
 import type { ExtensionNodeBuilder } from '../../src/kit/extension-layer.ts';
 import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
@@ -117,3 +119,29 @@ export async function kitError(promise: Promise<unknown>): Promise<KitError> {
   }
   throw new Error('expected a KitError');
 }
+
+/** The loader an unpacked artifact's bootstrap runs through here (its interpreter path is /var/task/lib). */
+const LOADER = process.arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
+
+/**
+ * Starts the bootstrap of an artifact unpacked in `taskRoot` in a fresh
+ * emulator environment, invokes it once with `payload`, and stops it: the
+ * answer, and every line the environment logged.
+ */
+export async function invokeUnpacked(
+  taskRoot: string,
+  payload: unknown,
+  environment: Record<string, string> = {},
+): Promise<{ answer: InvokeResult; lines: string[] }> {
+  const lines: string[] = [];
+  const emulator = await Emulator.start({
+    functions: [{ name: 'unpacked', source: { command: [join(taskRoot, 'lib', LOADER), join(taskRoot, 'bootstrap')], taskRoot }, environment }],
+    log: (_name, line) => lines.push(line),
+  });
+  try {
+    return { answer: await emulator.invoke('unpacked', { payload: Buffer.from(JSON.stringify(payload)) }), lines };
+  } finally {
+    await emulator.close();
+  }
+}
+

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnection } from '../../runtime/http-connection.ts';
+import { HttpConnection, type HttpResponse } from '../../runtime/http-connection.ts';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../runtime/errors.ts';
 
 /** A raw TCP server that answers each request with the given bytes, split as the test says. */
@@ -149,6 +149,38 @@ describe('HttpConnection', () => {
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('a\ufffdb');
     // Already received with the first: read from what was kept, no second answer from the server.
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
+    connection.close();
+  });
+
+  it('picks the named fields out of the head as it is read: any case, trimmed, repeats joined, UTF-8, missing ones undefined', async () => {
+    const context = JSON.stringify({ Custom: { city: 'Zürich' } });
+    const head =
+      'HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id:  id-3 \r\nX-Repeat: one\r\nLambda-Runtime-Client-Context: ' +
+      context +
+      '\r\nx-repeat:two\r\nContent-Length: 2\r\n\r\nok';
+    const replies = [Buffer.from(head, 'utf8'), Buffer.from(head.replace(context, '{}'), 'utf8')];
+    const started = await rawServer((socket) => {
+      // The first reply byte by byte, so the picks survive a head that arrives over many reads.
+      const reply = replies.shift()!;
+      if (replies.length === 1) for (const byte of reply) socket.write(Buffer.from([byte]));
+      else socket.write(reply);
+    });
+    server = started.server;
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    const picks = ['Lambda-Runtime-Aws-Request-Id', 'X-Repeat', 'Lambda-Runtime-Client-Context', 'Lambda-Runtime-Trace-Id'];
+    for (const expectedContext of [context, '{}']) {
+      const response = await new Promise<HttpResponse>((resolve, reject) =>
+        connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, (error, answer) => (error ? reject(error) : resolve(answer!)), picks),
+      );
+      expect(response.picked).toEqual(['id-3', 'one, two', expectedContext, undefined]);
+      // The head's fields are still all there to ask for.
+      expect(response.headers.get('content-length')).toBe('2');
+      expect(response.headers.get('x-repeat')).toBe('one, two');
+      expect(response.body).toBe('ok');
+    }
+    // A request without picks gets none.
+    replies.push(Buffer.from(head, 'utf8'));
+    expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).picked).toBeUndefined();
     connection.close();
   });
 

@@ -107,7 +107,8 @@ function trimStart(text: string, start: number, end: number): number {
  * different name shows in its last letters.
  */
 function isNamed(text: string, start: number, name: string): boolean {
-  if (text.startsWith(name, start)) return true;
+  // A slice and === are native compares; startsWith(name, start) costs several times more here (measured).
+  if (text.slice(start, start + name.length) === name) return true;
   for (let i = name.length - 1; i >= 0; i--) {
     const code = text.charCodeAt(start + i);
     const wanted = name.charCodeAt(i);
@@ -450,7 +451,7 @@ function parseHead(text: string, picks: readonly string[] | undefined): ParsedHe
   let contentLength: number | undefined;
   let chunked = false;
   let close = false;
-  const picked: Array<string | undefined> | undefined = picks && new Array(picks.length).fill(undefined);
+  const picked: Array<string | undefined> | undefined = picks && new Array(picks.length);
   let start = statusEnd + 2;
   for (;;) {
     const stop = text.indexOf(CRLF, start);

@@ -107,8 +107,9 @@ function trimStart(text: string, start: number, end: number): number {
  * different name shows in its last letters.
  */
 function isNamed(text: string, start: number, name: string): boolean {
-  // A slice and === are native compares; startsWith(name, start) costs several times more here (measured).
-  if (text.slice(start, start + name.length) === name) return true;
+  // Spelled exactly so, indexOf finds it at `start` in one native compare. Measured in the warm loop, startsWith(name, start)
+  // and a slice compared with === (a sliced string: V8's slow string equality) both cost several times more.
+  if (text.indexOf(name, start) === start) return true;
   for (let i = name.length - 1; i >= 0; i--) {
     const code = text.charCodeAt(start + i);
     const wanted = name.charCodeAt(i);

@@ -31,61 +31,56 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * A response's header fields. A Runtime API head has a handful of fields and
- * every response pays for reading them, so nothing is done until a field is
- * asked for: then the fields are found once, as offsets into the head's text,
- * and only the values asked for are cut out. No name is sliced or
- * lower-cased on the way, and nothing is hashed into a Map.
+ * A response's header fields. Every response pays for reading its head, so
+ * nothing is read here until a field is asked for; the runtime loop has what
+ * it needs picked out as the head is parsed (HttpConnection.send's picks).
  */
 export class ResponseHeaders {
   readonly #text: string;
-  /** Where the field lines start (after the status line) and where the blank line is. */
+  /** Where the field lines start: after the status line. */
   readonly #start: number;
-  readonly #end: number;
-  /** Four offsets into #text per field: name start and end, value start and end. */
-  #fields: number[] | undefined;
 
-  constructor(text: string, start: number, end: number) {
+  constructor(text: string, start: number) {
     this.#text = text;
     this.#start = start;
-    this.#end = end;
   }
 
-  /**
-   * The value of the field `name` (any letter case), repeated fields joined
-   * with ", ". Named as the server spells it (the Runtime API, in Go, writes
-   * "Lambda-Runtime-Trace-Id"), a name is matched in one native compare.
-   */
+  /** The value of the field `name` (any letter case), repeated fields joined with ", ". */
   get(name: string): string | undefined {
-    const text = this.#text;
-    const fields = (this.#fields ??= fieldOffsets(text, this.#start, this.#end));
-    let found: string | undefined;
-    for (let i = 0; i < fields.length; i += 4) {
-      if (fields[i + 1]! - fields[i]! === name.length && isNamed(text, fields[i]!, name)) {
-        found = joinValue(found, text.slice(fields[i + 2], fields[i + 3]));
-      }
-    }
-    return found;
+    const picked: Array<string | undefined> = [undefined];
+    pickFields(this.#text, this.#start, [name], picked);
+    return picked[0];
   }
 }
 
-/** Name and value offsets of the field lines from `start` up to the blank line at `end`. */
-function fieldOffsets(text: string, start: number, end: number): number[] {
-  const fields: number[] = [];
-  while (start < end) {
+/**
+ * Reads the field lines of a head from `start` to its blank line, and puts
+ * the value of each field named in `picks` (any letter case, trimmed,
+ * repeated fields joined with ", " as RFC 9110 5.3 says) at its index in
+ * `picked`. Returns where the blank line starts, or -1 while the head has
+ * yet to arrive whole. No regex, split or Map, nothing lower-cased, and no
+ * value cut out that was not asked for: every response of the runtime loop
+ * goes through here.
+ */
+function pickFields(text: string, start: number, picks: readonly string[], picked: Array<string | undefined>): number {
+  for (;;) {
     const stop = text.indexOf(CRLF, start);
+    if (stop === -1 || stop === start) return stop;
     const colon = text.indexOf(':', start);
     if (colon > start && colon < stop) {
-      fields.push(start, trimEnd(text, start, colon), trimStart(text, colon + 1, stop), trimEnd(text, colon + 1, stop));
+      // Names are compared by length first: one length is mostly one name.
+      const nameLength = trimEnd(text, start, colon) - start;
+      for (let i = 0; i < picks.length; i++) {
+        const name = picks[i]!;
+        if (name.length === nameLength && isNamed(text, start, name)) {
+          const value = text.slice(trimStart(text, colon + 1, stop), trimEnd(text, colon + 1, stop));
+          picked[i] = picked[i] === undefined ? value : `${picked[i]}, ${value}`;
+          break;
+        }
+      }
     }
     start = stop + 2;
   }
-  return fields;
-}
-
-/** Repeated fields are one list, joined with ", " (RFC 9110 5.3). */
-function joinValue(found: string | undefined, value: string): string {
-  return found === undefined ? value : `${found}, ${value}`;
 }
 
 /** The end of text[start, end) without trailing spaces and tabs. */
@@ -131,8 +126,10 @@ export class HttpConnection {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #pending: Done<HttpResponse> | undefined;
-  /** The fields the request in flight asked to have picked out of its response's head. */
+  /** The fields the request in flight asked to have picked out of its response's head, if any. */
   #picks: readonly string[] | undefined;
+  /** FRAMING, then #picks: the fields its response's head is read for (made again only when the picks change). */
+  #names: readonly string[] = FRAMING;
   /** Parsed head of the response being received, kept while its body arrives. */
   #head: ParsedHead | undefined;
 
@@ -220,6 +217,7 @@ export class HttpConnection {
       throw new RuntimeApiProtocolError('a request is already in flight on this connection');
     }
     this.#pending = done;
+    if (picks !== this.#picks) this.#names = picks ? [...FRAMING, ...picks] : FRAMING;
     this.#picks = picks;
   }
 
@@ -244,7 +242,10 @@ export class HttpConnection {
     this.#chunks = [];
     this.#buffered = 0;
     this.#head = undefined;
+    // A socket given up for a newer one (after Connection: close) may still report its end: the request in flight is not its.
+    const replaced = () => this.#socket !== undefined && this.#socket !== socket;
     socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (replaced()) return;
       this.#fail(
         new RuntimeApiConnectionError(
           `cannot reach the Runtime API at ${this.host}:${this.port} (${error.code ?? error.message})`,
@@ -253,7 +254,8 @@ export class HttpConnection {
       );
     });
     socket.on('close', () => {
-      if (this.#socket === socket) this.#socket = undefined;
+      if (replaced()) return;
+      this.#socket = undefined;
       this.#fail(
         new RuntimeApiConnectionError(
           `the Runtime API at ${this.host}:${this.port} closed the connection before answering`,
@@ -319,7 +321,7 @@ export class HttpConnection {
       // then offsets in the text are offsets in the bytes, and one decode serves head and body.
       const text = data.toString('utf8', 0, length);
       if (text.length === length) {
-        const head = parseHead(text, this.#picks);
+        const head = parseHead(text, this.#names, this.#picks !== undefined);
         if (head) {
           const consumed = head.bodyStart + head.contentLength;
           if (!head.chunked && consumed <= length) return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
@@ -329,7 +331,7 @@ export class HttpConnection {
     }
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#picks);
+      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names, this.#picks !== undefined);
       if (!head) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
@@ -340,7 +342,7 @@ export class HttpConnection {
       // UTF-8; the body still starts at its byte offset.
       this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))
         ? head
-        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#picks)!, bodyStart: head.bodyStart };
+        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#names, this.#picks !== undefined)!, bodyStart: head.bodyStart };
     }
     const head = this.#head;
     let body: string;
@@ -438,51 +440,20 @@ interface ParsedHead {
 const isDigit = (code: number) => code >= 48 && code <= 57;
 const isBlank = (code: number) => code === 32 || code === 9;
 
+/** The fields that frame a body, picked out of every head ahead of what the request asks for. */
+const FRAMING = ['Content-Length', 'Transfer-Encoding', 'Connection'] as const;
+
 /**
- * The head at the start of `text`: status line and fields up to the blank
- * line, or undefined while that has yet to arrive. Every response pays for
- * this, so no regex, split or Map, and the lines are read once: the blank
- * line, the fields that frame the body and the values of `picks` are all
- * found on the way, by the length of their names first. Other fields are only
- * read if someone asks (ResponseHeaders).
+ * The head at the start of `text` (status line and fields), or undefined
+ * while its blank line has yet to arrive. Its fields are read once, for
+ * `names`: FRAMING, then what the request picks (`picks`: whether it does).
  */
-function parseHead(text: string, picks: readonly string[] | undefined): ParsedHead | undefined {
+function parseHead(text: string, names: readonly string[], picks: boolean): ParsedHead | undefined {
   const statusEnd = text.indexOf(CRLF);
   if (statusEnd === -1) return undefined;
-  let contentLength: number | undefined;
-  let chunked = false;
-  let close = false;
-  const picked: Array<string | undefined> | undefined = picks && new Array(picks.length);
-  let start = statusEnd + 2;
-  for (;;) {
-    const stop = text.indexOf(CRLF, start);
-    if (stop === -1) return undefined;
-    if (stop === start) break;
-    const colon = text.indexOf(':', start);
-    if (colon > start && colon < stop) {
-      const nameLength = trimEnd(text, start, colon) - start;
-      if (nameLength === 14 && isNamed(text, start, 'Content-Length')) {
-        const length = parseContentLength(text, trimStart(text, colon + 1, stop), trimEnd(text, colon + 1, stop));
-        if (contentLength !== undefined && contentLength !== length) {
-          throw new RuntimeApiProtocolError(`conflicting Content-Length fields from the Runtime API: ${contentLength} and ${length}`);
-        }
-        contentLength = length;
-      } else if (nameLength === 17 && isNamed(text, start, 'Transfer-Encoding')) {
-        chunked ||= text.slice(colon + 1, stop).toLowerCase().includes('chunked');
-      } else if (nameLength === 10 && isNamed(text, start, 'Connection')) {
-        close ||= text.slice(colon + 1, stop).trim().toLowerCase() === 'close';
-      } else if (picks) {
-        for (let i = 0; i < picks.length; i++) {
-          const name = picks[i]!;
-          if (name.length === nameLength && isNamed(text, start, name)) {
-            picked![i] = joinValue(picked![i], text.slice(trimStart(text, colon + 1, stop), trimEnd(text, colon + 1, stop)));
-            break;
-          }
-        }
-      }
-    }
-    start = stop + 2;
-  }
+  const values: Array<string | undefined> = new Array(names.length);
+  const blankLine = pickFields(text, statusEnd + 2, names, values);
+  if (blankLine === -1) return undefined;
   // "HTTP/1.x DDD"
   if (
     !text.startsWith('HTTP/1.') ||
@@ -495,30 +466,45 @@ function parseHead(text: string, picks: readonly string[] | undefined): ParsedHe
   ) {
     throw new RuntimeApiProtocolError(`malformed status line from the Runtime API: ${JSON.stringify(text.slice(0, statusEnd))}`);
   }
-  const status = (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48);
   return {
-    status,
-    headers: new ResponseHeaders(text, statusEnd + 2, start),
-    picked,
-    bodyStart: start + 2,
-    contentLength: contentLength ?? 0,
-    chunked,
-    close,
+    status: (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48),
+    headers: new ResponseHeaders(text, statusEnd + 2),
+    picked: picks ? values.slice(FRAMING.length) : undefined,
+    bodyStart: blankLine + 2,
+    contentLength: values[0] === undefined ? 0 : parseContentLength(values[0]),
+    chunked: values[1] !== undefined && hasToken(values[1], 'chunked'),
+    close: values[2] !== undefined && hasToken(values[2], 'close'),
   };
 }
 
-/** A Content-Length value: decimal digits only (RFC 9110 8.6), within what a safe integer holds. */
-function parseContentLength(text: string, start: number, end: number): number {
-  let length = 0;
-  for (let i = start; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (!isDigit(code)) length = Number.NaN;
-    else length = length * 10 + (code - 48);
+/** Whether the comma-separated list `value` holds `token` (any letter case). */
+function hasToken(value: string, token: string): boolean {
+  return value.split(',').some((item) => item.trim().toLowerCase() === token);
+}
+
+/**
+ * A Content-Length value: decimal digits only, within what a safe integer
+ * holds. Repeated fields (or a list) must all say the same (RFC 9110 8.6).
+ */
+function parseContentLength(value: string): number {
+  if (!value.includes(',')) return parseDigits(value);
+  const [first, ...rest] = value.split(',').map((item) => parseDigits(item.trim()));
+  const other = rest.find((length) => length !== first);
+  if (other !== undefined) {
+    throw new RuntimeApiProtocolError(`conflicting Content-Length fields from the Runtime API: ${first} and ${other}`);
   }
-  if (start === end || !Number.isSafeInteger(length)) {
-    throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${text.slice(start, end)}`);
+  return first!;
+}
+
+/** Decimal digits (a digit loop: a fraction of Number()'s cost), else a RuntimeApiProtocolError. */
+function parseDigits(digits: string): number {
+  let parsed = digits.length === 0 ? Number.NaN : 0;
+  for (let i = 0; i < digits.length; i++) {
+    const code = digits.charCodeAt(i);
+    parsed = isDigit(code) ? parsed * 10 + (code - 48) : Number.NaN;
   }
-  return length;
+  if (!Number.isSafeInteger(parsed)) throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${digits}`);
+  return parsed;
 }
 
 /** Decodes a complete chunked body starting at `start`, or returns undefined if more bytes are needed. */

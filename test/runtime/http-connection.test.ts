@@ -202,6 +202,7 @@ describe('HttpConnection', () => {
     ['conflicting Content-Length fields', 'Content-Length: 2\r\nContent-Length: 3', /conflicting Content-Length/],
     ['a Content-Length that is not a number', 'Content-Length: 2x', /invalid Content-Length/],
     ['an empty Content-Length', 'Content-Length:', /invalid Content-Length/],
+    ['a Content-Length list that disagrees', 'Content-Length: 2, 3', /conflicting Content-Length/],
   ])('rejects %s with a protocol error', async (_, field, message) => {
     const started = await rawServer((socket) => socket.write(`HTTP/1.1 200 OK\r\n${field}\r\n\r\nok`));
     server = started.server;
@@ -209,6 +210,22 @@ describe('HttpConnection', () => {
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiProtocolError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('accepts a Content-Length repeated with one value (RFC 9110 8.6), and closes on a Connection list that holds close', async () => {
+    let connections = 0;
+    const started = await rawServer((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2, 2\r\nConnection: Keep-Alive, CLOSE\r\n\r\nok'),
+    );
+    server = started.server;
+    server.on('connection', () => connections++);
+    const connection = new HttpConnection('127.0.0.1', started.port);
+    for (let i = 1; i <= 2; i++) {
+      expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
+      // The close was read: each request needed a connection of its own.
+      expect(connections).toBe(i);
+    }
+    connection.close();
   });
 
   it('send() calls back as the response arrives, so the next request can go out at once', async () => {

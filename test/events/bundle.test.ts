@@ -27,9 +27,9 @@ describe('events bundle', () => {
     const others = inputs.filter((input) => !input.startsWith('runtime/') && !input.startsWith('node_modules/zod/') && input !== 'handler.ts');
     expect(others).toEqual([]);
     expect(externals.filter((path) => !path.startsWith('node:'))).toEqual([]);
-    // `import * as z from 'zod'` lets esbuild shake zod (about 90 KB with the schema); `import { z }`
-    // brings all of it, locales and JSON Schema included (about 450 KB).
-    expect(bytes).toBeLessThan(150_000);
+    // `import * as z from 'zod'` lets esbuild shake zod (about 150 KB with the schema, minified as the kit does, names
+    // kept); `import { z }` brings all of it, locales and JSON Schema included (about 600 KB).
+    expect(bytes).toBeLessThan(200_000);
     console.log(`parse + SQS schema bundle: ${bytes} bytes minified, ${inputs.length} files`);
   });
 

@@ -68,6 +68,37 @@ describe('bundleFunction', () => {
     console.log(`hello bundle: index.mjs ${result.bundleBytes} bytes, map ${result.files[1]!.data.length} bytes`);
   });
 
+  it('minifies whitespace and syntax but keeps names: functions and classes by their own, a map that names only what bundling renamed', async () => {
+    const result = await example('hello');
+    const code = result.files[0]!.data.toString('utf8');
+    expect(code).toContain('function parseHead(');
+    expect(code).toMatch(/\bRuntimeApiClient=class\b/);
+    // Minified all the same: no comments, no indentation.
+    expect(code).not.toContain('/**');
+    expect(code).not.toMatch(/\n {2}/);
+    const map = JSON.parse(result.files[1]!.data.toString('utf8'));
+    // Only what bundling had to rename (two modules' `head`): shortened names would list some 400.
+    expect(map.names.length).toBeLessThan(20);
+  });
+
+  it('shortens names in the vendor bundle of --snapshot (its code runs at build time), keeping them for name', async () => {
+    const { bundleVendor } = await import('../../src/kit/bundle.ts');
+    const project = await mkdtemp(join(tmpdir(), 'lambda-kit-vendor-'));
+    dirs.push(project);
+    await mkdir(join(project, 'node_modules/fake'), { recursive: true });
+    await writeFile(join(project, 'node_modules/fake/index.js'), 'function aDescriptiveName() { return 1; }\nmodule.exports = { aDescriptiveName };\n');
+    await writeFile(join(project, 'handler.js'), "export { aDescriptiveName as handler } from 'fake';\n");
+    const vendor = await bundleVendor([{ key: 'node_modules/fake/index.js', package: 'fake', format: 'cjs' }], {
+      root: project,
+      entry: join(project, 'handler.js'),
+      arch: 'x86_64',
+    });
+    const code = vendor.code.toString('utf8');
+    expect(code).not.toContain('function aDescriptiveName(');
+    // keepNames: the function's name property survives the shortening.
+    expect(code).toContain('"aDescriptiveName"');
+  });
+
   it('runs: hello answers under the emulator', async () => {
     const result = await example('hello');
     const body = await withBundle(result, 'hello', async (emulator) => {

@@ -15,7 +15,10 @@ export async function bundleOf(entry: string | { contents: string }) {
     format: 'esm',
     platform: 'node',
     target: 'node22',
-    minify: true,
+    // As the kit minifies a function's bundle (src/kit/bundle.ts): whitespace and syntax, names kept.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
     metafile: true,
     conditions: ['lambda-kit-source'],
     logLevel: 'silent',

@@ -77,7 +77,8 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
   requireRic();
   const warmup = options.smoke ? 50 : 2_000;
   const invokes = options.smoke ? 200 : 20_000;
-  const rounds = options.smoke ? 1 : 3;
+  // Five: each round starts fresh processes, and a process settles on one side of the scheduling cliff (README) or the other.
+  const rounds = options.smoke ? 1 : 5;
   const dir = await mkdtemp(join(tmpdir(), 'lambda-kit-bench-warm-'));
   const cpu = pinnedCpu();
   const unpin = cpu === undefined ? () => {} : pinSelf(cpu);

@@ -128,7 +128,7 @@ export class HttpConnection {
   #pending: Done<HttpResponse> | undefined;
   /** The fields the request in flight asked to have picked out of its response's head, if any. */
   #picks: readonly string[] | undefined;
-  /** FRAMING, then #picks: the fields its response's head is read for (made again only when the picks change). */
+  /** FRAMING, then #picks: what its response's head is read for (FRAMING itself when nothing is picked). */
   #names: readonly string[] = FRAMING;
   /** Parsed head of the response being received, kept while its body arrives. */
   #head: ParsedHead | undefined;
@@ -321,7 +321,7 @@ export class HttpConnection {
       // then offsets in the text are offsets in the bytes, and one decode serves head and body.
       const text = data.toString('utf8', 0, length);
       if (text.length === length) {
-        const head = parseHead(text, this.#names, this.#picks !== undefined);
+        const head = parseHead(text, this.#names);
         if (head) {
           const consumed = head.bodyStart + head.contentLength;
           if (!head.chunked && consumed <= length) return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
@@ -331,7 +331,7 @@ export class HttpConnection {
     }
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names, this.#picks !== undefined);
+      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names);
       if (!head) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
@@ -342,7 +342,7 @@ export class HttpConnection {
       // UTF-8; the body still starts at its byte offset.
       this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))
         ? head
-        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#names, this.#picks !== undefined)!, bodyStart: head.bodyStart };
+        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#names)!, bodyStart: head.bodyStart };
     }
     const head = this.#head;
     let body: string;
@@ -446,9 +446,9 @@ const FRAMING = ['Content-Length', 'Transfer-Encoding', 'Connection'] as const;
 /**
  * The head at the start of `text` (status line and fields), or undefined
  * while its blank line has yet to arrive. Its fields are read once, for
- * `names`: FRAMING, then what the request picks (`picks`: whether it does).
+ * `names`: FRAMING, then what the request picks, if it does.
  */
-function parseHead(text: string, names: readonly string[], picks: boolean): ParsedHead | undefined {
+function parseHead(text: string, names: readonly string[]): ParsedHead | undefined {
   const statusEnd = text.indexOf(CRLF);
   if (statusEnd === -1) return undefined;
   const values: Array<string | undefined> = new Array(names.length);
@@ -469,7 +469,7 @@ function parseHead(text: string, names: readonly string[], picks: boolean): Pars
   return {
     status: (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48),
     headers: new ResponseHeaders(text, statusEnd + 2),
-    picked: picks ? values.slice(FRAMING.length) : undefined,
+    picked: names === FRAMING ? undefined : values.slice(FRAMING.length),
     bodyStart: blankLine + 2,
     contentLength: values[0] === undefined ? 0 : parseContentLength(values[0]),
     chunked: values[1] !== undefined && hasToken(values[1], 'chunked'),

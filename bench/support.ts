@@ -151,8 +151,8 @@ export const rawLoopEntry = fileURLToPath(new URL('./raw-runtime-loop.mjs', impo
 
 /**
  * The trivial handler bundled with the runtime loop by the build kit, as a
- * function ships it: `<dir>/index.mjs` (+ map). Run it with
- * `node --enable-source-maps`, which is what the bootstrap does.
+ * function ships it: `<dir>/index.mjs` (+ map). Run it with `node`, as the
+ * bootstrap does: it maps its own stack traces.
  */
 export async function bundleTrivialFunction(dir: string): Promise<string> {
   const bundle = await bundleFunction({

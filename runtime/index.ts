@@ -10,6 +10,7 @@ installAwsLambdaGlobal();
 export { run, runModule, runFromEnvironment, type Handler } from './runtime.ts';
 export type { Context, ClientContext, CognitoIdentity } from './context.ts';
 export { onShutdown, type ShutdownHook } from './shutdown.ts';
+export { mapStackTraces } from './source-maps.ts';
 export {
   streamifyResponse,
   HttpResponseStream,

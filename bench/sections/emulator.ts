@@ -86,7 +86,7 @@ export async function emulator(options: SectionOptions): Promise<BenchSection> {
       functions: [
         {
           name: 'bench',
-          source: { command: [process.execPath, '--enable-source-maps', bundle], taskRoot: dir },
+          source: { command: [process.execPath, bundle], taskRoot: dir },
           maxEnvironments: CALLERS,
         },
       ],

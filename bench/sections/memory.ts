@@ -50,8 +50,8 @@ export async function memory(options: SectionOptions): Promise<BenchSection> {
     const contenders: Array<[string, string[], string, number]> = [
       ['bare node (`node -e "setInterval(() => {}, 1000)"`)', [node, '-e', 'setInterval(() => {}, 1000)'], trivialTaskRoot, 0],
       ['raw node:net loop, waiting on /next', [node, rawLoopEntry], trivialTaskRoot, invokes],
-      ['lambda-kit runtime (bundle), waiting on /next', [node, '--enable-source-maps', bundle], dir, invokes],
-      ['the same without --enable-source-maps', [node, bundle], dir, invokes],
+      ['lambda-kit runtime (bundle), waiting on /next', [node, bundle], dir, invokes],
+      ["the same under Node's own source maps (--enable-source-maps)", [node, '--enable-source-maps', bundle], dir, invokes],
       ['aws-lambda-ric 4.x, waiting on /next', [node, ricEntry], trivialTaskRoot, invokes],
     ];
     const rss = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
@@ -62,7 +62,7 @@ export async function memory(options: SectionOptions): Promise<BenchSection> {
     const bare = median(rss.get(contenders[0]![0])!);
     const raw = median(rss.get(contenders[1]![0])!);
     const ours = median(rss.get(contenders[2]![0])!);
-    const withoutMaps = median(rss.get(contenders[3]![0])!);
+    const nodeMaps = median(rss.get(contenders[3]![0])!);
     const table = [['process', 'RSS MB (median)', 'min-max MB', 'vs bare node']];
     for (const [name] of contenders) {
       const values = rss.get(name)!;
@@ -80,9 +80,8 @@ export async function memory(options: SectionOptions): Promise<BenchSection> {
       notes: [
         `The idle lambda-kit runtime holds ${num((ours - bare) / 1024, 1)} MB more than bare Node (${times(ours / bare)}), ` +
           `${num((ours - raw) / 1024, 1)} MB more than the raw loop (Node, its ESM loader and a socket); ` +
-          `${num((ours - withoutMaps) / 1024, 1)} MB of it is source maps: the bootstrap turns them on ` +
-          '(`process.setSourceMapsEnabled(true)`, so that stack traces point at the .ts lines), and Node then loads its ' +
-          'source-map support and reads the bundle\'s map at start.',
+          `Node's own source maps would add ${num((nodeMaps - ours) / 1024, 1)} MB: they load Node's source-map support ` +
+          'and read the bundle\'s map at start, where the bundle maps its stack traces itself, on the first one formatted.',
       ],
     };
   } finally {

@@ -86,7 +86,7 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
   try {
     const bundle = await bundleTrivialFunction(dir);
     const node = process.execPath;
-    const ours: Contender = { name: 'lambda-kit runtime (bundle)', command: [node, '--enable-source-maps', bundle], taskRoot: dir };
+    const ours: Contender = { name: 'lambda-kit runtime (bundle)', command: [node, bundle], taskRoot: dir };
     const ric: Contender = { name: 'aws-lambda-ric 4.x', command: [node, ricEntry], taskRoot: trivialTaskRoot };
     const raw: Contender = { name: 'raw node:net loop, onread (ceiling)', command: [node, rawLoopEntry], taskRoot: trivialTaskRoot };
     // The same loop reading 'data' events: what the ceiling was before the runtime moved to onread.
@@ -161,7 +161,7 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
         `${num(invokes)} measured, ${rounds} round(s) in rotated order (medians; ratios within a round). Latency: from /next ` +
         'answered to /response received, at the server; turnaround: from the 202 for a /response written to the next ' +
         'GET /next received (the runtime between invocations). Runtime CPU: utime+stime of the runtime process from /proc over the ' +
-        'measured window. lambda-kit runs as it ships (the build kit\'s bundle, `node --enable-source-maps index.mjs`); ' +
+        'measured window. lambda-kit runs as it ships (the build kit\'s bundle, `node index.mjs`, which maps its own stack traces); ' +
         'aws-lambda-ric as `node node_modules/aws-lambda-ric/index.mjs` with `_HANDLER=index.handler`.',
       table,
       targets,

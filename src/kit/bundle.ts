@@ -112,9 +112,11 @@ function projectRelative(root: string, entry: string): string {
 }
 
 /** The generated entry: the runtime loop, importing the handler lazily. */
-export function generatedEntry(runtime: string, entry: string, exportName: string, name: string): string {
+export function generatedEntry(runtime: string, entry: string, exportName: string, name: string, sourceMap = false): string {
+  // With a map beside it, the bundle maps its own stack traces, when one is first formatted (runtime/source-maps.ts).
   return [
-    `import { runModule } from ${JSON.stringify(runtime)};`,
+    `import { runModule${sourceMap ? ', mapStackTraces' : ''} } from ${JSON.stringify(runtime)};`,
+    ...(sourceMap ? ['mapStackTraces(import.meta.url);'] : []),
     `await runModule(() => import(${JSON.stringify(entry)}), ${JSON.stringify(exportName)}, ${JSON.stringify(name)});`,
     '',
   ].join('\n');
@@ -324,7 +326,7 @@ function bundleIndex(options: BundleOptions, snapshotModules: Map<string, Vendor
     entry: options.entry,
     arch: options.arch,
     // Specifiers that do not depend on where the kit or the project are, so maps come out the same anywhere.
-    contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name),
+    contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name, sourcemap),
     sourcefile: '<lambda-kit entry>',
     outName: 'index.mjs',
     sourcemap: sourcemap ? 'linked' : false,

@@ -26,13 +26,14 @@ async function unpack(result: BundleResult): Promise<string> {
 }
 
 /**
- * Runs a bundle as the real bootstrap would (it turns source maps on), with
- * this machine's Node, under the emulator.
+ * Runs a bundle as the real bootstrap would, with this machine's Node, under
+ * the emulator. `nodeFlags`: e.g. --enable-source-maps, for Node to map stack
+ * traces itself (the bundle does, lazily, without).
  */
-async function withBundle<T>(result: BundleResult, name: string, use: (emulator: Emulator) => Promise<T>): Promise<T> {
+async function withBundle<T>(result: BundleResult, name: string, use: (emulator: Emulator) => Promise<T>, nodeFlags: string[] = []): Promise<T> {
   const taskRoot = await unpack(result);
   const emulator = await Emulator.start({
-    functions: [{ name, source: { command: [process.execPath, '--enable-source-maps', 'index.mjs'], taskRoot } }],
+    functions: [{ name, source: { command: [process.execPath, ...nodeFlags, 'index.mjs'], taskRoot } }],
     log: () => {},
   });
   try {
@@ -75,7 +76,7 @@ describe('bundleFunction', () => {
     expect(code).toMatch(/\bRuntimeApiClient=class\b/);
     // Minified all the same: no comments, no indentation.
     expect(code).not.toContain('/**');
-    expect(code).not.toMatch(/\n {2}/);
+    expect(code).not.toMatch(/\n {2}(const|let|return|if)\b/);
     const map = JSON.parse(result.files[1]!.data.toString('utf8'));
     // Only what bundling had to rename (two modules' `head`): shortened names would list some 400.
     expect(map.names.length).toBeLessThan(20);
@@ -119,6 +120,35 @@ describe('bundleFunction', () => {
     expect(error).toMatchObject({ errorType: 'OrderNotFoundError', errorMessage: 'order 7 does not exist' });
     // examples/fails/handler.ts line 7: `throw new OrderNotFoundError(...)`.
     expect(error.stackTrace.join('\n')).toMatch(/examples\/fails\/handler\.ts:7:\d+/);
+  });
+
+  it('maps its stack traces itself, as Node does with --enable-source-maps: the same lines, frame by frame', async () => {
+    const result = await bundleFunction({ name: 'stacks', entry: join(root, 'test/fixtures/functions/stack-shapes.ts'), exportName: 'handler', root, arch: 'x86_64' });
+    const kinds = ['constructor', 'method', 'await', 'node'];
+    const traces = async (nodeFlags: string[]) =>
+      withBundle(
+        result,
+        'stacks',
+        async (emulator) => {
+          const errors = [];
+          for (const kind of kinds) {
+            const answer = await emulator.invoke('stacks', { payload: Buffer.from(JSON.stringify({ kind })) });
+            // Each run has a task root of its own: named alike, so that the two compare.
+            const body = answer.body.toString('utf8').replaceAll(/lambda-kit-bundle-[A-Za-z0-9]+/g, 'lambda-kit-bundle-X');
+            errors.push(JSON.parse(body) as { errorType: string; stackTrace: string[] });
+          }
+          return errors;
+        },
+        nodeFlags,
+      );
+    const [ours, nodes] = await Promise.all([traces([]), traces(['--enable-source-maps'])]);
+    expect(ours).toEqual(nodes);
+    const lines = ours.map((error) => error.stackTrace.join('\n'));
+    expect(lines[0]).toMatch(/^Error: thrown in a constructor\n {4}at new Parser \(.*test\/fixtures\/functions\/stack-shapes\.ts:5:/);
+    expect(lines[1]).toMatch(/at Parser\.parse \(.*stack-shapes\.ts:9:/);
+    expect(lines[2]).toMatch(/at deeper \(.*stack-shapes\.ts:16:/);
+    expect(lines[3]).toMatch(/^TypeError \[ERR_INVALID_ARG_TYPE\]: /);
+    expect(lines[3]).toMatch(/stack-shapes\.ts:18:/);
   });
 
   it('runs the streaming example: chunks arrive one by one', async () => {

@@ -283,12 +283,11 @@ function build() {
     fs.writeFileSync(process.env.LAMBDA_KIT_SNAPSHOT_EXPORTS, JSON.stringify(names));
   }
   // What every start loads anyway, loaded here so that it comes with the snapshot (measured on the
-  // AWS SDK handler: about 2.5 ms of a 60 ms start): node:net (the runtime loop's Runtime API client),
-  // the performance global (the SDK's and others' timers), and source map support (the bootstrap turns
-  // it on again at start, for index.mjs; the packages here have no maps).
+  // AWS SDK handler: about 2.5 ms of a 60 ms start): node:net (the runtime loop's Runtime API client)
+  // and the performance global (the SDK's and others' timers). Not source map support: index.mjs maps
+  // its own stack traces, when one is first formatted (runtime/source-maps.ts).
   builtin('node:net');
   globalThis.performance.now();
-  process.setSourceMapsEnabled(true);
 
   // Something keeps the event loop alive (a timer, a socket): the snapshot would never be taken.
   const waitMs = 20_000;
@@ -320,7 +319,6 @@ function build() {
 
 // --- Start (after deserialisation): as bootstrap-launcher.cjs ------------------------------
 function main() {
-  process.setSourceMapsEnabled(true);
   const { join, dirname } = builtin('node:path');
   const fs = builtin('node:fs');
   if (process.env.AWS_LAMBDA_RUNTIME_API) {

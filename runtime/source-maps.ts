@@ -22,10 +22,11 @@ const AT = '\n    at ';
 
 /**
  * Maps the frames of `bundleUrl` (the bundle's own import.meta.url) through
- * the map its last line names, from the first stack formatted on. Node
- * formats the stack as ever (its `Error.prepareStackTrace`, which writes the
- * code of its own errors too); only the bundle's frames are written again.
- * Does nothing when Node maps stacks itself, or something else formats them.
+ * the map the kit writes beside it (`index.mjs.map`), read when the first
+ * stack through the bundle is formatted. Node formats the stack as ever (its
+ * `Error.prepareStackTrace`, which writes the code of its own errors too);
+ * only the bundle's frames are written again. Does nothing when Node maps
+ * stacks itself, or something else formats them.
  */
 export function mapStackTraces(bundleUrl: string): void {
   const nodeFormat = Error.prepareStackTrace;
@@ -53,20 +54,14 @@ export function mapStackTraces(bundleUrl: string): void {
   } as (error: Error, trace: NodeJS.CallSite[]) => unknown;
 }
 
-/** The map that the bundle's `//# sourceMappingURL=` names, its sources made absolute URLs as Node makes them. */
+/** The bundle's map, its sources made absolute URLs as Node makes them; null when there is none or it is unreadable. */
 function readSourceMap(bundleUrl: string): SourceMap | null {
   try {
-    const { readFileSync } = process.getBuiltinModule('node:fs');
-    const { fileURLToPath } = process.getBuiltinModule('node:url');
-    const code = readFileSync(fileURLToPath(bundleUrl), 'utf8');
-    const comment = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(code);
-    if (!comment) return null;
-    const mapUrl = new URL(comment[1]!, bundleUrl);
-    const payload = JSON.parse(readFileSync(mapUrl, 'utf8'));
+    const mapUrl = new URL(`${bundleUrl}.map`);
+    const payload = JSON.parse(process.getBuiltinModule('node:fs').readFileSync(mapUrl, 'utf8'));
     payload.sources = (payload.sources as string[]).map((source) => new URL(`${payload.sourceRoot ?? ''}${source}`, mapUrl).href);
     payload.sourceRoot = '';
-    const { SourceMap } = process.getBuiltinModule('node:module');
-    return new SourceMap(payload);
+    return new (process.getBuiltinModule('node:module').SourceMap)(payload);
   } catch {
     return null;
   }

@@ -37,17 +37,18 @@ export function mapStackTraces(bundleUrl: string): void {
     const formatted: unknown = nodeFormat(error, trace);
     if (!trace.some((callSite) => callSite.getFileName() === bundleUrl)) return formatted;
     // Node writes each frame as the call site's own string: those are replaced, the first line is kept.
-    const frames = trace.map((callSite) => `${AT}${callSite}`).join('');
+    const plain = trace.map((callSite) => `${AT}${callSite}`);
+    const frames = plain.join('');
     if (typeof formatted !== 'string' || !formatted.endsWith(frames)) return formatted;
     if (map === undefined) map = readSourceMap(bundleUrl);
     if (map === null) return formatted;
     const sourceMap = map;
     const mapped = trace.map((callSite, i) => {
-      if (callSite.getFileName() !== bundleUrl) return `${AT}${callSite}`;
+      if (callSite.getFileName() !== bundleUrl) return plain[i];
       try {
         return `${AT}${mappedFrame(sourceMap, callSite, trace[i + 1])}`;
       } catch {
-        return `${AT}${callSite}`;
+        return plain[i];
       }
     });
     return `${formatted.slice(0, formatted.length - frames.length)}${mapped.join('')}`;

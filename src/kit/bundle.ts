@@ -13,7 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from './config.ts';
 import { KitError } from './errors.ts';
-import { LAMBDA_KIT_PACKAGE, SNAPSHOT_NAMESPACE, snapshotPlugin, vendorEntry, VENDOR_IMPORT_META, type VendorBundle, type VendorModule } from './snapshot-bundle.ts';
+import {
+  LAMBDA_KIT_PACKAGE,
+  releaseModuleBodies,
+  SNAPSHOT_NAMESPACE,
+  snapshotPlugin,
+  vendorEntry,
+  VENDOR_IMPORT_META,
+  type VendorBundle,
+  type VendorModule,
+} from './snapshot-bundle.ts';
 import {
   ADDON_LOADERS,
   describeEvidence,
@@ -359,7 +368,9 @@ export async function bundleVendor(modules: VendorModule[], options: Pick<Bundle
     external: options.external ?? [],
     format: 'cjs',
   });
-  return { code: output.code, modules: sorted, packages: [...new Set(sorted.map((module) => module.package))].sort() };
+  const hasCommonJs = Object.values(output.metafile.inputs).some((input) => input.format === 'cjs');
+  const code = Buffer.from(releaseModuleBodies(output.code.toString('utf8'), hasCommonJs), 'utf8');
+  return { code, modules: sorted, packages: [...new Set(sorted.map((module) => module.package))].sort() };
 }
 
 /**

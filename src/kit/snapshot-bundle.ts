@@ -186,3 +186,35 @@ export function vendorEntry(modules: VendorModule[]): string {
     )
     .join('');
 }
+
+/**
+ * esbuild's CommonJS wrapper (its __commonJS helper), as the vendor bundle's
+ * options write it (identifiers shortened): `(body, module) => () => ...`. It
+ * keeps each module's body function for as long as the module can be
+ * required, so that a body that threw runs again on the next require; and
+ * what a function keeps reachable goes into the snapshot with it: every
+ * CommonJS module's body, compiled, which runs once, at build time.
+ */
+const COMMONJS_WRAPPER =
+  /=\(([\w$]+),([\w$]+)\)=>\(\)=>\{try\{return \2\|\|\1\(\(\2=\{exports:\{\}\}\)\.exports,\2\),\2\.exports\}catch\(([\w$]+)\)\{throw \2=0,\3\}\}/;
+
+/**
+ * The vendor bundle with esbuild's CommonJS wrapper letting go of a module's
+ * body once it has run to the end (a body that threw is kept, to run again,
+ * as before), for the snapshot to hold none of them: measured on the AWS
+ * SDK's DynamoDB client (bench/fixtures/heavy), 370 KB less to deserialise at
+ * every start (V8's isolate part: 2.92 against 2.55 MB), 1.3 ms sooner.
+ * esbuild writes its helpers ahead of any module, so the first match is its
+ * own whenever the bundle holds a CommonJS module; a bundle without any is
+ * left as it is, and so is one whose wrapper reads otherwise (another
+ * esbuild), which then only keeps more.
+ */
+export function releaseModuleBodies(code: string, hasCommonJs: boolean): string {
+  if (!hasCommonJs) return code;
+  return code.replace(
+    COMMONJS_WRAPPER,
+    (_, body: string, module: string, error: string) =>
+      `=(${body},${module})=>()=>{try{return ${module}||(${body}((${module}={exports:{}}).exports,${module}),${body}=0),${module}.exports}catch(${error}){throw ${module}=0,${error}}}`,
+  );
+}
+

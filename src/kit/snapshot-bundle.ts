@@ -217,4 +217,3 @@ export function releaseModuleBodies(code: string, hasCommonJs: boolean): string 
       `=(${body},${module})=>()=>{try{return ${module}||(${body}((${module}={exports:{}}).exports,${module}),${body}=0),${module}.exports}catch(${error}){throw ${module}=0,${error}}}`,
   );
 }
-

@@ -126,10 +126,11 @@ export class HttpConnection {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #pending: Done<HttpResponse> | undefined;
-  /** The fields the request in flight asked to have picked out of its response's head, if any. */
-  #picks: readonly string[] | undefined;
-  /** FRAMING, then #picks: what its response's head is read for (FRAMING itself when nothing is picked). */
+  /** What the head of the response in flight is read for: FRAMING, then the request's picks, if it has any. */
   #names: readonly string[] = FRAMING;
+  /** The last picks asked for, and FRAMING with them: the runtime loop alternates /next (picks) and its answer (none). */
+  #lastPicks: readonly string[] | undefined;
+  #lastPickedNames: readonly string[] = FRAMING;
   /** Parsed head of the response being received, kept while its body arrives. */
   #head: ParsedHead | undefined;
 
@@ -217,8 +218,15 @@ export class HttpConnection {
       throw new RuntimeApiProtocolError('a request is already in flight on this connection');
     }
     this.#pending = done;
-    if (picks !== this.#picks) this.#names = picks ? [...FRAMING, ...picks] : FRAMING;
-    this.#picks = picks;
+    if (picks === undefined) {
+      this.#names = FRAMING;
+      return;
+    }
+    if (picks !== this.#lastPicks) {
+      this.#lastPicks = picks;
+      this.#lastPickedNames = [...FRAMING, ...picks];
+    }
+    this.#names = this.#lastPickedNames;
   }
 
   #connected(): Socket {

@@ -41,6 +41,7 @@ import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar-stream';
 import { KitError, KitErrorCode } from './errors.ts';
+import { dropLoadedBuiltinCaches } from './snapshot-code-cache.ts';
 
 export type NodeRuntimeArch = 'x86_64' | 'arm64';
 export type NodeRuntimeRoot = '/var/task' | '/opt';
@@ -230,6 +231,8 @@ export interface SnapshotAttempt {
   ok: boolean;
   /** Own property names of each module in the snapshot's table, by key (when ok). */
   exports?: Record<string, string[]>;
+  /** The built-ins' code caches the snapshot kept and dropped (when ok and the blob is laid out as Node's, see snapshot-code-cache.ts). */
+  codeCache?: { kept: number; dropped: number; droppedBytes: number };
   code: number | null;
   signal: string | null;
   timedOut: boolean;
@@ -313,6 +316,7 @@ export class SnapshotNode {
     await writeFile(join(this.work, 'vendor.cjs'), vendor);
     await rm(join(this.work, 'sea.blob'), { force: true });
     await rm(join(this.work, 'exports.json'), { force: true });
+    await rm(join(this.work, 'builtins.json'), { force: true });
     await writeFile(
       join(this.work, 'sea-config.json'),
       JSON.stringify({
@@ -329,13 +333,24 @@ export class SnapshotNode {
         LAMBDA_KIT_SNAPSHOT_VENDOR: join(this.work, 'vendor.cjs'),
         LAMBDA_KIT_SNAPSHOT_SHAPES: join(this.work, 'shapes.json'),
         LAMBDA_KIT_SNAPSHOT_EXPORTS: join(this.work, 'exports.json'),
+        LAMBDA_KIT_SNAPSHOT_BUILTINS: join(this.work, 'builtins.json'),
       },
       timeoutMs,
     });
     if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
     const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
     const exports = ok ? (JSON.parse(await readFile(join(this.work, 'exports.json'), 'utf8')) as Record<string, string[]>) : undefined;
-    return { ok, exports, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+    const codeCache = ok ? await this.dropLoadedBuiltinCaches() : undefined;
+    return { ok, exports, codeCache, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+  }
+
+  /** sea.blob without the code caches of the built-ins its heap holds (snapshot-code-cache.ts). */
+  private async dropLoadedBuiltinCaches(): Promise<SnapshotAttempt['codeCache']> {
+    const loaded = new Set(JSON.parse(await readFile(join(this.work, 'builtins.json'), 'utf8')) as string[]);
+    const trim = dropLoadedBuiltinCaches(await readFile(join(this.work, 'sea.blob')), this.nodeVersion, loaded);
+    if (!trim) return undefined;
+    await writeFile(join(this.work, 'sea.blob'), trim.blob);
+    return { kept: trim.kept, dropped: trim.dropped, droppedBytes: trim.droppedBytes };
   }
 
   /** The bootstrap with the blob of the last successful attempt. */

@@ -58,9 +58,13 @@ export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<S
     if (!attempt.ok) throw await explain(node, attempt, options, timeoutMs);
     const bootstrap = await node.bootstrap('/var/task');
     const packages = options.vendor.packages;
+    const { codeCache } = attempt;
     log(
       `${options.name}: snapshot of ${packages.length} package(s)${packages.length > 0 ? ` (${summary(packages)})` : ''}, ` +
-        `${(options.vendor.code.length / 1024).toFixed(1)} KB of code, in its bootstrap, in ${Date.now() - started} ms`,
+        `${(options.vendor.code.length / 1024).toFixed(1)} KB of code, in its bootstrap, in ${Date.now() - started} ms; ` +
+        (codeCache
+          ? `code caches of ${codeCache.dropped} built-ins it holds left out (${(codeCache.droppedBytes / 1048576).toFixed(1)} MB), ${codeCache.kept} kept`
+          : `Node's code caches kept whole (the snapshot is not laid out as Node ${options.nodeVersion}'s)`),
     );
     return { bootstrap, exports: attempt.exports ?? {} };
   } finally {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/kit/build.ts';
+import { readSnapshotCodeCache } from '../../src/kit/snapshot-code-cache.ts';
 import { invokeUnpacked, kitError, readZip } from './support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,6 +142,7 @@ describe('lambda-kit build --snapshot', () => {
     const lines: string[] = [];
     const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out, arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
     expect(lines.join('\n')).toMatch(/snapshot of 6 package\(s\) \(lambda-kit, lk-a-uses-polyfill, lk-esm, lk-probe and 2 more\)/);
+    expect(lines.join('\n')).toMatch(/code caches of \d+ built-ins it holds left out \([\d.]+ MB\), \d+ kept/);
     zipEntries = readZip(await readFile(artifacts[0]!.path));
     taskRoot = await mkdtemp(join(root, '.cache', 'snapshot-task-'));
     cleanup.push(taskRoot);
@@ -163,6 +165,16 @@ describe('lambda-kit build --snapshot', () => {
     expect(index).not.toContain('Lambda-Runtime-Aws-Request-Id');
     expect(index.length).toBeLessThan(8 * 1024);
     expect(zipEntries.map((entry) => entry.path)).not.toContain('node_modules/lk-probe/index.js');
+  });
+
+  it('keeps in the snapshot the code caches of the built-ins a start may compile (https), not of those its heap holds (fs, net)', () => {
+    const found = readSnapshotCodeCache(zipEntries.find((entry) => entry.path === 'bootstrap')!.data);
+    const ids = new Set(found!.entries.map((entry) => entry.id));
+    // Node 24 has about 390 built-ins; the snapshot of these packages holds some 150 of them.
+    expect(ids.size).toBeGreaterThan(100);
+    expect(ids.size).toBeLessThan(330);
+    for (const id of ['https', '_http_client', 'tls']) expect(ids).toContain(id);
+    for (const id of ['fs', 'net', 'events', 'node:fs']) expect(ids).not.toContain(id);
   });
 
   it('answers, with the packages evaluated once, at build time, and the function\'s own code at start with the runtime\'s environment', async () => {

@@ -14,8 +14,9 @@
 //
 // Build-time inputs (environment): LAMBDA_KIT_SNAPSHOT_VENDOR (the vendor
 // bundle), LAMBDA_KIT_SNAPSHOT_SHAPES (the shapes of the lazy built-ins, made
-// by the same Node in another process); output: LAMBDA_KIT_SNAPSHOT_EXPORTS
-// (where to write each module's own property names, for index.mjs's stand-ins). The SEA's main script is a stub
+// by the same Node in another process); outputs: LAMBDA_KIT_SNAPSHOT_EXPORTS
+// (where to write each module's own property names, for index.mjs's stand-ins) and
+// LAMBDA_KIT_SNAPSHOT_BUILTINS (the built-ins the heap holds, as a JSON array). The SEA's main script is a stub
 // (SNAPSHOT_MAIN in node-runtime.ts) that evaluates this file under the name
 // lambda-kit:snapshot/launcher.cjs, not the build directory's path. Failures are reported on stderr as one
 // line `LAMBDA_KIT_SNAPSHOT_ERROR {json}` for the kit to turn into a KitError.
@@ -314,6 +315,15 @@ function build() {
       });
     }
   });
+  // The built-ins the heap now holds, last of all: their code caches are of no use to a start, which
+  // never compiles them again, and the kit drops them from the snapshot (snapshot-code-cache.ts).
+  if (process.env.LAMBDA_KIT_SNAPSHOT_BUILTINS) {
+    const path = process.env.LAMBDA_KIT_SNAPSHOT_BUILTINS;
+    v8.startupSnapshot.addSerializeCallback(() => {
+      const loaded = process.moduleLoadList.filter((line) => line.startsWith('NativeModule ')).map((line) => line.slice('NativeModule '.length));
+      fs.writeFileSync(path, JSON.stringify(loaded));
+    });
+  }
   v8.startupSnapshot.setDeserializeMainFunction(main);
 }
 

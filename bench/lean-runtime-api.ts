@@ -117,7 +117,7 @@ export async function startLeanRuntimeApi(options: { hold?: boolean } = {}): Pro
     socket.on('data', (data) => {
       pending = pending === '' ? data.toString('latin1') : pending + data.toString('latin1');
       for (;;) {
-        // Empty lines before a request line are to be ignored (RFC 9112 2.2); lambda-kit's GET /next ends with one.
+        // Empty lines before a request line are to be ignored (RFC 9112 2.2): a client may send one after a request.
         while (pending.startsWith('\r\n')) pending = pending.slice(2);
         const headEnd = pending.indexOf('\r\n\r\n');
         if (headEnd === -1) return;

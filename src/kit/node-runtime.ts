@@ -41,7 +41,7 @@ import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar-stream';
 import { KitError, KitErrorCode } from './errors.ts';
-import { dropLoadedBuiltinCaches } from './snapshot-code-cache.ts';
+import { dropLoadedBuiltinCaches, type CodeCacheTrim } from './snapshot-code-cache.ts';
 
 export type NodeRuntimeArch = 'x86_64' | 'arm64';
 export type NodeRuntimeRoot = '/var/task' | '/opt';
@@ -227,12 +227,13 @@ export interface SnapshotNodeOptions {
 }
 
 /** One try at the SEA blob with a startup snapshot. */
+/** What dropLoadedBuiltinCaches left of a snapshot's code caches. */
+export type CodeCacheTrimmed = Omit<CodeCacheTrim, 'blob'>;
+
 export interface SnapshotAttempt {
   ok: boolean;
   /** Own property names of each module in the snapshot's table, by key (when ok). */
   exports?: Record<string, string[]>;
-  /** The built-ins' code caches the snapshot kept and dropped (when ok and the blob is laid out as Node's, see snapshot-code-cache.ts). */
-  codeCache?: { kept: number; dropped: number; droppedBytes: number };
   code: number | null;
   signal: string | null;
   timedOut: boolean;
@@ -340,26 +341,27 @@ export class SnapshotNode {
     if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
     const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
     const exports = ok ? (JSON.parse(await readFile(join(this.work, 'exports.json'), 'utf8')) as Record<string, string[]>) : undefined;
-    const codeCache = ok ? await this.dropLoadedBuiltinCaches() : undefined;
-    return { ok, exports, codeCache, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+    return { ok, exports, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
   }
 
-  /** sea.blob without the code caches of the built-ins its heap holds (snapshot-code-cache.ts). */
-  private async dropLoadedBuiltinCaches(): Promise<SnapshotAttempt['codeCache']> {
+  /**
+   * The bootstrap with the blob of the last successful attempt, less the code
+   * caches of the built-ins its heap holds (snapshot-code-cache.ts); codeCache
+   * says how many were kept and dropped, undefined if the blob was left whole.
+   */
+  async bootstrap(root: NodeRuntimeRoot): Promise<{ file: NodeRuntimeFile; codeCache?: CodeCacheTrimmed }> {
+    const blob = join(this.work, 'sea.blob');
     const loaded = new Set(JSON.parse(await readFile(join(this.work, 'builtins.json'), 'utf8')) as string[]);
-    const trim = dropLoadedBuiltinCaches(await readFile(join(this.work, 'sea.blob')), this.nodeVersion, loaded);
-    if (!trim) return undefined;
-    await writeFile(join(this.work, 'sea.blob'), trim.blob);
-    return { kept: trim.kept, dropped: trim.dropped, droppedBytes: trim.droppedBytes };
-  }
-
-  /** The bootstrap with the blob of the last successful attempt. */
-  async bootstrap(root: NodeRuntimeRoot): Promise<NodeRuntimeFile> {
+    const trim = dropLoadedBuiltinCaches(await readFile(blob), this.nodeVersion, loaded);
+    if (trim) await writeFile(blob, trim.blob);
     const bootstrap = join(this.work, 'bootstrap');
     await rm(bootstrap, { force: true });
     await writeFile(bootstrap, await readFile(this.nodePath), { mode: 0o755 });
-    await injectBlob({ arch: this.arch, nodeVersion: this.nodeVersion, root, libDir: this.libDir, work: this.work, bootstrap, blob: join(this.work, 'sea.blob') });
-    return { path: 'bootstrap', data: await readFile(bootstrap), mode: 0o755 };
+    await injectBlob({ arch: this.arch, nodeVersion: this.nodeVersion, root, libDir: this.libDir, work: this.work, bootstrap, blob });
+    return {
+      file: { path: 'bootstrap', data: await readFile(bootstrap), mode: 0o755 },
+      codeCache: trim && { kept: trim.kept, dropped: trim.dropped, droppedBytes: trim.droppedBytes },
+    };
   }
 
   async dispose(): Promise<void> {

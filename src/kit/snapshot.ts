@@ -56,9 +56,8 @@ export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<S
   try {
     const attempt = await node.attempt(options.vendor.code, timeoutMs);
     if (!attempt.ok) throw await explain(node, attempt, options, timeoutMs);
-    const bootstrap = await node.bootstrap('/var/task');
+    const { file: bootstrap, codeCache } = await node.bootstrap('/var/task');
     const packages = options.vendor.packages;
-    const { codeCache } = attempt;
     log(
       `${options.name}: snapshot of ${packages.length} package(s)${packages.length > 0 ? ` (${summary(packages)})` : ''}, ` +
         `${(options.vendor.code.length / 1024).toFixed(1)} KB of code, in its bootstrap, in ${Date.now() - started} ms; ` +

@@ -79,5 +79,9 @@ describe('the code cache of a snapshot in a SEA blob', () => {
     overrun.writeBigUInt64LE(81n, overrun.length - 80 - 8);
     expect(dropLoadedBuiltinCaches(seaBlob(overrun), '24.21.0', loaded)).toBeUndefined();
     expect(dropLoadedBuiltinCaches(seaBlob(Buffer.from('console.log("a SEA of a script")')), '24.21.0', loaded)).toBeUndefined();
+    // Two snapshots that both read right: which one the bootstrap takes cannot be told.
+    const twice = Buffer.concat([seaBlob(snapshot('24.21.0', CACHES)), seaBlob(snapshot('24.21.0', CACHES))]);
+    expect(readSnapshotCodeCache(twice)).toBeUndefined();
+    expect(dropLoadedBuiltinCaches(twice, '24.21.0', loaded)).toBeUndefined();
   });
 });

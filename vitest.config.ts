@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests (in-process, loopback only) and Docker tests,
-// which build and run real containers and so get honest, longer timeouts.
+// Two projects: fast unit tests (in-process, loopback only) and Docker tests
+// (`*.docker.test.ts`, beside the other tests of their area), which build and
+// run real containers and so get honest, longer timeouts.
 export default defineConfig({
   test: {
     // In CI, a JSON report too: .ci/run prints the plain "N passed, N failed" line from it.
@@ -12,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/docker/**'],
+          exclude: ['test/**/*.docker.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 20_000,
@@ -21,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'docker',
-          include: ['test/docker/**/*.test.ts'],
+          include: ['test/**/*.docker.test.ts'],
           environment: 'node',
           // Image builds and arm64 containers under qemu are slow on 2 cores.
           testTimeout: 300_000,

@@ -1,0 +1,20 @@
+import { PlatformErrorType } from '../../runtime/protocol/index.ts';
+
+/** The JSON body Lambda answers with when the platform, not the function, ended an invocation. */
+export function errorDocument(errorType: string, errorMessage: string): Buffer {
+  return Buffer.from(JSON.stringify({ errorType, errorMessage }));
+}
+
+/** The invocation ran out of its timeout (Sandbox.Timedout), as Lambda words it. */
+export function timedOutDocument(requestId: string, timeoutSeconds: number): Buffer {
+  return errorDocument(PlatformErrorType.timedOut, timedOutMessage(requestId, timeoutSeconds));
+}
+
+export function timedOutMessage(requestId: string, timeoutSeconds: number): string {
+  return `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`;
+}
+
+/** Init ran out of its 10 seconds (or the function's timeout), as the Telemetry API and INIT_REPORT word it. */
+export function initTimedOutMessage(initTimeoutMs: number): string {
+  return `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`;
+}

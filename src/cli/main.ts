@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { CliError, UsageError } from './errors.ts';
+import { EXIT_CODE, isCodedError } from '../platform/errors.ts';
+import { UsageError } from './errors.ts';
 
 const USAGE = `lambda-kit: build, run and test AWS Lambda functions written in TypeScript
 
@@ -17,13 +18,13 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       // Each command loads only its own modules: a build never needs the emulator, undici or dockerode.
       case 'build':
-        return await (await import('./build.ts')).buildCommand(rest);
+        return await (await import('./commands/build.ts')).buildCommand(rest);
       case 'run':
-        return await (await import('./run-local.ts')).runCommand(rest);
+        return await (await import('./commands/run.ts')).runCommand(rest);
       case 'emulate':
-        return await (await import('./emulate.ts')).emulateCommand(rest);
+        return await (await import('./commands/emulate.ts')).emulateCommand(rest);
       case 'invoke':
-        return await (await import('./invoke.ts')).invokeCommand(rest);
+        return await (await import('./commands/invoke.ts')).invokeCommand(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -34,9 +35,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (error) {
-    if (error instanceof CliError) {
+    // Every area's errors carry their kind: bad input exits 2, a failure 1 (docs/errors.md).
+    if (isCodedError(error)) {
       process.stderr.write(`lambda-kit: ${error.message}\n`);
-      return error.exitCode;
+      return EXIT_CODE[error.kind];
     }
     if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`lambda-kit: ${(error as Error).message}\n`);

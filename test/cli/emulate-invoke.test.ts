@@ -57,7 +57,7 @@ describe('lambda-kit emulate + lambda-kit invoke', () => {
   });
 
   it.each([
-    [['invoke', 'nope'], 3, /ResourceNotFoundException: Function not found/],
+    [['invoke', 'nope'], 2, /ResourceNotFoundException: Function not found/],
     [['invoke', 'hello', '--payload', '{bad'], 2, /the payload is not JSON/],
     [['invoke'], 2, /invoke needs a function name/],
   ])('fails clearly for %j', (args, code, message) => {
@@ -68,7 +68,7 @@ describe('lambda-kit emulate + lambda-kit invoke', () => {
 
   it('says how to start an emulator when none answers', () => {
     const result = cli(['invoke', 'hello', '--endpoint', 'http://127.0.0.1:1']);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no Lambda Invoke API answers at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one with `lambda-kit emulate/);
   });
 

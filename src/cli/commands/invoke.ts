@@ -1,16 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { decodeEventMessages } from '../emulator/event-stream.ts';
-import { CliError, UsageError } from './errors.ts';
-import { readPayload } from './run-local.ts';
+import { decodeEventMessages } from '../../emulator/event-stream.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { readPayload, stdinPayload } from '../payload.ts';
 
 export const INVOKE_USAGE = `lambda-kit invoke <function> [options]
 
 Invokes a function through the Lambda Invoke API of a running emulator
 (lambda-kit emulate) and prints the response on stdout. Exits 1 when the
-function returned an error (X-Amz-Function-Error), 2 on bad input, 3 when the
-API refused the call (unknown function, payload too large, ...).
+function returned an error (X-Amz-Function-Error) or the API failed (5xx), 2 on
+bad input, the API's refusals included (unknown function, payload too large, ...:
+its errorType is printed).
 
 Options:
   --payload <json>          event payload
@@ -24,17 +24,6 @@ Options:
   -h, --help                show this help`;
 
 const EXIT_FUNCTION_ERROR = 1;
-const EXIT_API_ERROR = 3;
-
-function stdinPayload(): string | undefined {
-  if (process.stdin.isTTY) return undefined;
-  try {
-    const text = readFileSync(0, 'utf8');
-    return text.trim() === '' ? undefined : text;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function invokeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -90,8 +79,7 @@ export async function invokeCommand(args: string[]): Promise<number> {
     throw new CliError(
       'LK_CLI_ENDPOINT_UNREACHABLE',
       `no Lambda Invoke API answers at ${base.origin} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ` +
-        'start one with `lambda-kit emulate <handler>` or pass --endpoint',
-      EXIT_API_ERROR,
+        'start one with `lambda-kit emulate <handler>` or pass --endpoint'
     );
   }
   if (response.statusCode >= 300) {
@@ -104,7 +92,7 @@ export async function invokeCommand(args: string[]): Promise<number> {
     } catch {
       // Not JSON: show it as it is.
     }
-    throw new CliError('LK_CLI_INVOKE_REFUSED', `${response.headers['x-amzn-errortype'] ?? `HTTP ${response.statusCode}`}: ${message}`, EXIT_API_ERROR);
+    throw new CliError(response.statusCode < 500 ? 'LK_CLI_INVOKE_REFUSED' : 'LK_CLI_INVOKE_FAILED', `${response.headers['x-amzn-errortype'] ?? `HTTP ${response.statusCode}`}: ${message}`);
   }
   if (values.event) {
     await response.body.dump();

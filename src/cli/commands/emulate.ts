@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Emulator, type FunctionDefinition } from '../emulator/emulator.ts';
-import { EmulatorError } from '../emulator/errors.ts';
-import { UsageError } from './errors.ts';
+import { Emulator, type FunctionDefinition } from '../../emulator/emulator.ts';
+import { UsageError } from '../errors.ts';
 
 export const EMULATE_USAGE = `lambda-kit emulate [options] <handler-file | function.zip>
 lambda-kit emulate [options] --image <image> [--platform linux/arm64]
@@ -141,7 +140,6 @@ export async function emulateCommand(args: string[]): Promise<number> {
       log: (name, line) => process.stderr.write(`[${name}] ${line}\n`),
     });
   } catch (error) {
-    if (error instanceof EmulatorError) throw new UsageError(error.message);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError(`port ${parsed.port} is in use: pass --port <another>, or --port 0 for a free one`);
     }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
-import { Emulator } from '../emulator/emulator.ts';
-import { LaunchError } from '../emulator/errors.ts';
-import { CliError, UsageError } from './errors.ts';
+import { Emulator } from '../../emulator/emulator.ts';
+import { UsageError } from '../errors.ts';
+import { readPayload } from '../payload.ts';
 
 export interface RunLocalOptions {
   handlerFile: string;
@@ -26,27 +25,21 @@ export async function runLocal(options: RunLocalOptions, log: (line: string) => 
   const file = resolve(options.handlerFile);
   // A zip is named after itself (hello.zip: hello), a source file after its folder (examples/hello/handler.ts: hello).
   const functionName = (file.endsWith('.zip') ? basename(file, '.zip') : basename(dirname(file))).replace(/[^a-zA-Z0-9_-]/g, '-') || 'function';
-  let emulator: Emulator;
-  try {
-    emulator = await Emulator.start({
-      functions: [
-        {
-          name: functionName,
-          // A built zip runs as Lambda runs it (its bootstrap); a source file under the runtime loop, unbuilt.
-          source: options.handlerFile.endsWith('.zip')
-            ? { zip: options.handlerFile }
-            : { handlerFile: options.handlerFile, exportName: options.exportName },
-          timeoutSeconds: options.timeoutSeconds,
-          memoryMb: options.memoryMb,
-        },
-      ],
-      // Function logs go to stderr so that stdout carries only the response.
-      log: (_name, line) => process.stderr.write(line + '\n'),
-    });
-  } catch (error) {
-    if (error instanceof LaunchError) throw new UsageError(error.message);
-    throw error;
-  }
+  const emulator = await Emulator.start({
+    functions: [
+      {
+        name: functionName,
+        // A built zip runs as Lambda runs it (its bootstrap); a source file under the runtime loop, unbuilt.
+        source: options.handlerFile.endsWith('.zip')
+          ? { zip: options.handlerFile }
+          : { handlerFile: options.handlerFile, exportName: options.exportName },
+        timeoutSeconds: options.timeoutSeconds,
+        memoryMb: options.memoryMb,
+      },
+    ],
+    // Function logs go to stderr so that stdout carries only the response.
+    log: (_name, line) => process.stderr.write(line + '\n'),
+  });
   try {
     const started = Date.now();
     const result = await emulator.invoke(functionName, { payload: options.payload });
@@ -57,27 +50,6 @@ export async function runLocal(options: RunLocalOptions, log: (line: string) => 
   }
 }
 
-export function readPayload(payload: string | undefined, payloadFile: string | undefined): Buffer {
-  if (payload !== undefined && payloadFile !== undefined) throw new UsageError('give --payload or --payload-file, not both');
-  let text = '{}';
-  if (payload !== undefined) text = payload;
-  else if (payloadFile !== undefined) {
-    try {
-      text = payloadFile === '-' ? readFileSync(0, 'utf8') : readFileSync(payloadFile, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read payload file ${payloadFile}: ${(error as Error).message}`);
-    }
-  }
-  try {
-    JSON.parse(text);
-  } catch (error) {
-    throw new CliError(
-      'LK_CLI_PAYLOAD_NOT_JSON',
-      `the payload is not JSON (${(error as Error).message}); Lambda only accepts JSON payloads, e.g. --payload '{"firstName":"Ada"}'`,
-    );
-  }
-  return Buffer.from(text);
-}
 
 const RUN_USAGE = `lambda-kit run <handler-file | function.zip> [options]
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { buildProject, defaultCacheDir } from '../kit/build.ts';
-import { buildInDocker } from '../kit/docker-build.ts';
-import { LAYOUTS, NODE_MAJORS, TARGETS, resolveProject, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../kit/config.ts';
-import { KitError } from '../kit/errors.ts';
-import { formats } from '../kit/formats.ts';
-import { CliError, UsageError } from './errors.ts';
+import { buildProject, defaultCacheDir } from '../../kit/build.ts';
+import { buildInDocker } from '../../kit/docker-build.ts';
+import { LAYOUTS, NODE_MAJORS, TARGETS, resolveProject, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../../kit/config.ts';
+import { KitError } from '../../kit/errors.ts';
+import { formats } from '../../kit/formats.ts';
+import { UsageError } from '../errors.ts';
 
 const BUILD_USAGE = `lambda-kit build [entry|name] [options]
 
@@ -44,9 +44,6 @@ Options:
                                         { extension, kind: "extension-layer", path, sha256, size, arch, format, nodeVersion }] }
   Only functions have --target, --format, --layout, --external, --base-image and --tag.
   -h, --help            show this help`;
-
-/** Errors in what the user gave: usage (exit 2); the rest fail the build (exit 1). */
-const USAGE_CODES = new Set(['LK_KIT_NO_BUILDER', 'LK_KIT_CONFIG', 'LK_KIT_BAD_OPTION', 'LK_KIT_ENTRY_NOT_FOUND', 'LK_KIT_NO_FUNCTIONS', 'LK_KIT_UNKNOWN_FORMAT', 'LK_KIT_SNAPSHOT_OPTIONS']);
 
 /** The build's arguments for the builder: the same, less what only the host acts on. */
 function withoutDockerFlags(args: string[]): string[] {
@@ -101,60 +98,55 @@ export async function buildCommand(args: string[]): Promise<number> {
   }
   const [selector, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`build takes one entry or function name, got: ${positionals.join(' ')}`);
-  try {
-    // Flags are checked before anything is read, with the flag's name in the message.
-    if (values.arch !== undefined) parseArch(values.arch);
-    if (values.target !== undefined) parseTarget(values.target);
-    if (values.layout !== undefined) parseLayout(values.layout);
-    if (values.node !== undefined) parseNodeMajor(values.node);
-    if (values.format !== undefined && !Object.hasOwn(formats, values.format)) {
-      throw new KitError('LK_KIT_UNKNOWN_FORMAT', `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`);
-    }
-    const started = Date.now();
-    const overrides = {
-      ...(values.arch !== undefined && { arch: values.arch }),
-      ...(values.target !== undefined && { target: values.target }),
-      ...(values.format !== undefined && { format: values.format }),
-      ...(values.layout !== undefined && { layout: values.layout }),
-      ...(values.external !== undefined && { external: values.external }),
-      ...(values.node !== undefined && { nodeMajor: values.node }),
-      ...(values.out !== undefined && { out: values.out }),
-      ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
-      ...(values.tag !== undefined && { imageTag: values.tag }),
-      ...(values['code-cache'] !== undefined && { codeCache: values['code-cache'] }),
-      ...(values.snapshot !== undefined && { snapshot: values.snapshot }),
-    };
-    const log = (line: string) => process.stderr.write(`lambda-kit: ${line}\n`);
-    if (values.docker) {
-      const project = await resolveProject({
-        cwd: process.cwd(),
-        ...(selector !== undefined && { selector }),
-        ...(values.config !== undefined && { configFile: values.config }),
-        overrides,
-      });
-      const output = await buildInDocker({
-        args: withoutDockerFlags(args),
-        cwd: process.cwd(),
-        project,
-        cacheDir: defaultCacheDir(),
-        ...(values.builder !== undefined && { builder: values.builder }),
-        log,
-      });
-      process.stdout.write(output);
-      log(`built ${counted(project)} in the builder in ${Date.now() - started} ms`);
-      return 0;
-    }
-    const result = await buildProject({
+  // Flags are checked before anything is read, with the flag's name in the message.
+  if (values.arch !== undefined) parseArch(values.arch);
+  if (values.target !== undefined) parseTarget(values.target);
+  if (values.layout !== undefined) parseLayout(values.layout);
+  if (values.node !== undefined) parseNodeMajor(values.node);
+  if (values.format !== undefined && !Object.hasOwn(formats, values.format)) {
+    throw new KitError('LK_KIT_UNKNOWN_FORMAT', `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`);
+  }
+  const started = Date.now();
+  const overrides = {
+    ...(values.arch !== undefined && { arch: values.arch }),
+    ...(values.target !== undefined && { target: values.target }),
+    ...(values.format !== undefined && { format: values.format }),
+    ...(values.layout !== undefined && { layout: values.layout }),
+    ...(values.external !== undefined && { external: values.external }),
+    ...(values.node !== undefined && { nodeMajor: values.node }),
+    ...(values.out !== undefined && { out: values.out }),
+    ...(values['base-image'] !== undefined && { baseImage: values['base-image'] }),
+    ...(values.tag !== undefined && { imageTag: values.tag }),
+    ...(values['code-cache'] !== undefined && { codeCache: values['code-cache'] }),
+    ...(values.snapshot !== undefined && { snapshot: values.snapshot }),
+  };
+  const log = (line: string) => process.stderr.write(`lambda-kit: ${line}\n`);
+  if (values.docker) {
+    const project = await resolveProject({
+      cwd: process.cwd(),
       ...(selector !== undefined && { selector }),
       ...(values.config !== undefined && { configFile: values.config }),
       overrides,
+    });
+    const output = await buildInDocker({
+      args: withoutDockerFlags(args),
+      cwd: process.cwd(),
+      project,
+      cacheDir: defaultCacheDir(),
+      ...(values.builder !== undefined && { builder: values.builder }),
       log,
     });
-    log(`built ${counted(result.project)} in ${Date.now() - started} ms`);
-    if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');
+    process.stdout.write(output);
+    log(`built ${counted(project)} in the builder in ${Date.now() - started} ms`);
     return 0;
-  } catch (error) {
-    if (error instanceof KitError) throw new CliError(error.code, error.message, USAGE_CODES.has(error.code) ? 2 : 1);
-    throw error;
   }
+  const result = await buildProject({
+    ...(selector !== undefined && { selector }),
+    ...(values.config !== undefined && { configFile: values.config }),
+    overrides,
+    log,
+  });
+  log(`built ${counted(result.project)} in ${Date.now() - started} ms`);
+  if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');
+  return 0;
 }

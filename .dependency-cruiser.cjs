@@ -94,9 +94,9 @@ module.exports = {
     {
       name: 'no-unresolvable',
       severity: 'error',
-      comment: 'Every import resolves.',
+      comment: 'Every import resolves (but bin/\'s import of the compiled CLI, which exists once the package is built).',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^\\.\\./dist/' },
     },
   ],
   options: {

@@ -17,6 +17,8 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 20_000,
+          // Type-level tests (expectTypeOf in *.test-d.ts) fail the run by themselves, through tsc.
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },
       },
       {

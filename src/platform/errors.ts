@@ -36,7 +36,7 @@ export function isCodedError(error: unknown): error is Error & { code: string; k
   return (
     error instanceof Error &&
     typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code.startsWith('LK_') &&
+    (error as { code?: string }).code!.startsWith('LK_') &&
     ((error as { kind?: unknown }).kind === 'input' || (error as { kind?: unknown }).kind === 'failure')
   );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { decodeEventMessages } from '../emulator/event-stream.ts';
+import { decodeEventMessages } from '../emulator/apis/event-stream.ts';
 import { CliError, UsageError } from './errors.ts';
 import { readPayload } from './run-local.ts';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { FunctionSettings, InvokeRequest, InvokeResult } from './environment.ts';
 import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
-import { InvokeApiServer } from './invoke-api-server.ts';
+import { InvokeApiServer } from './apis/invoke-api-server.ts';
 import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';

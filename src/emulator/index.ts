@@ -4,6 +4,6 @@
  */
 export { Emulator, parseFunctionDefinition, functionDefinitionSchema, type EmulatorOptions, type FunctionDefinition } from './emulator.ts';
 export type { InvokeRequest, InvokeResult, InvokeReport, FunctionSettings } from './environment.ts';
-export { RuntimeApiServer, MAX_PAYLOAD_BYTES, type InvocationOutcome, type InvokeOptions } from './runtime-api-server.ts';
-export { encodeEventMessage, decodeEventMessages, type DecodedEventMessage } from './event-stream.ts';
+export { RuntimeApiServer, MAX_PAYLOAD_BYTES, type InvocationOutcome, type InvokeOptions } from './apis/runtime-api-server.ts';
+export { encodeEventMessage, decodeEventMessages, type DecodedEventMessage } from './apis/event-stream.ts';
 export { EmulatorError, FunctionConfigError, LaunchError } from './errors.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
-import { RuntimeApiServer, type InvocationOutcome } from '../emulator/runtime-api-server.ts';
+import { RuntimeApiServer, type InvocationOutcome } from '../emulator/apis/runtime-api-server.ts';
 
 /**
  * A testcontainers module for Lambda function images: the container is one

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
-import { EXTENSIONS_API_PREFIX, ExtensionsApi, type ExtensionFailure, type RegisteredExtension, type ShutdownReason } from './apis/extensions-api.ts';
+import { EXTENSIONS_API_PREFIX, LOGS_API_PATH, TELEMETRY_API_PATH } from '../../runtime/protocol/index.ts';
+import { ExtensionsApi, type ExtensionFailure, type RegisteredExtension, type ShutdownReason } from './apis/extensions-api.ts';
 import { describeExit, type ExitStatus, type LaunchedRuntime, type Launcher } from './launchers/launcher.ts';
 import { RuntimeApiServer, type InvocationOutcome } from './apis/runtime-api-server.ts';
-import { LOGS_API_PATH, TELEMETRY_API_PATH, TelemetryApi } from './apis/telemetry-api.ts';
+import { TelemetryApi } from './apis/telemetry-api.ts';
 
 /** What Lambda knows about a function, as far as running it goes. */
 export interface FunctionSettings {

@@ -1,9 +1,17 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readBody, replyIdentifyError, replyJson, type ExtensionsApi } from './extensions-api.ts';
+import {
+  LOGS_API_PATH,
+  LOGS_API_VERSION,
+  TELEMETRY_API_PATH,
+  TELEMETRY_API_VERSION,
+  TELEMETRY_TYPES,
+  type TelemetryType,
+} from '../../../runtime/protocol/index.ts';
+import { replyIdentifyError, type ExtensionsApi } from './extensions-api.ts';
+import { readBody, replyJson } from './http.ts';
 
 /**
- * The Telemetry API (2022-07-01) and the older Logs API (2020-08-15) of one
- * execution environment: extensions subscribe during init, and Lambda POSTs
+ * The Telemetry API and the older Logs API of one execution environment: extensions subscribe during init, and Lambda POSTs
  * batches (JSON arrays) of records to their HTTP listener, buffered per
  * subscription by maxItems, maxBytes and timeoutMs.
  *
@@ -11,11 +19,6 @@ import { readBody, replyIdentifyError, replyJson, type ExtensionsApi } from './e
  * Logs API page of the Lambda developer guide; limits and defaults follow
  * "Configuring memory usage and buffering".
  */
-
-export const TELEMETRY_API_PATH = '/2022-07-01/telemetry';
-export const LOGS_API_PATH = '/2020-08-15/logs';
-
-export type TelemetryType = 'platform' | 'function' | 'extension';
 
 export interface TelemetryEvent {
   time: string;
@@ -37,9 +40,10 @@ const LIMITS = {
   timeoutMs: { default: 1_000, min: 25, max: 30_000 },
 } as const;
 
+/** The record schemas a subscription may ask for: the API's own version and the later ones. */
 const SCHEMA_VERSIONS: Record<Api, string[]> = {
-  telemetry: ['2022-07-01', '2022-12-13', '2025-01-29'],
-  logs: ['2020-08-15', '2021-03-18'],
+  telemetry: [TELEMETRY_API_VERSION, '2022-12-13', '2025-01-29'],
+  logs: [LOGS_API_VERSION, '2021-03-18'],
 };
 
 /**
@@ -190,7 +194,7 @@ export class TelemetryApi {
     this.#backlog = undefined;
   }
 
-  /** Serves PUT /2022-07-01/telemetry or PUT /2020-08-15/logs. */
+  /** Serves PUT TELEMETRY_API_PATH or PUT LOGS_API_PATH. */
   handle(api: Api, request: IncomingMessage, response: ServerResponse): void {
     void this.#subscribe(api, request, response);
   }
@@ -254,13 +258,13 @@ function parseSubscription(
   }
   if (!input || typeof input !== 'object') return 'request body must be a JSON object';
   const problems: string[] = [];
-  const schemaVersion = input.schemaVersion ?? (api === 'logs' ? '2020-08-15' : undefined);
+  const schemaVersion = input.schemaVersion ?? (api === 'logs' ? LOGS_API_VERSION : undefined);
   if (typeof schemaVersion !== 'string' || !SCHEMA_VERSIONS[api].includes(schemaVersion)) {
     problems.push(`schemaVersion must be one of ${SCHEMA_VERSIONS[api].join(', ')}`);
   }
   const types = input.types;
   if (!Array.isArray(types) || types.length === 0) problems.push('types should not be empty');
-  else if (types.some((type) => type !== 'platform' && type !== 'function' && type !== 'extension')) {
+  else if (types.some((type) => !TELEMETRY_TYPES.includes(type))) {
     problems.push('types must be platform, function or extension');
   }
   const buffering = {} as Buffering;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { FunctionSettings, InvokeRequest, InvokeResult } from './environment.ts';
+import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation.ts';
 import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
 import { InvokeApiServer } from './apis/invoke-api-server.ts';

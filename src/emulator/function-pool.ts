@@ -1,9 +1,5 @@
-import {
-  ExecutionEnvironment,
-  type FunctionSettings,
-  type InvokeRequest,
-  type InvokeResult,
-} from './environment.ts';
+import { ExecutionEnvironment } from './environment/execution-environment.ts';
+import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation.ts';
 import type { Launcher } from './launchers/launcher.ts';
 
 /**

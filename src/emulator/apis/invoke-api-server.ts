@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Emulator } from '../emulator.ts';
-import type { InvokeResult } from '../environment.ts';
+import type { InvokeResult } from '../invocation.ts';
 import {
   INVOKE_PATH,
   InvokeHeader,

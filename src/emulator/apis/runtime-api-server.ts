@@ -45,7 +45,9 @@ export type InvocationOutcome =
       errorType?: string;
       error?: RuntimeErrorBody;
     })
-  | (OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody });
+  | InitErrorOutcome;
+
+export type InitErrorOutcome = OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody };
 
 export interface InvokeOptions {
   requestId?: string;
@@ -97,7 +99,7 @@ export class RuntimeApiServer extends EventEmitter {
   readonly #faults = new Map<Route, number[]>();
   readonly #mounts = new Map<string, MountedHandler>();
   readonly requests: RecordedRequest[] = [];
-  #initError: InvocationOutcome | undefined;
+  #initError: InitErrorOutcome | undefined;
 
   private constructor(server: Server, options: RuntimeApiServerOptions) {
     super();
@@ -129,7 +131,7 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   /** The runtime's init error, once it has reported one. */
-  get initError(): InvocationOutcome | undefined {
+  get initError(): InitErrorOutcome | undefined {
     return this.#initError;
   }
 

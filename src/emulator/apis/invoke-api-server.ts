@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Emulator } from '../emulator.ts';
-import type { InvokeResult } from '../invocation.ts';
+import type { InvokeRequest, InvokeResult } from '../invocation.ts';
 import {
   INVOKE_PATH,
   InvokeHeader,
@@ -33,6 +32,14 @@ class ApiError extends Error {
   }
 }
 
+/** The functions the Invoke API serves (the Emulator's). */
+export interface InvokeTarget {
+  has(name: string): boolean;
+  invoke(name: string, request: InvokeRequest): Promise<InvokeResult>;
+  /** The ARN a function of this name (and qualifier) has here, for the errors that name it. */
+  functionArn(name: string, qualifier?: string): string;
+}
+
 export interface InvokeApiServerOptions {
   host: string;
   port: number;
@@ -40,20 +47,20 @@ export interface InvokeApiServerOptions {
 
 export class InvokeApiServer {
   readonly #server: Server;
-  readonly #emulator: Emulator;
+  readonly #target: InvokeTarget;
   /** Event invocations still running in the background. */
   readonly #background = new Set<Promise<unknown>>();
 
-  private constructor(server: Server, emulator: Emulator) {
+  private constructor(server: Server, target: InvokeTarget) {
     this.#server = server;
-    this.#emulator = emulator;
+    this.#target = target;
   }
 
-  static async start(emulator: Emulator, options: InvokeApiServerOptions): Promise<InvokeApiServer> {
+  static async start(target: InvokeTarget, options: InvokeApiServerOptions): Promise<InvokeApiServer> {
     // Synchronous invokes may run up to 15 minutes.
     const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     server.timeout = 0;
-    const api = new InvokeApiServer(server, emulator);
+    const api = new InvokeApiServer(server, target);
     server.on('request', (request, response) => {
       api.#handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) {
@@ -112,7 +119,7 @@ export class InvokeApiServer {
       const invocationType = header(request, InvokeHeader.invocationType) ?? 'RequestResponse';
       switch (invocationType) {
         case 'RequestResponse': {
-          const result = await this.#emulator.invoke(name, invocation);
+          const result = await this.#target.invoke(name, invocation);
           return sendResult(response, result, logType === 'Tail');
         }
         case 'Event': {
@@ -123,7 +130,7 @@ export class InvokeApiServer {
               `Request must be smaller than ${MAX_ASYNC_PAYLOAD_BYTES} bytes for the InvokeAsync operation`,
             );
           }
-          const running = this.#emulator.invoke(name, invocation).catch(() => undefined);
+          const running = this.#target.invoke(name, invocation).catch(() => undefined);
           this.#background.add(running);
           void running.finally(() => this.#background.delete(running));
           response.writeHead(202, { [InvokeHeader.requestId]: requestId, 'Content-Length': 0 });
@@ -162,7 +169,7 @@ export class InvokeApiServer {
       });
       response.flushHeaders();
     };
-    const result = await this.#emulator.invoke(name, {
+    const result = await this.#target.invoke(name, {
       ...invocation,
       onChunk: (chunk) => {
         start();
@@ -195,16 +202,8 @@ export class InvokeApiServer {
       embeddedQualifier = arn[2];
     }
     const version = qualifier ?? embeddedQualifier;
-    const pool = this.#emulator.pool(name);
-    if (!pool || (version !== undefined && version !== '$LATEST')) {
-      const settings = this.#emulator.pool(this.#emulator.functionNames[0] ?? '')?.settings;
-      const region = settings?.region ?? 'us-east-1';
-      const account = settings?.accountId ?? '000000000000';
-      throw new ApiError(
-        404,
-        'ResourceNotFoundException',
-        `Function not found: arn:aws:lambda:${region}:${account}:function:${name}${version ? `:${version}` : ''}`,
-      );
+    if (!this.#target.has(name) || (version !== undefined && version !== '$LATEST')) {
+      throw new ApiError(404, 'ResourceNotFoundException', `Function not found: ${this.#target.functionArn(name, version)}`);
     }
     return name;
   }

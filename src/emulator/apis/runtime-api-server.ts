@@ -86,9 +86,17 @@ interface PendingInvocation {
 
 type Route = 'next' | 'response' | 'error' | 'init-error';
 
+/**
+ * How many of its latest requests a server keeps in `requests`: enough for a
+ * test to see what a runtime just sent, while an emulator that runs for days
+ * keeps no more than this.
+ */
+export const RECENT_REQUESTS = 32;
+
 /** Serves the requests under one path prefix; see RuntimeApiServer.mount(). */
 export type MountedHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** Emits 'next' when a runtime asks for work and 'init-error' when it reports a failed init. */
 export class RuntimeApiServer extends EventEmitter {
   readonly #server: Server;
   readonly #functionArn: string;
@@ -98,7 +106,7 @@ export class RuntimeApiServer extends EventEmitter {
   readonly #invocations = new Map<string, PendingInvocation>();
   readonly #faults = new Map<Route, number[]>();
   readonly #mounts = new Map<string, MountedHandler>();
-  readonly requests: RecordedRequest[] = [];
+  readonly #requests: RecordedRequest[] = [];
   #initError: InitErrorOutcome | undefined;
 
   private constructor(server: Server, options: RuntimeApiServerOptions) {
@@ -128,6 +136,11 @@ export class RuntimeApiServer extends EventEmitter {
 
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** The latest requests (RECENT_REQUESTS of them at most), oldest first. */
+  get requests(): readonly RecordedRequest[] {
+    return this.#requests;
   }
 
   /** The runtime's init error, once it has reported one. */
@@ -215,7 +228,8 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   #route(request: IncomingMessage, response: ServerResponse): void {
-    this.requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    this.#requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    if (this.#requests.length > RECENT_REQUESTS) this.#requests.shift();
     const url = request.url ?? '';
     for (const [prefix, handler] of this.#mounts) if (url.startsWith(prefix)) return handler(request, response);
     if (!url.startsWith(RUNTIME_API_PREFIX + '/')) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
@@ -284,7 +298,6 @@ export class RuntimeApiServer extends EventEmitter {
     for await (const chunk of request) {
       chunks.push(chunk as Buffer);
       pending.options.onChunk?.(chunk as Buffer);
-      this.emit('chunk', pending.requestId, chunk);
     }
     const trailers = Object.fromEntries(
       Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]),
@@ -325,7 +338,6 @@ export class RuntimeApiServer extends EventEmitter {
   #finish(pending: PendingInvocation, outcome: InvocationOutcome): void {
     pending.state = 'done';
     this.#invocations.delete(pending.requestId);
-    this.emit('outcome', outcome);
     pending.resolve(outcome);
   }
 

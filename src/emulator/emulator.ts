@@ -88,9 +88,7 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
   }
   if ('zip' in source) {
     const { ZipLauncher } = await import('./launchers/zip-launcher.ts');
-    const launcher = new ZipLauncher(resolve(source.zip), extensionsDir);
-    await launcher.prepare();
-    return launcher;
+    return ZipLauncher.unpack(resolve(source.zip), extensionsDir);
   }
   if (definition.extensionsDir !== undefined) {
     throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);

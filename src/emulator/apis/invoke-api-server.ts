@@ -246,7 +246,7 @@ function decodeClientContext(encoded: string | undefined): string | undefined {
   return decoded;
 }
 
-export function logTail(result: InvokeResult): string {
+function logTail(result: InvokeResult): string {
   const text = Buffer.from(result.logs.join('\n') + '\n');
   return text.subarray(Math.max(0, text.byteLength - LOG_TAIL_BYTES)).toString('base64');
 }

@@ -20,13 +20,13 @@ import { readBody, replyJson } from './http.ts';
  * "Configuring memory usage and buffering".
  */
 
-export interface TelemetryEvent {
+interface TelemetryEvent {
   time: string;
   type: string;
   record: unknown;
 }
 
-export interface Buffering {
+interface Buffering {
   maxItems: number;
   maxBytes: number;
   timeoutMs: number;
@@ -72,7 +72,6 @@ class Subscription {
   /** Deliveries go out one at a time, in order. */
   #delivering: Promise<void> = Promise.resolve();
   #closed = false;
-  dropped = 0;
 
   constructor(init: { name: string; api: Api; schemaVersion: string; types: TelemetryType[]; buffering: Buffering; port: number; path: string }) {
     this.name = init.name;
@@ -104,10 +103,9 @@ class Subscription {
     this.#timer = undefined;
     if (this.#batch.length > 0) {
       const body = `[${this.#batch.join(',')}]`;
-      const count = this.#batch.length;
       this.#batch = [];
       this.#bytes = 0;
-      this.#delivering = this.#delivering.then(() => this.#deliver(body, count));
+      this.#delivering = this.#delivering.then(() => this.#deliver(body));
     }
     return this.#delivering;
   }
@@ -122,23 +120,19 @@ class Subscription {
   drop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.dropped += this.#batch.length;
     this.#batch = [];
     this.#bytes = 0;
     this.#closed = true;
   }
 
-  async #deliver(body: string, count: number): Promise<void> {
+  async #deliver(body: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await post(this.port, this.path, body);
         return;
       } catch {
         const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined || this.#closed) {
-          this.dropped += count;
-          return;
-        }
+        if (delay === undefined || this.#closed) return;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -160,10 +154,6 @@ export class TelemetryApi {
     const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
     if (this.#backlog && this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push(event);
     for (const subscription of this.#subscriptions.values()) subscription.push(event);
-  }
-
-  get subscriberCount(): number {
-    return this.#subscriptions.size;
   }
 
   /** Subscriptions are taken during init only; after it Lambda answers 403. */

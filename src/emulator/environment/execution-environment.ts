@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { RegisteredExtension, ShutdownReason } from '../apis/extensions-api.ts';
-import type { RuntimeApiServer } from '../apis/runtime-api-server.ts';
+import type { ShutdownReason } from '../apis/extensions-api.ts';
 import type { FunctionSettings, InvokeRequest, InvokeResult } from '../invocation.ts';
 import type { Launcher } from '../launchers/launcher.ts';
 import { initialize, type InitFailure } from './init.ts';
@@ -16,7 +14,6 @@ import { destroy, shutdown } from './shutdown.ts';
  * beside it: init.ts, invoke.ts, shutdown.ts.
  */
 export class ExecutionEnvironment {
-  readonly id = randomUUID().slice(0, 8);
   readonly #sandbox: Sandbox;
   #inFlight = 0;
   /** Init Duration, reported (and billed, for custom runtimes) on the environment's first invoke only. */
@@ -46,22 +43,8 @@ export class ExecutionEnvironment {
     return !this.#sandbox.dead;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   get hasCapacity(): boolean {
     return this.alive && this.#inFlight < this.#sandbox.settings.runtimeConcurrency;
-  }
-
-  /** The Runtime API this environment's runtime talks to. */
-  get runtimeApi(): RuntimeApiServer {
-    return this.#sandbox.server;
-  }
-
-  /** The extensions registered in this environment. */
-  get extensions(): RegisteredExtension[] {
-    return this.#sandbox.extensionsApi.extensions;
   }
 
   invoke(request: InvokeRequest): Promise<InvokeResult> {

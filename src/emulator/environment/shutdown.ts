@@ -6,7 +6,7 @@ import type { Sandbox } from './sandbox.ts';
  * registered, 500 ms with internal extensions only, 0 ms (no SIGTERM, just
  * SIGKILL) without extensions. (Lambda developer guide, "Shutdown phase".)
  */
-export const SHUTDOWN_WINDOW_MS = { external: 2000, internal: 500, none: 0 } as const;
+const SHUTDOWN_WINDOW_MS = { external: 2000, internal: 500, none: 0 } as const;
 
 /**
  * Lambda's Shutdown phase: SIGTERM to the runtime, SHUTDOWN to the external

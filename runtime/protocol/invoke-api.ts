@@ -21,6 +21,8 @@ export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
 export const MAX_ASYNC_PAYLOAD_BYTES = 1_048_576;
 /** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
 export const LOG_TAIL_BYTES = 4096;
+/** X-Amz-Client-Context: base64 of a JSON object, at most this many characters. */
+export const MAX_CLIENT_CONTEXT_BYTES = 3583;
 
 export const InvokeHeader = {
   invocationType: 'X-Amz-Invocation-Type',

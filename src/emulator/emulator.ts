@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { FunctionSettings, InvokeRequest, InvokeResult } from './environment.ts';
+import { functionArn } from '../platform/function-arn.ts';
+import { FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE } from '../platform/function-name.ts';
+import { InvokeApiServer, type InvokeTarget } from './apis/invoke-api-server.ts';
 import { FunctionConfigError } from './errors.ts';
 import { FunctionPool } from './function-pool.ts';
-import { InvokeApiServer } from './invoke-api-server.ts';
+import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation.ts';
 import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';
@@ -27,7 +29,7 @@ const sourceSchema = z.union([
 ]);
 
 export const functionDefinitionSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name is 1-64 letters, digits, - or _'),
+  name: z.string().regex(FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE),
   source: sourceSchema,
   handler: z.string().optional(),
   /**
@@ -86,9 +88,7 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
   }
   if ('zip' in source) {
     const { ZipLauncher } = await import('./launchers/zip-launcher.ts');
-    const launcher = new ZipLauncher(resolve(source.zip), extensionsDir);
-    await launcher.prepare();
-    return launcher;
+    return ZipLauncher.unpack(resolve(source.zip), extensionsDir);
   }
   if (definition.extensionsDir !== undefined) {
     throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);
@@ -105,7 +105,7 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
  * A local Lambda: named functions, each with a pool of execution environments
  * behind its own Runtime APIs, and the Invoke API in front.
  */
-export class Emulator {
+export class Emulator implements InvokeTarget {
   readonly #pools = new Map<string, FunctionPool>();
   readonly #launchers: Launcher[] = [];
   #api: InvokeApiServer | undefined;
@@ -159,8 +159,19 @@ export class Emulator {
     return [...this.#pools.keys()];
   }
 
+  /** A function's pool of environments (tests and benchmarks count its environments). */
   pool(name: string): FunctionPool | undefined {
     return this.#pools.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#pools.has(name);
+  }
+
+  /** The ARN of a function of this name, in the region and account of the emulator's first function. */
+  functionArn(name: string, qualifier?: string): string {
+    const first = this.#pools.values().next().value?.settings;
+    return functionArn({ region: first?.region ?? 'us-east-1', accountId: first?.accountId ?? '000000000000', name }, qualifier);
   }
 
   /** Invokes a function directly (the Invoke API does the same over HTTP). */

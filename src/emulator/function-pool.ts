@@ -1,9 +1,6 @@
-import {
-  ExecutionEnvironment,
-  type FunctionSettings,
-  type InvokeRequest,
-  type InvokeResult,
-} from './environment.ts';
+import { ExecutionEnvironment } from './environment/execution-environment.ts';
+import { EmulatorError } from './errors.ts';
+import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation.ts';
 import type { Launcher } from './launchers/launcher.ts';
 
 /**
@@ -34,7 +31,7 @@ export class FunctionPool {
 
   async invoke(request: InvokeRequest & { requestId: string }): Promise<InvokeResult> {
     for (;;) {
-      if (this.#closed) throw new Error(`function ${this.settings.name} is shut down`);
+      if (this.#closed) throw new EmulatorError('LK_EMULATOR_CLOSED', `function ${this.settings.name} is shut down`);
       const warm = [...this.#environments].find((environment) => environment.hasCapacity);
       if (warm) return this.#run(warm, request);
       if (this.#environments.size + this.#starting < this.#maxEnvironments) {

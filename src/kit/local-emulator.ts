@@ -14,7 +14,7 @@ export const LOCAL_EMULATOR_DIR = '.lambda-kit';
  */
 export async function bundleLocalEmulator(): Promise<ArtifactFile[]> {
   const own = extname(fileURLToPath(import.meta.url));
-  const entry = fileURLToPath(new URL(`./local-emulator-entry${own === '.ts' ? '.ts' : '.js'}`, import.meta.url));
+  const entry = fileURLToPath(new URL(`../emulator/image-entry${own === '.ts' ? '.ts' : '.js'}`, import.meta.url));
   const result = await build({
     entryPoints: { 'local-emulator': entry },
     bundle: true,

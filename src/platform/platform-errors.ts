@@ -18,3 +18,13 @@ export function timedOutMessage(requestId: string, timeoutSeconds: number): stri
 export function initTimedOutMessage(initTimeoutMs: number): string {
   return `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`;
 }
+
+/** How Lambda words a platform error of one invocation, in its answer and its log: `RequestId: <id> Error: <message>`. */
+export function invocationErrorMessage(requestId: string, message: string): string {
+  return `RequestId: ${requestId} Error: ${message}`;
+}
+
+/** The runtime process exited (Runtime.ExitError); `exit` says how, as Lambda words it: "exit status 1", "signal: killed". */
+export function runtimeExitedMessage(exit: string): string {
+  return `Runtime exited with error: ${exit}`;
+}

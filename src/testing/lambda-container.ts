@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer } from 'testcontainers';
-import { RuntimeApiServer, type InvocationOutcome } from '../emulator/runtime-api-server.ts';
+import { RuntimeApiServer, type InvocationOutcome } from '../emulator/apis/runtime-api-server.ts';
+import { functionArn } from '../platform/function-arn.ts';
+import { lambdaEnvironment } from '../platform/function-environment.ts';
+import { errorDocument, timedOutDocument } from '../platform/platform-errors.ts';
+
+const REGION = 'us-east-1';
+const ACCOUNT_ID = '000000000000';
 
 /**
  * A testcontainers module for Lambda function images: the container is one
@@ -41,18 +47,18 @@ export class LambdaContainer extends GenericContainer {
   override async start(): Promise<StartedLambdaContainer> {
     const server = await RuntimeApiServer.start({
       host: '127.0.0.1',
-      functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${this.#functionName}`,
+      functionArn: functionArn({ region: REGION, accountId: ACCOUNT_ID, name: this.#functionName }),
       defaultTimeoutMs: this.#timeoutSeconds * 1000,
     });
-    this.withEnvironment({
-      AWS_LAMBDA_RUNTIME_API: server.address,
-      AWS_LAMBDA_FUNCTION_NAME: this.#functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.#memoryMb),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.#functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: 'testcontainers',
-      AWS_REGION: 'us-east-1',
-    });
+    this.withEnvironment(
+      lambdaEnvironment({
+        name: this.#functionName,
+        version: '$LATEST',
+        memoryMb: this.#memoryMb,
+        region: REGION,
+        runtimeApi: server.address,
+      }),
+    );
     // The function's memory size is the container's hard limit, as in Lambda (the quota is in GB).
     this.withResourcesQuota({ memory: this.#memoryMb / 1024 });
     try {
@@ -113,16 +119,11 @@ export class StartedLambdaContainer extends AbstractStartedContainer {
         body = outcome.body;
         break;
       case 'init-error':
-        body = Buffer.from(JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.error.errorMessage }));
+        body = errorDocument(outcome.errorType, String(outcome.error.errorMessage ?? ''));
         break;
       case 'timeout':
         this.#server.abandon(requestId);
-        body = Buffer.from(
-          JSON.stringify({
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${this.#timeoutSeconds.toFixed(2)} seconds`,
-          }),
-        );
+        body = timedOutDocument(requestId, this.#timeoutSeconds);
         break;
     }
     return {

@@ -4,7 +4,7 @@
 // must reach the caller as AWS would answer it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
-import { decodeEventMessages } from '../../src/emulator/event-stream.ts';
+import { decodeEventMessages } from '../../src/emulator/apis/event-stream.ts';
 import { invokeHttp, plainJsTaskRoot, requireRic, ricEntry } from '../support/aws-clients.ts';
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

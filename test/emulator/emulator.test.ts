@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
-import { decodeEventMessages } from '../../src/emulator/event-stream.ts';
+import { decodeEventMessages } from '../../src/emulator/apis/event-stream.ts';
 import { invokeHttp } from '../support/aws-clients.ts';
 import { fixture } from '../support/function-process.ts';
 

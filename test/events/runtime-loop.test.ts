@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeApiServer, type InvocationOutcome } from '../../src/emulator/runtime-api-server.ts';
+import { RuntimeApiServer, type InvocationOutcome } from '../../src/emulator/apis/runtime-api-server.ts';
 import { fixture, startFunction, type FunctionProcess } from '../support/function-process.ts';
 
 function sqsEvent(bodies: string[]) {

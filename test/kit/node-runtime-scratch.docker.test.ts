@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeApiServer } from '../../src/emulator/runtime-api-server.ts';
+import { RuntimeApiServer } from '../../src/emulator/apis/runtime-api-server.ts';
 import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../src/kit/node-runtime.ts';
 import { ARCHES, KIT_ARCH, NODE_ARCH, bundleTestFunction, cleanUpAll, docker, removeImage, requireDocker, type Arch } from '../support/docker.ts';
 

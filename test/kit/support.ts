@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
-import type { InvokeResult } from '../../src/emulator/environment.ts';
+import type { InvokeResult } from '../../src/emulator/invocation.ts';
 import { KitError } from '../../src/kit/errors.ts';
 import type { ExtensionNodeBuilder } from '../../src/kit/extension-layer.ts';
 import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { decodeEventMessages } from '../../emulator/event-stream.ts';
+import { decodeEventMessages } from '../../emulator/apis/event-stream.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { readPayload, stdinPayload } from '../payload.ts';
 

@@ -187,9 +187,10 @@ export class ContainerLauncher implements Launcher {
 }
 
 /**
- * The container's peak memory from its cgroup, read directly: a Docker stats
- * snapshot costs about a second per call. cgroup v2 (memory.peak) or v1
- * (memory.max_usage_in_bytes, cgroupfs driver); Docker's stats otherwise.
+ * The container's peak memory from its cgroup, read directly: Docker's stats
+ * API samples for a while before it answers, and every REPORT line asks.
+ * cgroup v2 (memory.peak) or v1 (memory.max_usage_in_bytes, cgroupfs
+ * driver); Docker's stats otherwise.
  */
 async function containerPeakMemory(container: Docker.Container): Promise<number | undefined> {
   for (const file of [

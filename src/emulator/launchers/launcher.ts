@@ -8,11 +8,10 @@ export interface Launcher {
   /**
    * The external extensions each environment starts: paths of the executables
    * in its /opt/extensions, in the order Lambda starts them (by name).
-   * Launchers without extensions support leave it out.
    */
-  extensions?(): Promise<string[]>;
+  extensions(): Promise<string[]>;
   /** Starts one external extension with the environment the runtime gets. */
-  launchExtension?(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime>;
+  launchExtension(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime>;
   /** Releases what the launcher holds for all its launches (an unpacked task root, for one). */
   dispose(): Promise<void>;
 }

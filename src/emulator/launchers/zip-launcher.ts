@@ -13,27 +13,24 @@ import { ProcessLauncher } from './process-launcher.ts';
  */
 export class ZipLauncher implements Launcher {
   readonly description: string;
-  readonly #zipPath: string;
-  #taskRoot: string | undefined;
-  #inner: ProcessLauncher | undefined;
+  readonly #taskRoot: string;
+  readonly #inner: ProcessLauncher;
 
-  readonly #extensionsDir: string | undefined;
-
-  constructor(zipPath: string, options: { extensionsDir?: string } = {}) {
-    this.#zipPath = zipPath;
-    this.#extensionsDir = options.extensionsDir;
-    this.description = `bootstrap from ${zipPath}`;
+  private constructor(description: string, taskRoot: string, inner: ProcessLauncher) {
+    this.description = description;
+    this.#taskRoot = taskRoot;
+    this.#inner = inner;
   }
 
-  /** Unpacks the zip; call before launch(). */
-  async prepare(): Promise<void> {
-    if (this.#inner) return;
+  /** Unpacks the zip into a task root of its own and checks its bootstrap. */
+  static async unpack(zipPath: string, options: { extensionsDir?: string } = {}): Promise<ZipLauncher> {
+    const description = `bootstrap from ${zipPath}`;
     const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-task-'));
     try {
-      await extract(this.#zipPath, { dir: taskRoot });
+      await extract(zipPath, { dir: taskRoot });
     } catch (error) {
       await rm(taskRoot, { recursive: true, force: true });
-      throw new LaunchError(`cannot unpack ${this.#zipPath}: ${(error as Error).message}; pass a zip built by lambda-kit build`, {
+      throw new LaunchError(`cannot unpack ${zipPath}: ${(error as Error).message}; pass a zip built by lambda-kit build`, {
         cause: error,
       });
     }
@@ -42,44 +39,35 @@ export class ZipLauncher implements Launcher {
       await access(bootstrap, constants.X_OK);
     } catch {
       await rm(taskRoot, { recursive: true, force: true });
-      throw new LaunchError(
-        `${this.#zipPath} has no executable bootstrap at its root: a custom runtime's zip must hold one (mode 0755)`,
-      );
+      throw new LaunchError(`${zipPath} has no executable bootstrap at its root: a custom runtime's zip must hold one (mode 0755)`);
     }
-    this.#taskRoot = taskRoot;
-    this.#inner = new ProcessLauncher({
+    const inner = new ProcessLauncher({
       command: await bootstrapCommand(taskRoot, bootstrap),
       taskRoot,
-      description: this.description,
-      ...(this.#extensionsDir !== undefined && { extensionsDir: this.#extensionsDir }),
+      description,
+      ...(options.extensionsDir !== undefined && { extensionsDir: options.extensionsDir }),
     });
+    return new ZipLauncher(description, taskRoot, inner);
   }
 
   environment(): Record<string, string> {
-    return this.#ready().environment();
+    return this.#inner.environment();
   }
 
   launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
-    return this.#ready().launch(environment, output);
+    return this.#inner.launch(environment, output);
   }
 
   extensions(): Promise<string[]> {
-    return this.#ready().extensions();
+    return this.#inner.extensions();
   }
 
   launchExtension(path: string, environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
-    return this.#ready().launchExtension(path, environment, output);
+    return this.#inner.launchExtension(path, environment, output);
   }
 
   async dispose(): Promise<void> {
-    if (this.#taskRoot) await rm(this.#taskRoot, { recursive: true, force: true });
-    this.#taskRoot = undefined;
-    this.#inner = undefined;
-  }
-
-  #ready(): ProcessLauncher {
-    if (!this.#inner) throw new LaunchError(`${this.#zipPath} is not unpacked yet: call prepare() first`);
-    return this.#inner;
+    await rm(this.#taskRoot, { recursive: true, force: true });
   }
 }
 

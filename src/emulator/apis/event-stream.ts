@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { EmulatorError } from '../errors.ts';
 
 /**
  * AWS's event-stream framing (application/vnd.amazon.eventstream), as
@@ -47,8 +48,8 @@ export function decodeEventMessages(data: Buffer): { messages: DecodedEventMessa
     const total = data.readUInt32BE(offset);
     if (data.length - offset < total) break;
     const message = data.subarray(offset, offset + total);
-    if (message.readUInt32BE(8) !== crc32(message.subarray(0, 8))) throw new Error('event stream: bad prelude CRC');
-    if (message.readUInt32BE(total - 4) !== crc32(message.subarray(0, total - 4))) throw new Error('event stream: bad message CRC');
+    if (message.readUInt32BE(8) !== crc32(message.subarray(0, 8))) throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad prelude CRC');
+    if (message.readUInt32BE(total - 4) !== crc32(message.subarray(0, total - 4))) throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad message CRC');
     const headersLength = message.readUInt32BE(4);
     const headers: Record<string, string> = {};
     let position = 12;
@@ -57,7 +58,7 @@ export function decodeEventMessages(data: Buffer): { messages: DecodedEventMessa
       const name = message.toString('utf8', position + 1, position + 1 + nameLength);
       position += 1 + nameLength;
       const type = message.readUInt8(position);
-      if (type !== STRING_HEADER) throw new Error(`event stream: header type ${type} is not supported`);
+      if (type !== STRING_HEADER) throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', `event stream: header type ${type} is not supported`);
       const valueLength = message.readUInt16BE(position + 1);
       headers[name] = message.toString('utf8', position + 3, position + 3 + valueLength);
       position += 3 + valueLength;

@@ -2,16 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  AnswerHeader,
+  InvocationHeader,
+  MAX_RESPONSE_BYTES,
+  RUNTIME_API_PREFIX,
+  RuntimeApiPath,
+  STREAMING_RESPONSE_MODE,
+} from '../../../runtime/protocol/index.ts';
+import { newTraceId } from '../../platform/trace-id.ts';
+import { header, readBody, replyJson } from './http.ts';
 
 /**
- * The runtime side of Lambda: the Runtime API (2018-06-01) as AWS serves it to
- * a function's runtime. Callers queue invocations with invoke() and get back
+ * The runtime side of Lambda: the Runtime API as AWS serves it to a
+ * function's runtime. Callers queue invocations with invoke() and get back
  * exactly what the runtime answered.
  */
-
-export const RUNTIME_API_PREFIX = '/2018-06-01/runtime';
-/** Lambda's limit for a buffered response and for a request payload. */
-export const MAX_PAYLOAD_BYTES = 6_291_556;
 
 export interface RuntimeErrorBody {
   errorType?: string;
@@ -39,7 +45,9 @@ export type InvocationOutcome =
       errorType?: string;
       error?: RuntimeErrorBody;
     })
-  | (OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody });
+  | InitErrorOutcome;
+
+export type InitErrorOutcome = OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody };
 
 export interface InvokeOptions {
   requestId?: string;
@@ -78,9 +86,17 @@ interface PendingInvocation {
 
 type Route = 'next' | 'response' | 'error' | 'init-error';
 
+/**
+ * How many of its latest requests a server keeps in `requests`: enough for a
+ * test to see what a runtime just sent, while an emulator that runs for days
+ * keeps no more than this.
+ */
+export const RECENT_REQUESTS = 32;
+
 /** Serves the requests under one path prefix; see RuntimeApiServer.mount(). */
 export type MountedHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** Emits 'next' when a runtime asks for work and 'init-error' when it reports a failed init. */
 export class RuntimeApiServer extends EventEmitter {
   readonly #server: Server;
   readonly #functionArn: string;
@@ -90,8 +106,8 @@ export class RuntimeApiServer extends EventEmitter {
   readonly #invocations = new Map<string, PendingInvocation>();
   readonly #faults = new Map<Route, number[]>();
   readonly #mounts = new Map<string, MountedHandler>();
-  readonly requests: RecordedRequest[] = [];
-  #initError: InvocationOutcome | undefined;
+  readonly #requests: RecordedRequest[] = [];
+  #initError: InitErrorOutcome | undefined;
 
   private constructor(server: Server, options: RuntimeApiServerOptions) {
     super();
@@ -122,8 +138,13 @@ export class RuntimeApiServer extends EventEmitter {
     return (this.#server.address() as AddressInfo).port;
   }
 
+  /** The latest requests (RECENT_REQUESTS of them at most), oldest first. */
+  get requests(): readonly RecordedRequest[] {
+    return this.#requests;
+  }
+
   /** The runtime's init error, once it has reported one. */
-  get initError(): InvocationOutcome | undefined {
+  get initError(): InitErrorOutcome | undefined {
     return this.#initError;
   }
 
@@ -192,32 +213,33 @@ export class RuntimeApiServer extends EventEmitter {
       const options = pending.options;
       const headers: Record<string, string> = {
         'Content-Type': 'application/json',
-        'Lambda-Runtime-Aws-Request-Id': pending.requestId,
-        'Lambda-Runtime-Deadline-Ms': String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
-        'Lambda-Runtime-Invoked-Function-Arn': this.#functionArn,
-        'Lambda-Runtime-Trace-Id':
-          options.traceId ?? `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Sampled=0`,
+        [InvocationHeader.requestId]: pending.requestId,
+        [InvocationHeader.deadlineMs]: String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
+        [InvocationHeader.functionArn]: this.#functionArn,
+        [InvocationHeader.traceId]: options.traceId ?? newTraceId(),
       };
-      if (options.clientContext !== undefined) headers['Lambda-Runtime-Client-Context'] = options.clientContext;
-      if (options.cognitoIdentity !== undefined) headers['Lambda-Runtime-Cognito-Identity'] = options.cognitoIdentity;
-      if (options.tenantId !== undefined) headers['Lambda-Runtime-Aws-Tenant-Id'] = options.tenantId;
-      if (options.invocationId !== undefined) headers['Lambda-Runtime-Invocation-Id'] = options.invocationId;
+      if (options.clientContext !== undefined) headers[InvocationHeader.clientContext] = options.clientContext;
+      if (options.cognitoIdentity !== undefined) headers[InvocationHeader.cognitoIdentity] = options.cognitoIdentity;
+      if (options.tenantId !== undefined) headers[InvocationHeader.tenantId] = options.tenantId;
+      if (options.invocationId !== undefined) headers[InvocationHeader.invocationId] = options.invocationId;
       response.writeHead(200, { ...headers, 'Content-Length': pending.payload.byteLength });
       response.end(pending.payload);
     }
   }
 
   #route(request: IncomingMessage, response: ServerResponse): void {
-    this.requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    this.#requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+    if (this.#requests.length > RECENT_REQUESTS) this.#requests.shift();
     const url = request.url ?? '';
     for (const [prefix, handler] of this.#mounts) if (url.startsWith(prefix)) return handler(request, response);
     if (!url.startsWith(RUNTIME_API_PREFIX + '/')) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
     const path = url.slice(RUNTIME_API_PREFIX.length);
     let route: Route | undefined;
     let requestId: string | undefined;
+    // RuntimeApiPath.response(id) or RuntimeApiPath.error(id).
     const invocation = /^\/invocation\/([^/]+)\/(response|error)$/.exec(path);
-    if (path === '/invocation/next') route = 'next';
-    else if (path === '/init/error') route = 'init-error';
+    if (path === RuntimeApiPath.next) route = 'next';
+    else if (path === RuntimeApiPath.initError) route = 'init-error';
     else if (invocation) {
       route = invocation[2] as Route;
       requestId = decodeURIComponent(invocation[1]!);
@@ -246,7 +268,7 @@ export class RuntimeApiServer extends EventEmitter {
     if (pending.state !== 'running') {
       return this.#reject(request, response, 403, 'InvalidStateTransition', `invocation ${requestId} is ${pending.state}`);
     }
-    if (route === 'response' && request.headers['lambda-runtime-function-response-mode'] === 'streaming') {
+    if (route === 'response' && header(request, AnswerHeader.responseMode) === STREAMING_RESPONSE_MODE) {
       return void this.#onStreamingResponse(pending, request, response);
     }
     void this.#onAnswer(route, pending, request, response);
@@ -257,16 +279,16 @@ export class RuntimeApiServer extends EventEmitter {
     if (pending.state !== 'running') {
       return this.#reply(response, 403, 'InvalidStateTransition', `invocation ${pending.requestId} is ${pending.state}`);
     }
-    if (route === 'response' && body.byteLength > MAX_PAYLOAD_BYTES) {
+    if (route === 'response' && body.byteLength > MAX_RESPONSE_BYTES) {
       // The invocation stays open: the runtime is expected to report the failure on /error.
-      return this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`);
+      return this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`);
     }
     this.#reply(response, 202);
     if (route === 'response') {
       this.#finish(pending, { kind: 'response', requestId: pending.requestId, headers: request.headers, body });
     } else {
       const error = parseErrorBody(body);
-      const errorType = String(request.headers['lambda-runtime-function-error-type'] ?? error.errorType ?? 'Unhandled');
+      const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unhandled');
       this.#finish(pending, { kind: 'error', requestId: pending.requestId, headers: request.headers, errorType, error, body });
     }
   }
@@ -276,7 +298,6 @@ export class RuntimeApiServer extends EventEmitter {
     for await (const chunk of request) {
       chunks.push(chunk as Buffer);
       pending.options.onChunk?.(chunk as Buffer);
-      this.emit('chunk', pending.requestId, chunk);
     }
     const trailers = Object.fromEntries(
       Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]),
@@ -291,10 +312,10 @@ export class RuntimeApiServer extends EventEmitter {
       chunks,
       trailers,
     };
-    const errorType = trailers['lambda-runtime-function-error-type'];
+    const errorType = trailers[AnswerHeader.errorType.toLowerCase()];
     if (errorType) {
       outcome.errorType = errorType;
-      const encoded = trailers['lambda-runtime-function-error-body'];
+      const encoded = trailers[AnswerHeader.errorBody.toLowerCase()];
       outcome.error = encoded ? parseErrorBody(Buffer.from(encoded, 'base64')) : { errorType };
     }
     this.#finish(pending, outcome);
@@ -303,7 +324,7 @@ export class RuntimeApiServer extends EventEmitter {
   async #onInitError(request: IncomingMessage, response: ServerResponse) {
     const body = await readBody(request);
     const error = parseErrorBody(body);
-    const errorType = String(request.headers['lambda-runtime-function-error-type'] ?? error.errorType ?? 'Unknown');
+    const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unknown');
     this.#reply(response, 202);
     this.#initError = { kind: 'init-error', requestId: '', headers: request.headers, errorType, error };
     this.emit('init-error', this.#initError);
@@ -317,7 +338,6 @@ export class RuntimeApiServer extends EventEmitter {
   #finish(pending: PendingInvocation, outcome: InvocationOutcome): void {
     pending.state = 'done';
     this.#invocations.delete(pending.requestId);
-    this.emit('outcome', outcome);
     pending.resolve(outcome);
   }
 
@@ -327,16 +347,8 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   #reply(response: ServerResponse, status: number, errorType?: string, errorMessage?: string): void {
-    const body = JSON.stringify(errorType ? { errorMessage, errorType } : { status: 'OK' });
-    response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    response.end(body);
+    replyJson(response, status, errorType ? { errorMessage, errorType } : { status: 'OK' });
   }
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function parseErrorBody(body: Buffer): RuntimeErrorBody {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { peakTreeMemory } from '../../src/emulator/launchers/process-launcher.ts';
-import { waitFor } from '../support/wait.ts';
+import { peakTreeMemory } from '../../../src/emulator/launchers/process-launcher.ts';
+import { waitFor } from '../../support/wait.ts';
 
 describe('peakTreeMemory', () => {
   let root: ReturnType<typeof spawn> | undefined;

@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Emulator } from './emulator.ts';
-import type { InvokeResult } from './environment.ts';
+import type { InvokeRequest, InvokeResult } from '../invocation.ts';
+import {
+  INVOKE_PATH,
+  InvokeHeader,
+  LOG_TAIL_BYTES,
+  MAX_ASYNC_PAYLOAD_BYTES,
+  MAX_CLIENT_CONTEXT_BYTES,
+  MAX_SYNC_PAYLOAD_BYTES,
+  STREAM_INVOKE_PATH,
+} from '../../../runtime/protocol/index.ts';
+import { FUNCTION_IDENTIFIER_PATTERN } from '../../platform/function-name.ts';
 import { invokeCompleteEvent, payloadChunkEvent } from './event-stream.ts';
+import { header, readBodyWithin } from './http.ts';
 
 /**
- * The caller's side of Lambda: Invoke (2015-03-31) and InvokeWithResponseStream
- * (2021-11-15), with AWS's headers, status codes and error shapes, so the AWS
- * SDK and CLI work against it unchanged.
+ * The caller's side of Lambda: Invoke and InvokeWithResponseStream, with
+ * AWS's headers, status codes and error shapes, so the AWS SDK and CLI work
+ * against it unchanged.
  */
-
-/** Request payload limits: 6 MB synchronous, 1 MB asynchronous (Event). */
-export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
-export const MAX_ASYNC_PAYLOAD_BYTES = 1_048_576;
-/** X-Amz-Log-Result carries the last 4 KB of the invocation's log. */
-const LOG_TAIL_BYTES = 4096;
-
-const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
-const STREAM_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
 
 class ApiError extends Error {
   readonly status: number;
@@ -31,6 +32,14 @@ class ApiError extends Error {
   }
 }
 
+/** The functions the Invoke API serves (the Emulator's). */
+export interface InvokeTarget {
+  has(name: string): boolean;
+  invoke(name: string, request: InvokeRequest): Promise<InvokeResult>;
+  /** The ARN a function of this name (and qualifier) has here, for the errors that name it. */
+  functionArn(name: string, qualifier?: string): string;
+}
+
 export interface InvokeApiServerOptions {
   host: string;
   port: number;
@@ -38,20 +47,20 @@ export interface InvokeApiServerOptions {
 
 export class InvokeApiServer {
   readonly #server: Server;
-  readonly #emulator: Emulator;
+  readonly #target: InvokeTarget;
   /** Event invocations still running in the background. */
   readonly #background = new Set<Promise<unknown>>();
 
-  private constructor(server: Server, emulator: Emulator) {
+  private constructor(server: Server, target: InvokeTarget) {
     this.#server = server;
-    this.#emulator = emulator;
+    this.#target = target;
   }
 
-  static async start(emulator: Emulator, options: InvokeApiServerOptions): Promise<InvokeApiServer> {
+  static async start(target: InvokeTarget, options: InvokeApiServerOptions): Promise<InvokeApiServer> {
     // Synchronous invokes may run up to 15 minutes.
     const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     server.timeout = 0;
-    const api = new InvokeApiServer(server, emulator);
+    const api = new InvokeApiServer(server, target);
     server.on('request', (request, response) => {
       api.#handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) {
@@ -82,8 +91,8 @@ export class InvokeApiServer {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://emulator');
     const invoke = INVOKE_PATH.exec(url.pathname);
-    const stream = STREAM_PATH.exec(url.pathname);
-    const body = await readBody(request, MAX_SYNC_PAYLOAD_BYTES);
+    const stream = STREAM_INVOKE_PATH.exec(url.pathname);
+    const body = await readBodyWithin(request, MAX_SYNC_PAYLOAD_BYTES);
     try {
       if (!invoke && !stream) {
         throw new ApiError(404, 'UnknownOperationException', `no Lambda operation at ${request.method} ${url.pathname}`);
@@ -98,8 +107,8 @@ export class InvokeApiServer {
         );
       }
       const payload = parsePayload(body);
-      const clientContext = decodeClientContext(request.headers['x-amz-client-context']);
-      const logType = header(request, 'x-amz-log-type') ?? 'None';
+      const clientContext = decodeClientContext(header(request, InvokeHeader.clientContext));
+      const logType = header(request, InvokeHeader.logType) ?? 'None';
       if (logType !== 'None' && logType !== 'Tail') {
         throw new ApiError(400, 'InvalidParameterValueException', `X-Amz-Log-Type must be None or Tail, not ${logType}`);
       }
@@ -107,10 +116,10 @@ export class InvokeApiServer {
       const invocation = { payload, requestId, ...(clientContext !== undefined && { clientContext }) };
       if (stream) return await this.#invokeStreaming(response, name, invocation, logType === 'Tail');
 
-      const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+      const invocationType = header(request, InvokeHeader.invocationType) ?? 'RequestResponse';
       switch (invocationType) {
         case 'RequestResponse': {
-          const result = await this.#emulator.invoke(name, invocation);
+          const result = await this.#target.invoke(name, invocation);
           return sendResult(response, result, logType === 'Tail');
         }
         case 'Event': {
@@ -121,14 +130,14 @@ export class InvokeApiServer {
               `Request must be smaller than ${MAX_ASYNC_PAYLOAD_BYTES} bytes for the InvokeAsync operation`,
             );
           }
-          const running = this.#emulator.invoke(name, invocation).catch(() => undefined);
+          const running = this.#target.invoke(name, invocation).catch(() => undefined);
           this.#background.add(running);
           void running.finally(() => this.#background.delete(running));
-          response.writeHead(202, { 'x-amzn-RequestId': requestId, 'Content-Length': 0 });
+          response.writeHead(202, { [InvokeHeader.requestId]: requestId, 'Content-Length': 0 });
           return void response.end();
         }
         case 'DryRun':
-          response.writeHead(204, { 'x-amzn-RequestId': requestId });
+          response.writeHead(204, { [InvokeHeader.requestId]: requestId });
           return void response.end();
         default:
           throw new ApiError(
@@ -155,12 +164,12 @@ export class InvokeApiServer {
       started = true;
       response.writeHead(200, {
         'Content-Type': 'application/vnd.amazon.eventstream',
-        'X-Amz-Executed-Version': '$LATEST',
-        'x-amzn-RequestId': invocation.requestId,
+        [InvokeHeader.executedVersion]: '$LATEST',
+        [InvokeHeader.requestId]: invocation.requestId,
       });
       response.flushHeaders();
     };
-    const result = await this.#emulator.invoke(name, {
+    const result = await this.#target.invoke(name, {
       ...invocation,
       onChunk: (chunk) => {
         start();
@@ -187,41 +196,17 @@ export class InvokeApiServer {
   #functionName(identifier: string, qualifier: string | null): string {
     let name = identifier;
     let embeddedQualifier: string | undefined;
-    const arn = /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([a-zA-Z0-9_-]+)(?::([^:]+))?$/.exec(identifier);
+    const arn = FUNCTION_IDENTIFIER_PATTERN.exec(identifier);
     if (arn) {
       name = arn[1]!;
       embeddedQualifier = arn[2];
     }
     const version = qualifier ?? embeddedQualifier;
-    const pool = this.#emulator.pool(name);
-    if (!pool || (version !== undefined && version !== '$LATEST')) {
-      const settings = this.#emulator.pool(this.#emulator.functionNames[0] ?? '')?.settings;
-      const region = settings?.region ?? 'us-east-1';
-      const account = settings?.accountId ?? '000000000000';
-      throw new ApiError(
-        404,
-        'ResourceNotFoundException',
-        `Function not found: arn:aws:lambda:${region}:${account}:function:${name}${version ? `:${version}` : ''}`,
-      );
+    if (!this.#target.has(name) || (version !== undefined && version !== '$LATEST')) {
+      throw new ApiError(404, 'ResourceNotFoundException', `Function not found: ${this.#target.functionArn(name, version)}`);
     }
     return name;
   }
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Reads the body; undefined when it is larger than `limit` (the rest is drained, not kept). */
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).byteLength;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size > limit ? undefined : Buffer.concat(chunks);
 }
 
 function parseJson(body: Buffer): unknown {
@@ -247,12 +232,11 @@ function parsePayload(body: Buffer): Buffer {
   return body;
 }
 
-/** X-Amz-Client-Context is base64 of a JSON object (3583 bytes at most); the runtime gets the JSON. */
-function decodeClientContext(value: string | string[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const encoded = Array.isArray(value) ? value[0]! : value;
-  if (encoded.length > 3583) {
-    throw new ApiError(400, 'InvalidParameterValueException', 'Client context must be 3583 bytes or less, base64-encoded');
+/** X-Amz-Client-Context is base64 of a JSON object; the runtime gets the JSON. */
+function decodeClientContext(encoded: string | undefined): string | undefined {
+  if (encoded === undefined) return undefined;
+  if (encoded.length > MAX_CLIENT_CONTEXT_BYTES) {
+    throw new ApiError(400, 'InvalidParameterValueException', `Client context must be ${MAX_CLIENT_CONTEXT_BYTES} bytes or less, base64-encoded`);
   }
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const parsed = parseJson(Buffer.from(decoded));
@@ -262,7 +246,7 @@ function decodeClientContext(value: string | string[] | undefined): string | und
   return decoded;
 }
 
-export function logTail(result: InvokeResult): string {
+function logTail(result: InvokeResult): string {
   const text = Buffer.from(result.logs.join('\n') + '\n');
   return text.subarray(Math.max(0, text.byteLength - LOG_TAIL_BYTES)).toString('base64');
 }
@@ -271,11 +255,11 @@ function sendResult(response: ServerResponse, result: InvokeResult, tail: boolea
   const headers: Record<string, string | number> = {
     'Content-Type': result.streamed && !result.functionError ? result.contentType : 'application/json',
     'Content-Length': result.body.byteLength,
-    'X-Amz-Executed-Version': '$LATEST',
-    'x-amzn-RequestId': result.requestId,
+    [InvokeHeader.executedVersion]: '$LATEST',
+    [InvokeHeader.requestId]: result.requestId,
   };
-  if (result.functionError) headers['X-Amz-Function-Error'] = 'Unhandled';
-  if (tail) headers['X-Amz-Log-Result'] = logTail(result);
+  if (result.functionError) headers[InvokeHeader.functionError] = 'Unhandled';
+  if (tail) headers[InvokeHeader.logResult] = logTail(result);
   response.writeHead(200, headers);
   response.end(result.body);
 }
@@ -296,8 +280,8 @@ function sendError(response: ServerResponse, error: ApiError): void {
   response.writeHead(error.status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
-    'x-amzn-ErrorType': error.type,
-    'x-amzn-RequestId': randomUUID(),
+    [InvokeHeader.errorType]: error.type,
+    [InvokeHeader.requestId]: randomUUID(),
   });
   response.end(body);
 }

@@ -1,9 +1,17 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readBody, replyIdentifyError, replyJson, type ExtensionsApi } from './extensions-api.ts';
+import {
+  LOGS_API_PATH,
+  LOGS_API_VERSION,
+  TELEMETRY_API_PATH,
+  TELEMETRY_API_VERSION,
+  TELEMETRY_TYPES,
+  type TelemetryType,
+} from '../../../runtime/protocol/index.ts';
+import { replyIdentifyError, type ExtensionsApi } from './extensions-api.ts';
+import { readBody, replyJson } from './http.ts';
 
 /**
- * The Telemetry API (2022-07-01) and the older Logs API (2020-08-15) of one
- * execution environment: extensions subscribe during init, and Lambda POSTs
+ * The Telemetry API and the older Logs API of one execution environment: extensions subscribe during init, and Lambda POSTs
  * batches (JSON arrays) of records to their HTTP listener, buffered per
  * subscription by maxItems, maxBytes and timeoutMs.
  *
@@ -12,18 +20,13 @@ import { readBody, replyIdentifyError, replyJson, type ExtensionsApi } from './e
  * "Configuring memory usage and buffering".
  */
 
-export const TELEMETRY_API_PATH = '/2022-07-01/telemetry';
-export const LOGS_API_PATH = '/2020-08-15/logs';
-
-export type TelemetryType = 'platform' | 'function' | 'extension';
-
-export interface TelemetryEvent {
+interface TelemetryEvent {
   time: string;
   type: string;
   record: unknown;
 }
 
-export interface Buffering {
+interface Buffering {
   maxItems: number;
   maxBytes: number;
   timeoutMs: number;
@@ -37,9 +40,10 @@ const LIMITS = {
   timeoutMs: { default: 1_000, min: 25, max: 30_000 },
 } as const;
 
+/** The record schemas a subscription may ask for: the API's own version and the later ones. */
 const SCHEMA_VERSIONS: Record<Api, string[]> = {
-  telemetry: ['2022-07-01', '2022-12-13', '2025-01-29'],
-  logs: ['2020-08-15', '2021-03-18'],
+  telemetry: [TELEMETRY_API_VERSION, '2022-12-13', '2025-01-29'],
+  logs: [LOGS_API_VERSION, '2021-03-18'],
 };
 
 /**
@@ -68,7 +72,6 @@ class Subscription {
   /** Deliveries go out one at a time, in order. */
   #delivering: Promise<void> = Promise.resolve();
   #closed = false;
-  dropped = 0;
 
   constructor(init: { name: string; api: Api; schemaVersion: string; types: TelemetryType[]; buffering: Buffering; port: number; path: string }) {
     this.name = init.name;
@@ -100,10 +103,9 @@ class Subscription {
     this.#timer = undefined;
     if (this.#batch.length > 0) {
       const body = `[${this.#batch.join(',')}]`;
-      const count = this.#batch.length;
       this.#batch = [];
       this.#bytes = 0;
-      this.#delivering = this.#delivering.then(() => this.#deliver(body, count));
+      this.#delivering = this.#delivering.then(() => this.#deliver(body));
     }
     return this.#delivering;
   }
@@ -118,23 +120,19 @@ class Subscription {
   drop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.dropped += this.#batch.length;
     this.#batch = [];
     this.#bytes = 0;
     this.#closed = true;
   }
 
-  async #deliver(body: string, count: number): Promise<void> {
+  async #deliver(body: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await post(this.port, this.path, body);
         return;
       } catch {
         const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined || this.#closed) {
-          this.dropped += count;
-          return;
-        }
+        if (delay === undefined || this.#closed) return;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -156,10 +154,6 @@ export class TelemetryApi {
     const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
     if (this.#backlog && this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push(event);
     for (const subscription of this.#subscriptions.values()) subscription.push(event);
-  }
-
-  get subscriberCount(): number {
-    return this.#subscriptions.size;
   }
 
   /** Subscriptions are taken during init only; after it Lambda answers 403. */
@@ -190,7 +184,7 @@ export class TelemetryApi {
     this.#backlog = undefined;
   }
 
-  /** Serves PUT /2022-07-01/telemetry or PUT /2020-08-15/logs. */
+  /** Serves PUT TELEMETRY_API_PATH or PUT LOGS_API_PATH. */
   handle(api: Api, request: IncomingMessage, response: ServerResponse): void {
     void this.#subscribe(api, request, response);
   }
@@ -254,13 +248,13 @@ function parseSubscription(
   }
   if (!input || typeof input !== 'object') return 'request body must be a JSON object';
   const problems: string[] = [];
-  const schemaVersion = input.schemaVersion ?? (api === 'logs' ? '2020-08-15' : undefined);
+  const schemaVersion = input.schemaVersion ?? (api === 'logs' ? LOGS_API_VERSION : undefined);
   if (typeof schemaVersion !== 'string' || !SCHEMA_VERSIONS[api].includes(schemaVersion)) {
     problems.push(`schemaVersion must be one of ${SCHEMA_VERSIONS[api].join(', ')}`);
   }
   const types = input.types;
   if (!Array.isArray(types) || types.length === 0) problems.push('types should not be empty');
-  else if (types.some((type) => type !== 'platform' && type !== 'function' && type !== 'extension')) {
+  else if (types.some((type) => !TELEMETRY_TYPES.includes(type))) {
     problems.push('types must be platform, function or extension');
   }
   const buffering = {} as Buffering;

@@ -7,7 +7,7 @@
  *   docker run -p 9000:8080 IMAGE
  *   curl -d '{}' http://localhost:9000/2015-03-31/functions/function/invocations
  */
-import { Emulator } from '../emulator/emulator.ts';
+import { Emulator } from './emulator.ts';
 
 const env = process.env;
 // Inside a container 0.0.0.0 is what makes `-p 9000:8080` work; both can be changed.

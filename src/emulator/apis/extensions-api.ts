@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  EXTENSION_EVENTS,
+  EXTENSIONS_API_PREFIX,
+  ExtensionHeader,
+  ExtensionsApiPath,
+  MAX_EXTENSIONS,
+  type ExtensionEventType,
+} from '../../../runtime/protocol/index.ts';
+import { header, readBody, replyJson } from './http.ts';
 
 /**
- * The Extensions API (2020-01-01) of one execution environment, as AWS serves
- * it next to the Runtime API. Error types and messages are the ones AWS's
- * Runtime Interface Emulator (rapi/handler) sends: 403 with
+ * The Extensions API of one execution environment, as AWS serves it next to
+ * the Runtime API. Error types and messages are the ones AWS's Runtime
+ * Interface Emulator (rapi/handler) sends: 403 with
  * {"errorMessage","errorType"} for anything an extension got wrong.
  */
 
-export const EXTENSIONS_API_PREFIX = '/2020-01-01/extension';
-/** Lambda's limit on extensions per function. */
-export const MAX_EXTENSIONS = 10;
-
-export type ExtensionEventType = 'INVOKE' | 'SHUTDOWN';
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
 
 export interface TraceContext {
@@ -141,8 +145,7 @@ export class ExtensionsApi extends EventEmitter {
 
   /** Identifies the caller by its Lambda-Extension-Identifier header (also for the Telemetry and Logs APIs). */
   identify(request: IncomingMessage): Identified {
-    const header = request.headers['lambda-extension-identifier'];
-    const id = Array.isArray(header) ? header[0] : header;
+    const id = header(request, ExtensionHeader.identifier);
     if (!id) {
       return { status: 403, errorType: 'Extension.MissingExtensionIdentifier', errorMessage: 'Missing Lambda-Extension-Identifier header' };
     }
@@ -162,14 +165,14 @@ export class ExtensionsApi extends EventEmitter {
     }
   }
 
-  /** Routes a request under /2020-01-01/extension. */
+  /** Routes a request under EXTENSIONS_API_PREFIX. */
   handle(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '').slice(EXTENSIONS_API_PREFIX.length).split('?')[0];
     const routes: Record<string, [string, () => void]> = {
-      '/register': ['POST', () => void this.#register(request, response)],
-      '/event/next': ['GET', () => this.#next(request, response)],
-      '/init/error': ['POST', () => void this.#error('init', request, response)],
-      '/exit/error': ['POST', () => void this.#error('exit', request, response)],
+      [ExtensionsApiPath.register]: ['POST', () => void this.#register(request, response)],
+      [ExtensionsApiPath.next]: ['GET', () => this.#next(request, response)],
+      [ExtensionsApiPath.initError]: ['POST', () => void this.#error('init', request, response)],
+      [ExtensionsApiPath.exitError]: ['POST', () => void this.#error('exit', request, response)],
     };
     const route = routes[path ?? ''];
     if (!route) {
@@ -186,8 +189,7 @@ export class ExtensionsApi extends EventEmitter {
   async #register(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const forbid = (errorType: string, errorMessage: string) => replyJson(response, 403, { errorMessage, errorType });
-    const nameHeader = request.headers['lambda-extension-name'];
-    const name = Array.isArray(nameHeader) ? nameHeader[0] : nameHeader;
+    const name = header(request, ExtensionHeader.name);
     if (!name) return forbid('Extension.InvalidExtensionName', 'Empty extension name');
     let events: unknown;
     try {
@@ -202,7 +204,7 @@ export class ExtensionsApi extends EventEmitter {
     if (!Array.isArray(events)) return forbid('InvalidRequestFormat', 'events must be an array');
     const kind = this.#external.has(name) ? 'external' : 'internal';
     for (const event of events) {
-      if (event !== 'INVOKE' && event !== 'SHUTDOWN') return forbid('Extension.InvalidEventType', `${String(event)}: ErrorInvalidEventType`);
+      if (!EXTENSION_EVENTS.includes(event)) return forbid('Extension.InvalidEventType', `${String(event)}: ErrorInvalidEventType`);
       // Only a process of its own can outlive the runtime's SIGTERM to handle SHUTDOWN.
       if (event === 'SHUTDOWN' && kind === 'internal') {
         return forbid('Extension.InvalidEventType', 'SHUTDOWN: ShutdownEventNotSupportedForInternalExtension');
@@ -228,9 +230,9 @@ export class ExtensionsApi extends EventEmitter {
       handler: this.#metadata.handler,
     };
     // AWS adds accountId only for extensions that ask for it.
-    const features = String(request.headers['lambda-extension-accept-feature'] ?? '').split(',').map((feature) => feature.trim());
+    const features = (header(request, ExtensionHeader.acceptFeature) ?? '').split(',').map((feature) => feature.trim());
     if (features.includes('accountId')) metadata.accountId = this.#metadata.accountId;
-    replyJson(response, 200, metadata, { 'Lambda-Extension-Identifier': extension.id });
+    replyJson(response, 200, metadata, { [ExtensionHeader.identifier]: extension.id });
     this.emit('register', extension);
     this.emit('change');
   }
@@ -261,15 +263,15 @@ export class ExtensionsApi extends EventEmitter {
     await readBody(request);
     const identified = this.identify(request);
     if (!('extension' in identified)) return replyIdentifyError(response, identified);
-    const errorType = request.headers['lambda-extension-function-error-type'];
+    const errorType = header(request, ExtensionHeader.functionErrorType);
     if (!errorType) {
       return replyJson(response, 403, {
-        errorMessage: 'Lambda-Extension-Function-Error-Type not found',
+        errorMessage: `${ExtensionHeader.functionErrorType} not found`,
         errorType: 'Extension.MissingHeader',
       });
     }
     replyJson(response, 202, { status: 'OK' });
-    const failure: ExtensionFailure = { extension: identified.extension, phase, errorType: String(errorType) };
+    const failure: ExtensionFailure = { extension: identified.extension, phase, errorType };
     this.emit('failure', failure);
   }
 
@@ -279,7 +281,7 @@ export class ExtensionsApi extends EventEmitter {
     const event = extension.queue.shift()!;
     extension.waiting = undefined;
     extension.busy = true;
-    replyJson(response, 200, event, { 'Lambda-Extension-Event-Identifier': randomUUID() });
+    replyJson(response, 200, event, { [ExtensionHeader.eventIdentifier]: randomUUID() });
   }
 }
 
@@ -292,14 +294,3 @@ function isIdle(extension: Extension): boolean {
   return extension.ready && !extension.busy && extension.queue.length === 0;
 }
 
-export function replyJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  response.end(text);
-}
-
-export async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}

@@ -3,7 +3,7 @@
  * schema before the handler sees it. Typed structurally, so this file (which
  * ships in every function that uses it) needs no zod: any zod schema fits.
  */
-import type { Context } from '../context.ts';
+import type { Context } from '../loop/context.ts';
 import { EventValidationError, type EventIssue } from './errors.ts';
 
 /** The result of zod's safeParse / safeParseAsync. */

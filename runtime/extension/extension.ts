@@ -10,13 +10,13 @@ import {
   type ExtensionRegistration,
   type InvokeEvent,
   type ShutdownEvent,
-} from '../extensions-api-client.ts';
-import { addInitTask, isInitOver } from '../init-tasks.ts';
+} from '../client/extensions-api-client.ts';
+import { addInitTask, isInitOver } from '../loop/init-tasks.ts';
 import { ExtensionConfigError } from './errors.ts';
 import { TelemetryListener, type TelemetryListenerOptions, type TelemetryProcessor } from './telemetry-listener.ts';
 import type { TelemetryType } from './telemetry-records.ts';
 
-// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/loop/handler-loader.ts).
 const { basename } = process.getBuiltinModule('node:path');
 
 export interface TelemetrySubscription {

@@ -27,5 +27,5 @@ export {
   type ShutdownEvent,
   type ExtensionRegistration,
   type ExtensionErrorPayload,
-} from '../extensions-api-client.ts';
+} from '../client/extensions-api-client.ts';
 export { ExtensionsApiError } from '../errors.ts';

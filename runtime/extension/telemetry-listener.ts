@@ -61,7 +61,7 @@ export class TelemetryListener {
   }
 
   static async start(options: TelemetryListenerOptions): Promise<TelemetryListener> {
-    // node:http only for extensions that subscribe, and through getBuiltinModule (see runtime/handler-loader.ts).
+    // node:http only for extensions that subscribe, and through getBuiltinModule (see runtime/loop/handler-loader.ts).
     const server = process.getBuiltinModule('node:http').createServer();
     const listener = new TelemetryListener(server, options);
     server.on('request', (request, response) => listener.#receive(request, response));

@@ -1,5 +1,5 @@
-import type { Context } from '../context.ts';
-import { HttpResponseStream, streamifyResponse, type ResponseStream } from '../response-stream.ts';
+import type { Context } from '../loop/context.ts';
+import { HttpResponseStream, streamifyResponse, type ResponseStream } from '../loop/response-stream.ts';
 import { BadHttpEventError, InvalidHttpResponseError, UnknownHttpEventError } from './errors.ts';
 import type { HttpEventProcessor } from './processor.ts';
 import { JSON_HEADERS } from './processor.ts';
@@ -11,7 +11,7 @@ import { functionUrlProcessor } from './processors/function-url.ts';
 import { errorBody } from './response-parts.ts';
 import type { FetchApp, FetchHandler, HttpAdapterOptions, HttpContext, HttpEvent, HttpEventSource } from './types.ts';
 
-// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/loop/handler-loader.ts).
 const { once } = process.getBuiltinModule('node:events');
 
 // Most specific first: WebSocket events may carry httpMethod, ALB events look like REST ones.

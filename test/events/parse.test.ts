@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import * as z from 'zod';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../runtime/loop/context.ts';
 import { LambdaRuntimeError, toErrorPayload } from '../../runtime/errors.ts';
 import { EventValidationError, parse, type EventSchema } from '../../runtime/events/index.ts';
 import { EventBridgeEventSchema } from '../../runtime/events/schemas/eventbridge.ts';

@@ -47,7 +47,7 @@ import type { KinesisEvent } from '../../runtime/events/schemas/kinesis.ts';
 import type { S3Event as KitS3Event } from '../../runtime/events/schemas/s3.ts';
 import type { SnsEvent } from '../../runtime/events/schemas/sns.ts';
 import { SqsEventSchema, sqsEventWithBody, type SqsEvent } from '../../runtime/events/schemas/sqs.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../runtime/loop/context.ts';
 
 /** T with the keys K optional and also of type Extra: fields AWS can leave out (or null) that @types/aws-lambda requires. */
 type Gap<T, K extends keyof T, Extra = undefined> = Omit<T, K> & { [P in K]?: T[P] | Extra };

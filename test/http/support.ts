@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../runtime/loop/context.ts';
 import { getHttpContext, type HttpContext } from '../../runtime/http/index.ts';
 
 const eventsDir = fileURLToPath(new URL('../fixtures/events/', import.meta.url));

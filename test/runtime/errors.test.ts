@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MissingEnvironmentError, SerializationError, toErrorPayload } from '../../runtime/errors.ts';
-import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../runtime/requests.ts';
-import { parseHandlerName } from '../../runtime/handler-loader.ts';
+import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../runtime/client/requests.ts';
+import { parseHandlerName } from '../../runtime/loop/handler-loader.ts';
 
 describe('toErrorPayload', () => {
   it('keeps a runtime error type and its stable code apart', () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnection, type HttpResponse } from '../../runtime/http-connection.ts';
+import { HttpConnection, type HttpResponse } from '../../runtime/client/http-connection.ts';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../runtime/errors.ts';
 
 /** A raw TCP server that answers each request with the given bytes, split as the test says. */

@@ -1,5 +1,5 @@
-import { MissingEnvironmentError } from './errors.ts';
-import type { Invocation } from './runtime-api-client.ts';
+import { MissingEnvironmentError } from '../errors.ts';
+import type { Invocation } from '../client/runtime-api-client.ts';
 
 /** What the function's environment says about it; read once at start-up. */
 export interface FunctionConfig {

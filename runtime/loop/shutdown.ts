@@ -4,7 +4,7 @@
  * hook registers a no-op internal extension during init. The runtime then has
  * about 500 ms, so hooks must be quick: each gets the same deadline.
  */
-import { ExtensionsApiClient } from './extensions-api-client.ts';
+import { ExtensionsApiClient } from '../client/extensions-api-client.ts';
 import { addInitTask, isInitOver } from './init-tasks.ts';
 
 export type ShutdownHook = (signal: string) => void | Promise<void>;

@@ -3,7 +3,7 @@ import {
   ImportModuleError,
   MalformedHandlerNameError,
   UserCodeSyntaxError,
-} from './errors.ts';
+} from '../errors.ts';
 // process.getBuiltinModule, not an import: an ESM import of a built-in enumerates all its
 // exports, which loads modules the runtime never uses (util's parseArgs and diff, ...) on every cold start.
 const { existsSync } = process.getBuiltinModule('node:fs');

@@ -8,14 +8,14 @@ import {
   SerializationError,
   UnhandledPromiseRejectionError,
   toErrorPayload,
-} from './errors.ts';
+} from '../errors.ts';
 import {
   importHandlerModule,
   loadHandlerFromTaskRoot,
   resolveHandlerExport,
   type ModuleNamespace,
 } from './handler-loader.ts';
-import { ERROR_BODY_TRAILER, ERROR_TYPE_HEADER } from './requests.ts';
+import { ERROR_BODY_TRAILER, ERROR_TYPE_HEADER } from '../client/requests.ts';
 import {
   loggingOptionsFromEnv,
   patchConsole,
@@ -29,7 +29,7 @@ import {
   isStreamingHandler,
   type StreamingHandler,
 } from './response-stream.ts';
-import { RuntimeApiClient, type Invocation } from './runtime-api-client.ts';
+import { RuntimeApiClient, type Invocation } from '../client/runtime-api-client.ts';
 import { settleInitTasks } from './init-tasks.ts';
 import { runShutdownHooks } from './shutdown.ts';
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { RuntimeApiConnectionError, RuntimeApiProtocolError } from './errors.ts';
-// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../errors.ts';
+// See ../loop/handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { connect } = process.getBuiltinModule('node:net');
 const { isAscii } = process.getBuiltinModule('node:buffer');
 

@@ -1,4 +1,4 @@
-import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from './errors.ts';
+import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from '../errors.ts';
 import { HttpConnection, type ChunkedRequestBody, type Done, type HttpResponse } from './http-connection.ts';
 import {
   initErrorRequest,

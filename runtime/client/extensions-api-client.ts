@@ -4,7 +4,7 @@
  * the runtime's own HTTP connection. Used by lambda-kit/extension and by the
  * runtime itself (graceful shutdown registers an internal extension).
  */
-import { ExtensionsApiError } from './errors.ts';
+import { ExtensionsApiError } from '../errors.ts';
 import { HttpConnection, type HttpResponse } from './http-connection.ts';
 import { headerSafe, requestHead, type RequestTarget } from './requests.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { decodeEventMessages } from '../../src/emulator/event-stream.ts';
-import { invokeHttp } from '../support/aws-clients.ts';
-import { fixture } from '../support/function-process.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { decodeEventMessages } from '../../../src/emulator/event-stream.ts';
+import { invokeHttp } from '../../support/aws-clients.ts';
+import { fixture } from '../../support/function-process.ts';
 import { loadEvent } from './support.ts';
 
 interface Arrival {

@@ -1,28 +1,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { AlbEventSchema } from '../../runtime/events/schemas/alb.ts';
-import { ApiGatewayV1EventSchema } from '../../runtime/events/schemas/api-gateway-v1.ts';
+import { AlbEventSchema } from '../../../runtime/events/schemas/alb.ts';
+import { ApiGatewayV1EventSchema } from '../../../runtime/events/schemas/api-gateway-v1.ts';
 import {
   ApiGatewayV2EventSchema,
   ApiGatewayV2IamEventSchema,
   ApiGatewayV2JwtEventSchema,
   ApiGatewayV2LambdaEventSchema,
-} from '../../runtime/events/schemas/api-gateway-v2.ts';
-import { ApiGatewayWebSocketEventSchema } from '../../runtime/events/schemas/api-gateway-websocket.ts';
+} from '../../../runtime/events/schemas/api-gateway-v2.ts';
+import { ApiGatewayWebSocketEventSchema } from '../../../runtime/events/schemas/api-gateway-websocket.ts';
 import {
   DynamoDbKinesisChangeRecordSchema,
   DynamoDbStreamEventSchema,
-} from '../../runtime/events/schemas/dynamodb-stream.ts';
-import { EventBridgeEventSchema, eventBridgeEventWithDetail } from '../../runtime/events/schemas/eventbridge.ts';
-import { FunctionUrlEventSchema } from '../../runtime/events/schemas/function-url.ts';
-import { jsonString } from '../../runtime/events/schemas/json-string.ts';
-import { decodeKinesisData, KinesisEventSchema } from '../../runtime/events/schemas/kinesis.ts';
-import { decodeS3Key, S3EventSchema, S3ObjectLambdaEventSchema } from '../../runtime/events/schemas/s3.ts';
-import { SnsEventSchema, snsEventWithMessage } from '../../runtime/events/schemas/sns.ts';
-import { SqsEventSchema, sqsEventWithBody } from '../../runtime/events/schemas/sqs.ts';
+} from '../../../runtime/events/schemas/dynamodb-stream.ts';
+import { EventBridgeEventSchema, eventBridgeEventWithDetail } from '../../../runtime/events/schemas/eventbridge.ts';
+import { FunctionUrlEventSchema } from '../../../runtime/events/schemas/function-url.ts';
+import { jsonString } from '../../../runtime/events/schemas/json-string.ts';
+import { decodeKinesisData, KinesisEventSchema } from '../../../runtime/events/schemas/kinesis.ts';
+import { decodeS3Key, S3EventSchema, S3ObjectLambdaEventSchema } from '../../../runtime/events/schemas/s3.ts';
+import { SnsEventSchema, snsEventWithMessage } from '../../../runtime/events/schemas/sns.ts';
+import { SqsEventSchema, sqsEventWithBody } from '../../../runtime/events/schemas/sqs.ts';
 
-const FIXTURES = new URL('../fixtures/events/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/events/', import.meta.url);
 
 /** Every fixture, as "sources/name.json" / "http/name.json": a new file is picked up by the tests below. */
 const fixtureNames = ['sources', 'http'].flatMap((dir) =>

@@ -29,25 +29,25 @@ import type {
 } from 'aws-lambda';
 import { describe, expectTypeOf, it } from 'vitest';
 import * as z from 'zod';
-import { parse, processBatch } from '../../runtime/events/index.ts';
-import type { AlbEvent } from '../../runtime/events/schemas/alb.ts';
-import type { ApiGatewayV1Event } from '../../runtime/events/schemas/api-gateway-v1.ts';
+import { parse, processBatch } from '../../../runtime/events/index.ts';
+import type { AlbEvent } from '../../../runtime/events/schemas/alb.ts';
+import type { ApiGatewayV1Event } from '../../../runtime/events/schemas/api-gateway-v1.ts';
 import type {
   ApiGatewayV2Event,
   ApiGatewayV2IamEvent,
   ApiGatewayV2JwtEvent,
   ApiGatewayV2LambdaEvent,
-} from '../../runtime/events/schemas/api-gateway-v2.ts';
-import type { ApiGatewayWebSocketEvent } from '../../runtime/events/schemas/api-gateway-websocket.ts';
-import type { DynamoDbStreamEvent } from '../../runtime/events/schemas/dynamodb-stream.ts';
-import { eventBridgeEventWithDetail, type EventBridgeEvent as KitEventBridgeEvent } from '../../runtime/events/schemas/eventbridge.ts';
-import type { FunctionUrlEvent } from '../../runtime/events/schemas/function-url.ts';
-import { jsonString } from '../../runtime/events/schemas/json-string.ts';
-import type { KinesisEvent } from '../../runtime/events/schemas/kinesis.ts';
-import type { S3Event as KitS3Event } from '../../runtime/events/schemas/s3.ts';
-import type { SnsEvent } from '../../runtime/events/schemas/sns.ts';
-import { SqsEventSchema, sqsEventWithBody, type SqsEvent } from '../../runtime/events/schemas/sqs.ts';
-import type { Context } from '../../runtime/loop/context.ts';
+} from '../../../runtime/events/schemas/api-gateway-v2.ts';
+import type { ApiGatewayWebSocketEvent } from '../../../runtime/events/schemas/api-gateway-websocket.ts';
+import type { DynamoDbStreamEvent } from '../../../runtime/events/schemas/dynamodb-stream.ts';
+import { eventBridgeEventWithDetail, type EventBridgeEvent as KitEventBridgeEvent } from '../../../runtime/events/schemas/eventbridge.ts';
+import type { FunctionUrlEvent } from '../../../runtime/events/schemas/function-url.ts';
+import { jsonString } from '../../../runtime/events/schemas/json-string.ts';
+import type { KinesisEvent } from '../../../runtime/events/schemas/kinesis.ts';
+import type { S3Event as KitS3Event } from '../../../runtime/events/schemas/s3.ts';
+import type { SnsEvent } from '../../../runtime/events/schemas/sns.ts';
+import { SqsEventSchema, sqsEventWithBody, type SqsEvent } from '../../../runtime/events/schemas/sqs.ts';
+import type { Context } from '../../../runtime/loop/context.ts';
 
 /** T with the keys K optional and also of type Extra: fields AWS can leave out (or null) that @types/aws-lambda requires. */
 type Gap<T, K extends keyof T, Extra = undefined> = Omit<T, K> & { [P in K]?: T[P] | Extra };

@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, NODE_ARCH, buildFunctionImage, docker, removeImage, requireDockerAndBase } from '../support/docker.ts';
+import { LambdaContainer, type StartedLambdaContainer } from '../../../src/testing/index.ts';
+import { ARCHES, NODE_ARCH, buildFunctionImage, docker, removeImage, requireDockerAndBase } from '../../support/docker.ts';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/functions/greet.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../fixtures/functions/greet.ts', import.meta.url));
 
 describe.each(ARCHES)('runtime loop in a linux/%s container (LambdaContainer)', (arch) => {
   const imageName = `lambda-kit/test-runtime-in-container:${arch}-${randomUUID().slice(0, 8)}`;

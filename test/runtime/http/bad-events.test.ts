@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { BadHttpEventError, InvalidHttpResponseError, handle } from '../../runtime/http/index.ts';
+import { BadHttpEventError, InvalidHttpResponseError, handle } from '../../../runtime/http/index.ts';
 import { lambdaContext, loadEvent } from './support.ts';
 
 const ok = handle(() => new Response('ok'));

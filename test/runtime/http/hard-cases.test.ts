@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
-import { handle, type HttpContext } from '../../runtime/http/index.ts';
+import { handle, type HttpContext } from '../../../runtime/http/index.ts';
 import { lambdaContext, loadEvent } from './support.ts';
 
 type Result = Record<string, any>;

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
-import { invokeHttp } from '../support/aws-clients.ts';
-import { fixture } from '../support/function-process.ts';
-import { waitFor } from '../support/wait.ts';
+import { Emulator, type FunctionDefinition } from '../../../src/emulator/emulator.ts';
+import { invokeHttp } from '../../support/aws-clients.ts';
+import { fixture } from '../../support/function-process.ts';
+import { waitFor } from '../../support/wait.ts';
 
-const extensionScript = fileURLToPath(new URL('../fixtures/extensions/kit-extension.ts', import.meta.url));
+const extensionScript = fileURLToPath(new URL('../../fixtures/extensions/kit-extension.ts', import.meta.url));
 
 interface Entry {
   kind: 'registered' | 'event' | 'batch' | 'exited-loop';

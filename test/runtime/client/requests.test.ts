@@ -1,7 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { extensionErrorRequest, nextEventRequest, registerRequest, subscribeRequest } from '../../runtime/extension/index.ts';
+import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../../runtime/client/requests.ts';
+import { extensionErrorRequest, nextEventRequest, registerRequest, subscribeRequest } from '../../../runtime/extension/index.ts';
 
 const target = { authority: '127.0.0.1:9001' };
+
+describe('Runtime API request builders', () => {
+  it('builds the /next request head; the connection adds the blank line that ends it, once', () => {
+    expect(nextInvocationRequest(target)).toBe('GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n');
+  });
+
+  it('escapes the request id in the path and keeps header values on one line', () => {
+    const head = invocationErrorRequest(target, 'a/b c', 'Bad\r\nInjected: yes', 'inv');
+    expect(head).toContain('POST /2018-06-01/runtime/invocation/a%2Fb%20c/error HTTP/1.1\r\n');
+    // Unreserved characters go as they are; anything else in an id is escaped, wherever it is.
+    expect(invocationResponseRequest(target, 'A-z_0.9~')).toContain('/runtime/invocation/A-z_0.9~/response ');
+    expect(invocationResponseRequest(target, 'id-1?x=1')).toContain('/runtime/invocation/id-1%3Fx%3D1/response ');
+    expect(invocationResponseRequest(target, 'ü')).toContain('/runtime/invocation/%C3%BC/response ');
+    expect(head).toContain('Lambda-Runtime-Function-Error-Type: Bad??Injected: yes\r\n');
+    expect(head).toContain('Lambda-Runtime-Invocation-Id: inv\r\n');
+    expect(headerSafe('ünïcode')).toBe('?n?code');
+  });
+
+  it('declares streaming mode and the error trailers', () => {
+    const head = streamingResponseRequest(target, 'id', 'text/plain');
+    expect(head).toContain('Lambda-Runtime-Function-Response-Mode: streaming\r\n');
+    expect(head).toContain('Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n');
+    expect(head).toContain('Content-Type: text/plain\r\n');
+  });
+});
 
 // The wire contract, byte for byte: what AWS documents for the Extensions, Telemetry and Logs APIs.
 describe('Extensions API request builders', () => {

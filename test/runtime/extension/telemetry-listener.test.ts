@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TelemetryListener, isRecordOf, parseTelemetryBatch, type TelemetryRecord } from '../../runtime/extension/index.ts';
+import { TelemetryListener, isRecordOf, parseTelemetryBatch, type TelemetryRecord } from '../../../runtime/extension/index.ts';
 
 const listeners: TelemetryListener[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 // mapping) is tested on real bundles in test/kit/bundle.test.ts; here, when
 // mapStackTraces stays out of the way. Each case runs in a Node of its own:
 // Error.prepareStackTrace is global.
-const sourceMapsModule = fileURLToPath(new URL('../../runtime/loop/source-maps.ts', import.meta.url));
+const sourceMapsModule = fileURLToPath(new URL('../../../runtime/loop/source-maps.ts', import.meta.url));
 
 function probe(nodeFlags: string[], before: string): { same: boolean; name: string } {
   const script = [

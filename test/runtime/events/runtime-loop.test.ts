@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeApiServer, type InvocationOutcome } from '../../src/emulator/runtime-api-server.ts';
-import { fixture, startFunction, type FunctionProcess } from '../support/function-process.ts';
+import { RuntimeApiServer, type InvocationOutcome } from '../../../src/emulator/runtime-api-server.ts';
+import { fixture, startFunction, type FunctionProcess } from '../../support/function-process.ts';
 
 function sqsEvent(bodies: string[]) {
   const template = JSON.parse(
-    readFileSync(new URL('../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
   ).Records[0];
   return { Records: bodies.map((body, index) => ({ ...template, messageId: `msg-${index + 1}`, body })) };
 }

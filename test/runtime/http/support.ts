@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import type { Context } from '../../runtime/loop/context.ts';
-import { getHttpContext, type HttpContext } from '../../runtime/http/index.ts';
+import type { Context } from '../../../runtime/loop/context.ts';
+import { getHttpContext, type HttpContext } from '../../../runtime/http/index.ts';
 
-const eventsDir = fileURLToPath(new URL('../fixtures/events/', import.meta.url));
+const eventsDir = fileURLToPath(new URL('../../fixtures/events/', import.meta.url));
 
 export function loadEvent<T = any>(relativePath: string): T {
   return JSON.parse(readFileSync(`${eventsDir}${relativePath}`, 'utf8')) as T;

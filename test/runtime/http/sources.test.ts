@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectHttpEventSource, handle, type HttpEventSource } from '../../runtime/http/index.ts';
+import { detectHttpEventSource, handle, type HttpEventSource } from '../../../runtime/http/index.ts';
 import { allEventFixtures, honoEcho, lambdaContext, loadEvent, plainEcho, type Echo } from './support.ts';
 
 interface Expected {

@@ -5,10 +5,10 @@ import {
   processBatch,
   UnsupportedBatchEventError,
   type BatchRecord,
-} from '../../runtime/events/index.ts';
+} from '../../../runtime/events/index.ts';
 
 function fixture(name: string): any {
-  return JSON.parse(readFileSync(new URL(`../fixtures/events/sources/${name}`, import.meta.url), 'utf8'));
+  return JSON.parse(readFileSync(new URL(`../../fixtures/events/sources/${name}`, import.meta.url), 'utf8'));
 }
 
 const STANDARD_QUEUE = 'arn:aws:sqs:us-west-2:123456789012:orders';

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnection, type HttpResponse } from '../../runtime/client/http-connection.ts';
-import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../runtime/errors.ts';
+import { HttpConnection, type HttpResponse } from '../../../runtime/client/http-connection.ts';
+import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../../runtime/errors.ts';
 
 /** A raw TCP server that answers each request with the given bytes, split as the test says. */
 async function rawServer(answer: (socket: Socket, request: string) => void): Promise<{ server: Server; port: number }> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RuntimeApiServer, type InvocationOutcome } from '../../src/emulator/runtime-api-server.ts';
-import { fixture, startFunction, type FunctionProcess } from '../support/function-process.ts';
+import { RuntimeApiServer, type InvocationOutcome } from '../../../src/emulator/runtime-api-server.ts';
+import { fixture, startFunction, type FunctionProcess } from '../../support/function-process.ts';
 
 function json(outcome: InvocationOutcome): unknown {
   if (outcome.kind !== 'response') throw new Error(`expected a response, got ${outcome.kind}: ${JSON.stringify(outcome)}`);
@@ -355,7 +355,7 @@ describe('runtime loop: response streaming', () => {
     const hono = startFunction(fixture('hono-stream.ts'), honoServer.address);
     try {
       const event = JSON.parse(
-        readFileSync(new URL('../fixtures/events/http/lambda_function_url_request.json', import.meta.url), 'utf8'),
+        readFileSync(new URL('../../fixtures/events/http/lambda_function_url_request.json', import.meta.url), 'utf8'),
       );
       event.rawPath = '/stream';
       event.requestContext.http.path = '/stream';

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { invokeHttp } from '../support/aws-clients.ts';
-import { fixture } from '../support/function-process.ts';
-import { waitFor } from '../support/wait.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { invokeHttp } from '../../support/aws-clients.ts';
+import { fixture } from '../../support/function-process.ts';
+import { waitFor } from '../../support/wait.ts';
 
-const example = (name: string) => fileURLToPath(new URL(`../../examples/extensions/${name}/extension.ts`, import.meta.url));
+const example = (name: string) => fileURLToPath(new URL(`../../../examples/extensions/${name}/extension.ts`, import.meta.url));
 
 // The two example extensions from source (the Docker tests run them from their built layers).
 describe('examples/extensions under the emulator', () => {

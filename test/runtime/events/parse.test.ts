@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import * as z from 'zod';
-import type { Context } from '../../runtime/loop/context.ts';
-import { LambdaRuntimeError, toErrorPayload } from '../../runtime/errors.ts';
-import { EventValidationError, parse, type EventSchema } from '../../runtime/events/index.ts';
-import { EventBridgeEventSchema } from '../../runtime/events/schemas/eventbridge.ts';
-import { jsonString } from '../../runtime/events/schemas/json-string.ts';
-import { SqsEventSchema, sqsEventWithBody } from '../../runtime/events/schemas/sqs.ts';
-import { run } from '../../runtime/index.ts';
+import type { Context } from '../../../runtime/loop/context.ts';
+import { LambdaRuntimeError, toErrorPayload } from '../../../runtime/errors.ts';
+import { EventValidationError, parse, type EventSchema } from '../../../runtime/events/index.ts';
+import { EventBridgeEventSchema } from '../../../runtime/events/schemas/eventbridge.ts';
+import { jsonString } from '../../../runtime/events/schemas/json-string.ts';
+import { SqsEventSchema, sqsEventWithBody } from '../../../runtime/events/schemas/sqs.ts';
+import { run } from '../../../runtime/index.ts';
 
 const sqsEvent = (...bodies: string[]) => {
   const template = JSON.parse(
-    readFileSync(new URL('../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
   );
   return { Records: bodies.map((body, index) => ({ ...template.Records[0], messageId: `m${index + 1}`, body })) };
 };

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { buildProject } from '../../src/kit/build.ts';
-import { buildFunctionImage, cleanUpAll, removeImage, requireDockerAndBase } from '../support/docker.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { buildProject } from '../../../src/kit/build.ts';
+import { buildFunctionImage, cleanUpAll, removeImage, requireDockerAndBase } from '../../support/docker.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
-const FUNCTION = fileURLToPath(new URL('../fixtures/functions/layer-user.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
+const FUNCTION = fileURLToPath(new URL('../../fixtures/functions/layer-user.ts', import.meta.url));
 
 describe('examples/extensions as layers built by the kit, in a linux/amd64 function image', () => {
   const tag = `lambda-kit/test-example-extensions:${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundleOf } from '../support/bundle.ts';
+import { bundleOf } from '../../support/bundle.ts';
 
 const SCHEMAS = 'runtime/events/schemas/';
 

@@ -5,7 +5,7 @@
  * runtime itself (graceful shutdown registers an internal extension).
  */
 import { ExtensionsApiError } from '../errors.ts';
-import { HttpConnection, type HttpResponse } from './http-connection.ts';
+import { ApiConnection, type ApiResponse } from './connection.ts';
 import { headerSafe, requestHead, type RequestTarget } from './requests.ts';
 
 export const EXTENSIONS_API_VERSION = '2020-01-01';
@@ -90,7 +90,7 @@ export function subscribeRequest(target: RequestTarget, api: 'telemetry' | 'logs
  */
 export class ExtensionsApiClient {
   readonly target: RequestTarget;
-  readonly #connection: HttpConnection;
+  readonly #connection: ApiConnection;
   readonly #nextKeepsProcessAlive: boolean;
   #extensionId: string | undefined;
 
@@ -101,7 +101,7 @@ export class ExtensionsApiClient {
    */
   constructor(authority: string, options: { nextKeepsProcessAlive?: boolean } = {}) {
     this.target = { authority };
-    this.#connection = HttpConnection.fromAuthority(authority);
+    this.#connection = ApiConnection.fromAuthority(authority);
     this.#nextKeepsProcessAlive = options.nextKeepsProcessAlive ?? true;
   }
 
@@ -133,7 +133,7 @@ export class ExtensionsApiClient {
     const request = nextEventRequest(this.target, this.#id());
     const pending = this.#connection.request(request);
     this.#connection.keepProcessAlive(this.#nextKeepsProcessAlive);
-    let response: HttpResponse;
+    let response: ApiResponse;
     try {
       response = await pending;
     } finally {
@@ -153,7 +153,7 @@ export class ExtensionsApiClient {
 
   /** Reports a failure in init (phase 'init') or later (phase 'exit'); Lambda then resets the environment. */
   async reportError(phase: 'init' | 'exit', payload: ExtensionErrorPayload): Promise<void> {
-    const connection = HttpConnection.fromAuthority(this.target.authority);
+    const connection = ApiConnection.fromAuthority(this.target.authority);
     try {
       const response = await connection.request(extensionErrorRequest(this.target, phase, this.#id(), payload.errorType), JSON.stringify(payload));
       if (response.status !== 202) throw apiError(`POST ${extensionPath(`${phase}/error`)}`, response);
@@ -172,7 +172,7 @@ export class ExtensionsApiClient {
   }
 }
 
-function parseJson(response: HttpResponse): unknown {
+function parseJson(response: ApiResponse): unknown {
   try {
     return JSON.parse(response.body);
   } catch {
@@ -180,6 +180,6 @@ function parseJson(response: HttpResponse): unknown {
   }
 }
 
-function apiError(request: string, response: HttpResponse, advice = ''): ExtensionsApiError {
+function apiError(request: string, response: ApiResponse, advice = ''): ExtensionsApiError {
   return new ExtensionsApiError(request, response.status, response.body, advice);
 }

@@ -1,5 +1,6 @@
 import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from '../errors.ts';
-import { HttpConnection, type ChunkedRequestBody, type Done, type HttpResponse } from './http-connection.ts';
+import type { ChunkedRequestBody } from './chunked-body.ts';
+import { ApiConnection, type ApiResponse, type Done } from './connection.ts';
 import {
   initErrorRequest,
   invocationErrorRequest,
@@ -33,12 +34,12 @@ export interface Invocation {
  */
 export class RuntimeApiClient {
   readonly target: RequestTarget;
-  readonly #connection: HttpConnection;
+  readonly #connection: ApiConnection;
   readonly #nextRequest: string;
 
   constructor(authority: string) {
     this.target = { authority };
-    this.#connection = HttpConnection.fromAuthority(authority);
+    this.#connection = ApiConnection.fromAuthority(authority);
     this.#nextRequest = nextInvocationRequest(this.target);
   }
 
@@ -120,7 +121,7 @@ export class RuntimeApiClient {
 /**
  * The fields of /next's answer that make an Invocation, spelled as the
  * Runtime API writes them. Read in the same pass as the head (see
- * HttpConnection.send): eight lookups, one per field, cost more than the
+ * ApiConnection.send): eight lookups, one per field, cost more than the
  * rest of the parse.
  */
 const INVOCATION_FIELDS = [
@@ -134,7 +135,7 @@ const INVOCATION_FIELDS = [
   'Lambda-Runtime-Invocation-Id',
 ] as const;
 
-function toInvocation(response: HttpResponse): Invocation {
+function toInvocation(response: ApiResponse): Invocation {
   if (response.status !== 200) {
     throw statusError('GET /runtime/invocation/next', response);
   }
@@ -173,6 +174,6 @@ function parseMillis(value: string | undefined): number {
   return millis;
 }
 
-function statusError(request: string, response: HttpResponse): RuntimeApiStatusError {
+function statusError(request: string, response: ApiResponse): RuntimeApiStatusError {
   return new RuntimeApiStatusError(request, response.status, response.body);
 }

@@ -1,4 +1,4 @@
-import type { ChunkedRequestBody } from '../client/http-connection.ts';
+import type { ChunkedRequestBody } from '../client/chunked-body.ts';
 
 // See handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { Writable } = process.getBuiltinModule('node:stream');

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnection, type HttpResponse } from '../../../runtime/client/http-connection.ts';
+import { ApiConnection, type ApiResponse } from '../../../runtime/client/connection.ts';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../../../runtime/errors.ts';
 
 /** A raw TCP server that answers each request with the given bytes, split as the test says. */
@@ -20,7 +20,7 @@ async function rawServer(answer: (socket: Socket, request: string) => void): Pro
   return { server, port: (server.address() as { port: number }).port };
 }
 
-describe('HttpConnection', () => {
+describe('ApiConnection', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
@@ -30,7 +30,7 @@ describe('HttpConnection', () => {
       for (const char of response) socket.write(char);
     });
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const result = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
     expect(result.status).toBe(200);
     expect(result.body).toBe('hello world');
@@ -46,7 +46,7 @@ describe('HttpConnection', () => {
     });
     server = started.server;
     server.on('connection', () => connections++);
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     for (let i = 0; i < 3; i++) {
       const result = await connection.request('POST / HTTP/1.1\r\nHost: x\r\n', 'body');
       expect(result.status).toBe(202);
@@ -66,7 +66,7 @@ describe('HttpConnection', () => {
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const started = { port: (server.address() as { port: number }).port };
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const body = connection.openChunkedRequest('POST /s HTTP/1.1\r\nHost: x\r\n');
     await body.write('abc');
     await body.write(Buffer.from('defgh'));
@@ -85,7 +85,7 @@ describe('HttpConnection', () => {
       else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     });
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiConnectionError);
     expect((error as RuntimeApiConnectionError).code).toBe('LK_RUNTIME_API_UNREACHABLE');
@@ -96,7 +96,7 @@ describe('HttpConnection', () => {
   it('rejects a reply that is not HTTP with a protocol error', async () => {
     const started = await rawServer((socket) => socket.write('SSH-2.0-OpenSSH\r\n\r\n'));
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiProtocolError);
     expect((error as Error).message).toMatch(/malformed status line/);
@@ -113,7 +113,7 @@ describe('HttpConnection', () => {
       '\r\n\r\n';
     const started = await rawServer((socket) => socket.write(Buffer.concat([Buffer.from(head, 'utf8'), body])));
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const result = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
     expect(result.headers.get('lambda-runtime-aws-request-id')).toBe('id-1');
     expect(JSON.parse(result.headers.get('lambda-runtime-client-context')!)).toEqual({ Custom: { city: 'Zürich', emoji: '🚀' } });
@@ -132,7 +132,7 @@ describe('HttpConnection', () => {
       socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.byteLength}\r\n\r\n`), body]));
     });
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     expect(Buffer.byteLength(large)).toBeGreaterThan(1024 * 1024);
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe(large);
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe(small);
@@ -145,7 +145,7 @@ describe('HttpConnection', () => {
     const second = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     const started = await rawServer((socket) => socket.write(Buffer.concat([first, second])));
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('a\ufffdb');
     // Already received with the first: read from what was kept, no second answer from the server.
     expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
@@ -166,10 +166,10 @@ describe('HttpConnection', () => {
       else socket.write(reply);
     });
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const picks = ['Lambda-Runtime-Aws-Request-Id', 'X-Repeat', 'Lambda-Runtime-Client-Context', 'Lambda-Runtime-Trace-Id'];
     for (const expectedContext of [context, '{}']) {
-      const response = await new Promise<HttpResponse>((resolve, reject) =>
+      const response = await new Promise<ApiResponse>((resolve, reject) =>
         connection.send('GET / HTTP/1.1\r\nHost: x\r\n', undefined, (error, answer) => (error ? reject(error) : resolve(answer!)), picks),
       );
       expect(response.picked).toEqual(['id-3', 'one, two', expectedContext, undefined]);
@@ -189,7 +189,7 @@ describe('HttpConnection', () => {
       socket.write('HTTP/1.1 200 OK\r\nlambda-runtime-trace-id: Root=1\r\nlambda-runtime-aws-request-id: id-2\r\ncontent-length: 0\r\n\r\n'),
     );
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const { headers } = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n');
     expect(headers.get('Lambda-Runtime-Aws-Request-Id')).toBe('id-2');
     expect(headers.get('Lambda-Runtime-Trace-Id')).toBe('Root=1');
@@ -206,7 +206,7 @@ describe('HttpConnection', () => {
   ])('rejects %s with a protocol error', async (_, field, message) => {
     const started = await rawServer((socket) => socket.write(`HTTP/1.1 200 OK\r\n${field}\r\n\r\nok`));
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiProtocolError);
     expect((error as Error).message).toMatch(message);
@@ -219,7 +219,7 @@ describe('HttpConnection', () => {
     );
     server = started.server;
     server.on('connection', () => connections++);
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     for (let i = 1; i <= 2; i++) {
       expect((await connection.request('GET / HTTP/1.1\r\nHost: x\r\n')).body).toBe('ok');
       // The close was read: each request needed a connection of its own.
@@ -235,7 +235,7 @@ describe('HttpConnection', () => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${requests}`);
     });
     server = started.server;
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const bodies = await new Promise<string[]>((resolve, reject) => {
       const seen: string[] = [];
       const next = () =>
@@ -258,7 +258,7 @@ describe('HttpConnection', () => {
   it('reports a refused connection with the address it tried', async () => {
     const started = await rawServer(() => {});
     started.server.close();
-    const connection = new HttpConnection('127.0.0.1', started.port);
+    const connection = new ApiConnection('127.0.0.1', started.port);
     const error = await connection.request('GET / HTTP/1.1\r\nHost: x\r\n').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RuntimeApiConnectionError);
     expect((error as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${started.port}.*ECONNREFUSED`));

@@ -18,7 +18,8 @@ export {
   type StreamingHandler,
   type StreamifyOptions,
 } from './loop/response-stream.ts';
-export { RuntimeApiClient, MAX_RESPONSE_BYTES, type Invocation } from './client/runtime-api-client.ts';
+export { RuntimeApiClient, type Invocation } from './client/runtime-api-client.ts';
+export { MAX_RESPONSE_BYTES } from './protocol/index.ts';
 export { loadHandlerFromTaskRoot, parseHandlerName } from './loop/handler-loader.ts';
 export {
   LambdaRuntimeError,

@@ -1,23 +1,14 @@
 /**
- * The Extensions API (2020-01-01) and the Telemetry (2022-07-01) and Logs
- * (2020-08-15) subscription calls: pure request builders and one client, on
- * the runtime's own HTTP connection. Used by lambda-kit/extension and by the
- * runtime itself (graceful shutdown registers an internal extension).
+ * The Extensions API client: one per extension, on the runtime's own
+ * connection. Used by lambda-kit/extension and by the runtime itself
+ * (graceful shutdown registers an internal extension).
  */
+import { ExtensionHeader, type ExtensionEventType, type RuntimeErrorDocument } from '../protocol/index.ts';
 import { ExtensionsApiError } from '../errors.ts';
 import { ApiConnection, type ApiResponse } from './connection.ts';
-import { headerSafe, requestHead, type RequestTarget } from './requests.ts';
+import { ExtensionsApiUrl, extensionErrorRequest, nextEventRequest, registerRequest, subscribeRequest, subscriptionPath, type RequestTarget } from './requests.ts';
 
-export const EXTENSIONS_API_VERSION = '2020-01-01';
-export const TELEMETRY_API_VERSION = '2022-07-01';
-export const LOGS_API_VERSION = '2020-08-15';
-
-export const EXTENSION_NAME_HEADER = 'Lambda-Extension-Name';
-export const EXTENSION_IDENTIFIER_HEADER = 'Lambda-Extension-Identifier';
-export const EXTENSION_ACCEPT_FEATURE_HEADER = 'Lambda-Extension-Accept-Feature';
-export const EXTENSION_ERROR_TYPE_HEADER = 'Lambda-Extension-Function-Error-Type';
-
-export type ExtensionEventType = 'INVOKE' | 'SHUTDOWN';
+export type { ExtensionEventType } from '../protocol/index.ts';
 
 export interface InvokeEvent {
   eventType: 'INVOKE';
@@ -48,40 +39,8 @@ export interface ExtensionRegistration {
   accountId?: string;
 }
 
-/** The error document of init/error and exit/error, as the runtime's own errors look. */
-export interface ExtensionErrorPayload {
-  errorMessage: string;
-  errorType: string;
-  stackTrace?: string[];
-}
-
-const CRLF = '\r\n';
-const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
-const extensionPath = (what: string) => `/${EXTENSIONS_API_VERSION}/extension/${what}`;
-const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}${CRLF}`;
-
-export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
-  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
-  return requestHead('POST', extensionPath('register'), target, `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`);
-}
-
-export function nextEventRequest(target: RequestTarget, extensionId: string): string {
-  return requestHead('GET', extensionPath('event/next'), target, identified(extensionId));
-}
-
-export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
-  return requestHead(
-    'POST',
-    extensionPath(`${phase}/error`),
-    target,
-    `${identified(extensionId)}${EXTENSION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
-  );
-}
-
-export function subscribeRequest(target: RequestTarget, api: 'telemetry' | 'logs', extensionId: string): string {
-  const path = api === 'telemetry' ? `/${TELEMETRY_API_VERSION}/telemetry` : `/${LOGS_API_VERSION}/logs`;
-  return requestHead('PUT', path, target, `${identified(extensionId)}${JSON_CONTENT}`);
-}
+/** The error document of init/error and exit/error: the one the Runtime API takes. */
+export type ExtensionErrorPayload = RuntimeErrorDocument;
 
 /**
  * One extension's client. Requests go one at a time over one connection, as
@@ -111,12 +70,12 @@ export class ExtensionsApiClient {
 
   async register(name: string, events: readonly ExtensionEventType[], acceptFeatures: readonly string[] = []): Promise<ExtensionRegistration> {
     const response = await this.#connection.request(registerRequest(this.target, name, acceptFeatures), JSON.stringify({ events }));
-    const what = `POST ${extensionPath('register')} (${name})`;
+    const what = `POST ${ExtensionsApiUrl.register} (${name})`;
     if (response.status !== 200) {
       throw apiError(what, response, ': an extension registers once, during init, for INVOKE and (external ones only) SHUTDOWN');
     }
-    const extensionId = response.headers.get(EXTENSION_IDENTIFIER_HEADER.toLowerCase());
-    if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${EXTENSION_IDENTIFIER_HEADER} header in the answer`);
+    const extensionId = response.headers.get(ExtensionHeader.identifier);
+    if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${ExtensionHeader.identifier} header in the answer`);
     this.#extensionId = extensionId;
     const body = parseJson(response) as Partial<ExtensionRegistration>;
     return {
@@ -139,7 +98,7 @@ export class ExtensionsApiClient {
     } finally {
       this.#connection.keepProcessAlive(true);
     }
-    if (response.status !== 200) throw apiError(`GET ${extensionPath('event/next')}`, response);
+    if (response.status !== 200) throw apiError(`GET ${ExtensionsApiUrl.next}`, response);
     return parseJson(response) as ExtensionEvent;
   }
 
@@ -147,7 +106,7 @@ export class ExtensionsApiClient {
   async subscribe(api: 'telemetry' | 'logs', subscription: Record<string, unknown>): Promise<void> {
     const response = await this.#connection.request(subscribeRequest(this.target, api, this.#id()), JSON.stringify(subscription));
     if (response.status !== 200) {
-      throw apiError(`PUT /${api === 'telemetry' ? `${TELEMETRY_API_VERSION}/telemetry` : `${LOGS_API_VERSION}/logs`}`, response);
+      throw apiError(`PUT ${subscriptionPath(api)}`, response);
     }
   }
 
@@ -156,7 +115,7 @@ export class ExtensionsApiClient {
     const connection = ApiConnection.fromAuthority(this.target.authority);
     try {
       const response = await connection.request(extensionErrorRequest(this.target, phase, this.#id(), payload.errorType), JSON.stringify(payload));
-      if (response.status !== 202) throw apiError(`POST ${extensionPath(`${phase}/error`)}`, response);
+      if (response.status !== 202) throw apiError(`POST ${phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError}`, response);
     } finally {
       connection.close();
     }

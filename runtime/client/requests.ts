@@ -1,15 +1,22 @@
 /**
- * Pure builders for the Runtime API's requests (2018-06-01): request line and
- * headers as text, without the blank line that ends the head, so the
- * connection can add Content-Length or Transfer-Encoding itself.
+ * Pure builders for the requests of the Runtime API and of the Extensions,
+ * Telemetry and Logs APIs: request line and headers as text, without the
+ * blank line that ends the head, so the connection can add Content-Length or
+ * Transfer-Encoding itself. Paths and header names come from runtime/protocol;
+ * the fixed parts of each head are joined once, when this module loads.
  */
-
-export const RUNTIME_API_VERSION = '2018-06-01';
-
-export const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
-export const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
-export const RESPONSE_MODE_HEADER = 'Lambda-Runtime-Function-Response-Mode';
-export const INVOCATION_ID_HEADER = 'Lambda-Runtime-Invocation-Id';
+import {
+  AnswerHeader,
+  EXTENSIONS_API_PREFIX,
+  ExtensionHeader,
+  ExtensionsApiPath,
+  InvocationHeader,
+  LOGS_API_PATH,
+  RUNTIME_API_PREFIX,
+  RuntimeApiPath,
+  STREAMING_RESPONSE_MODE,
+  TELEMETRY_API_PATH,
+} from '../protocol/index.ts';
 
 export interface RequestTarget {
   /** host:port of the Runtime API, as in AWS_LAMBDA_RUNTIME_API. */
@@ -17,23 +24,23 @@ export interface RequestTarget {
 }
 
 const CRLF = '\r\n';
+const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
+const ERROR_TYPE_FIELD = `${AnswerHeader.errorType}: `;
+const INVOCATION_ID_FIELD = `${InvocationHeader.invocationId}: `;
+const STREAMING_FIELDS =
+  `${AnswerHeader.responseMode}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
+  `Trailer: ${AnswerHeader.errorType}, ${AnswerHeader.errorBody}${CRLF}`;
+const NEXT_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.next;
+const INIT_ERROR_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.initError;
 
 /** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
 export function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
   return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
 }
 
-function head(method: string, path: string, target: RequestTarget, extra = ''): string {
-  return requestHead(method, `/${RUNTIME_API_VERSION}${path}`, target, extra);
-}
-
 /** Header values must be visible ASCII on the wire; anything else is replaced rather than rejected. */
 export function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?');
-}
-
-function invocationPath(requestId: string, what: 'response' | 'error'): string {
-  return `/runtime/invocation/${pathSegment(requestId)}/${what}`;
 }
 
 /** `value` as one path segment. Request ids are UUIDs: checking that nothing needs escaping is cheaper than escaping. */
@@ -49,62 +56,113 @@ function pathSegment(value: string): string {
 }
 
 function echo(invocationId: string | undefined): string {
-  return invocationId === undefined ? '' : `${INVOCATION_ID_HEADER}: ${headerSafe(invocationId)}${CRLF}`;
+  return invocationId === undefined ? '' : `${INVOCATION_ID_FIELD}${headerSafe(invocationId)}${CRLF}`;
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
-  return head('GET', '/runtime/invocation/next', target);
+  return requestHead('GET', NEXT_PATH, target);
 }
 
-export function invocationResponseRequest(
-  target: RequestTarget,
-  requestId: string,
-  invocationId?: string,
-): string {
-  return head(
+export function invocationResponseRequest(target: RequestTarget, requestId: string, invocationId?: string): string {
+  return requestHead(
     'POST',
-    invocationPath(requestId, 'response'),
+    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
     target,
-    `Content-Type: application/json${CRLF}${echo(invocationId)}`,
+    `${JSON_CONTENT}${echo(invocationId)}`,
   );
 }
 
-export function streamingResponseRequest(
-  target: RequestTarget,
-  requestId: string,
-  contentType: string,
-  invocationId?: string,
-): string {
-  return head(
+export function streamingResponseRequest(target: RequestTarget, requestId: string, contentType: string, invocationId?: string): string {
+  return requestHead(
     'POST',
-    invocationPath(requestId, 'response'),
+    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
     target,
-    `Content-Type: ${headerSafe(contentType)}${CRLF}` +
-      `${RESPONSE_MODE_HEADER}: streaming${CRLF}` +
-      `Trailer: ${ERROR_TYPE_HEADER}, ${ERROR_BODY_TRAILER}${CRLF}` +
-      echo(invocationId),
+    `Content-Type: ${headerSafe(contentType)}${CRLF}${STREAMING_FIELDS}${echo(invocationId)}`,
   );
 }
 
-export function invocationErrorRequest(
-  target: RequestTarget,
-  requestId: string,
-  errorType: string,
-  invocationId?: string,
-): string {
-  return head(
+export function invocationErrorRequest(target: RequestTarget, requestId: string, errorType: string, invocationId?: string): string {
+  return requestHead(
     'POST',
-    invocationPath(requestId, 'error'),
+    RUNTIME_API_PREFIX + RuntimeApiPath.error(pathSegment(requestId)),
     target,
-    `Content-Type: application/json${CRLF}${ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
+    `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
   );
 }
 
 export function initErrorRequest(target: RequestTarget, errorType: string): string {
-  return head(
+  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}`);
+}
+
+/** The Extensions API paths, whole: prefix and path joined once. */
+export const ExtensionsApiUrl = {
+  register: EXTENSIONS_API_PREFIX + ExtensionsApiPath.register,
+  next: EXTENSIONS_API_PREFIX + ExtensionsApiPath.next,
+  initError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.initError,
+  exitError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.exitError,
+} as const;
+
+/** Where a subscription to the Telemetry API or the older Logs API goes. */
+export const subscriptionPath = (api: 'telemetry' | 'logs') => (api === 'telemetry' ? TELEMETRY_API_PATH : LOGS_API_PATH);
+
+const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${headerSafe(extensionId)}${CRLF}`;
+
+/**
+ * The head of POST /extension/register.
+ *
+ * @example
+ * ```ts
+ * import { registerRequest } from 'lambda-kit/extension';
+ * registerRequest({ authority: '127.0.0.1:9001' }, 'logs-to-file', ['accountId']);
+ * // 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nLambda-Extension-Name: logs-to-file\r\n...'
+ * ```
+ */
+export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
+  const features = acceptFeatures.length > 0 ? `${ExtensionHeader.acceptFeature}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  return requestHead('POST', ExtensionsApiUrl.register, target, `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`);
+}
+
+/**
+ * The head of GET /extension/event/next, for the extension registered as `extensionId`.
+ *
+ * @example
+ * ```ts
+ * import { nextEventRequest } from 'lambda-kit/extension';
+ * nextEventRequest({ authority: '127.0.0.1:9001' }, registration.extensionId);
+ * ```
+ */
+export function nextEventRequest(target: RequestTarget, extensionId: string): string {
+  return requestHead('GET', ExtensionsApiUrl.next, target, identified(extensionId));
+}
+
+/**
+ * The head of POST /extension/init/error or /extension/exit/error, `errorType` in its header.
+ *
+ * @example
+ * ```ts
+ * import { extensionErrorRequest } from 'lambda-kit/extension';
+ * extensionErrorRequest({ authority: '127.0.0.1:9001' }, 'init', extensionId, 'Extension.ConfigError');
+ * ```
+ */
+export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
+  return requestHead(
     'POST',
-    '/runtime/init/error',
+    phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError,
     target,
-    `Content-Type: application/json${CRLF}${ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}`,
+    `${identified(extensionId)}${ExtensionHeader.functionErrorType}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
   );
+}
+
+/**
+ * The head of the PUT that subscribes an extension to the Telemetry API (or the older Logs API).
+ *
+ * @example
+ * ```ts
+ * import { subscribeRequest } from 'lambda-kit/extension';
+ * subscribeRequest({ authority: '127.0.0.1:9001' }, 'telemetry', extensionId);
+ * // 'PUT /2022-07-01/telemetry HTTP/1.1\r\n...'
+ * ```
+ */
+export function subscribeRequest(target: RequestTarget, api: 'telemetry' | 'logs', extensionId: string): string {
+  return requestHead('PUT', subscriptionPath(api), target, `${identified(extensionId)}${JSON_CONTENT}`);
 }

@@ -1,3 +1,4 @@
+import { InvocationHeader, MAX_RESPONSE_BYTES, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
 import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from '../errors.ts';
 import type { ChunkedRequestBody } from './chunked-body.ts';
 import { ApiConnection, type ApiResponse, type Done } from './connection.ts';
@@ -9,9 +10,6 @@ import {
   streamingResponseRequest,
   type RequestTarget,
 } from './requests.ts';
-
-/** Lambda's limit for a buffered (non-streaming) response body. */
-export const MAX_RESPONSE_BYTES = 6_291_556;
 
 /** One invocation as /runtime/invocation/next hands it out. */
 export interface Invocation {
@@ -80,7 +78,7 @@ export class RuntimeApiClient {
       (error, response) => {
         if (error) return done(error);
         if (response!.status === 413) return done(new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES));
-        if (response!.status !== 202) return done(statusError(`POST /runtime/invocation/${invocation.requestId}/response`, response!));
+        if (response!.status !== 202) return done(statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)}`, response!));
         done(undefined);
       },
     );
@@ -92,7 +90,7 @@ export class RuntimeApiClient {
       JSON.stringify(payload),
     );
     if (response.status !== 202) {
-      throw statusError(`POST /runtime/invocation/${invocation.requestId}/error`, response);
+      throw statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.error(invocation.requestId)}`, response);
     }
   }
 
@@ -102,7 +100,7 @@ export class RuntimeApiClient {
       JSON.stringify(payload),
     );
     if (response.status !== 202) {
-      throw statusError('POST /runtime/init/error', response);
+      throw statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`, response);
     }
   }
 
@@ -125,29 +123,28 @@ export class RuntimeApiClient {
  * rest of the parse.
  */
 const INVOCATION_FIELDS = [
-  'Lambda-Runtime-Aws-Request-Id',
-  'Lambda-Runtime-Deadline-Ms',
-  'Lambda-Runtime-Invoked-Function-Arn',
-  'Lambda-Runtime-Trace-Id',
-  'Lambda-Runtime-Client-Context',
-  'Lambda-Runtime-Cognito-Identity',
-  'Lambda-Runtime-Aws-Tenant-Id',
-  'Lambda-Runtime-Invocation-Id',
+  InvocationHeader.requestId,
+  InvocationHeader.deadlineMs,
+  InvocationHeader.functionArn,
+  InvocationHeader.traceId,
+  InvocationHeader.clientContext,
+  InvocationHeader.cognitoIdentity,
+  InvocationHeader.tenantId,
+  InvocationHeader.invocationId,
 ] as const;
+
+const NEXT_REQUEST = `GET ${RUNTIME_API_PREFIX}${RuntimeApiPath.next}`;
+const NO_REQUEST_ID = `response has no ${InvocationHeader.requestId} header`;
 
 function toInvocation(response: ApiResponse): Invocation {
   if (response.status !== 200) {
-    throw statusError('GET /runtime/invocation/next', response);
+    throw statusError(NEXT_REQUEST, response);
   }
   // By index, not destructured: that would run the array iterator protocol.
   const picked = response.picked!;
   const requestId = picked[0];
   if (!requestId) {
-    throw new RuntimeApiStatusError(
-      'GET /runtime/invocation/next',
-      response.status,
-      'response has no Lambda-Runtime-Aws-Request-Id header',
-    );
+    throw new RuntimeApiStatusError(NEXT_REQUEST, response.status, NO_REQUEST_ID);
   }
   return {
     requestId,

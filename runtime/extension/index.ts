@@ -15,12 +15,9 @@ export { TelemetryListener, type TelemetryListenerOptions, type TelemetryListene
 export { parseTelemetryBatch, isRecordOf, type ParsedBatch } from './telemetry-records.ts';
 export type * from './telemetry-records.ts';
 export { ExtensionConfigError, TelemetryBatchError } from './errors.ts';
+export { registerRequest, nextEventRequest, extensionErrorRequest, subscribeRequest } from '../client/requests.ts';
 export {
   ExtensionsApiClient,
-  registerRequest,
-  nextEventRequest,
-  extensionErrorRequest,
-  subscribeRequest,
   type ExtensionEvent,
   type ExtensionEventType,
   type InvokeEvent,

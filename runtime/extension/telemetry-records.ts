@@ -3,8 +3,9 @@
  * by `type`. Lambda adds fields over time, so every record keeps what it
  * carries; these types name what AWS documents.
  */
+import type { TelemetryType } from '../protocol/index.ts';
 
-export type TelemetryType = 'platform' | 'function' | 'extension';
+export type { TelemetryType } from '../protocol/index.ts';
 
 interface Tracing {
   spanId?: string;

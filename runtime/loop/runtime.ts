@@ -9,13 +9,13 @@ import {
   UnhandledPromiseRejectionError,
   toErrorPayload,
 } from '../errors.ts';
+import { AnswerHeader, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
 import {
   importHandlerModule,
   loadHandlerFromTaskRoot,
   resolveHandlerExport,
   type ModuleNamespace,
 } from './handler-loader.ts';
-import { ERROR_BODY_TRAILER, ERROR_TYPE_HEADER } from '../client/requests.ts';
 import {
   loggingOptionsFromEnv,
   patchConsole,
@@ -235,8 +235,8 @@ class LambdaRuntime {
       const payload = toErrorPayload(failure);
       runtimeLog(this.#logging, 'ERROR', 'Invoke Error', JSON.stringify(payload));
       body.end({
-        [ERROR_TYPE_HEADER]: payload.errorType,
-        [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(payload)).toString('base64'),
+        [AnswerHeader.errorType]: payload.errorType,
+        [AnswerHeader.errorBody]: Buffer.from(JSON.stringify(payload)).toString('base64'),
       });
     } else {
       body.end();
@@ -244,7 +244,7 @@ class LambdaRuntime {
     const response = await body.response;
     if (response.status !== 202) {
       throw new RuntimeApiStatusError(
-        `POST /runtime/invocation/${invocation.requestId}/response (streaming)`,
+        `POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)} (streaming)`,
         response.status,
         response.body,
       );

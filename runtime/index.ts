@@ -35,5 +35,10 @@ export {
   ResponseSizeTooLargeError,
   UnhandledPromiseRejectionError,
   toErrorPayload,
+  RUNTIME_ERRORS,
   type ErrorPayload,
+  type ErrorKind,
+  type RuntimeErrorSpec,
+  type RuntimeErrorTable,
+  type RuntimeErrorCode,
 } from './errors.ts';

@@ -183,7 +183,7 @@ describe('processBatch: events it cannot answer for', () => {
     const error = await refusal(fixture('example-sns-event.json'));
     expect(error).toBeInstanceOf(UnsupportedBatchEventError);
     expect(error.code).toBe('LK_EVENT_BATCH_UNSUPPORTED');
-    expect(error.errorType).toBe('UnsupportedBatchEventError');
+    expect(error.errorType).toBe('Event.UnsupportedBatch');
     // SNS records spell it EventSource: no eventSource at all.
     expect(error.message).toMatch(/^record 0 has eventSource undefined: processBatch reports partial batch failures for aws:sqs, aws:kinesis and aws:dynamodb only/);
     const s3 = await refusal(fixture('example-s3-event.json'));

@@ -55,8 +55,8 @@ describe('parse(schema, handler)', () => {
     expect(handler).not.toHaveBeenCalled();
     expect(error).toBeInstanceOf(LambdaRuntimeError);
     expect(error.code).toBe('LK_EVENT_INVALID');
-    expect(error.errorType).toBe('EventValidationError');
-    expect(error.name).toBe('EventValidationError');
+    expect(error.errorType).toBe('Event.ValidationError');
+    expect(error.name).toBe('Event.ValidationError');
     expect(error.issues.map((issue) => issue.path)).toEqual([
       ['Records', 1, 'body', 'orderId'],
       ['Records', 1, 'body', 'quantity'],
@@ -68,7 +68,7 @@ describe('parse(schema, handler)', () => {
         'Check which source invokes this function, or widen the schema.',
     );
     // What the runtime sends to Lambda for it.
-    expect(toErrorPayload(error)).toMatchObject({ errorType: 'EventValidationError', errorMessage: error.message });
+    expect(toErrorPayload(error)).toMatchObject({ errorType: 'Event.ValidationError', errorMessage: error.message });
   });
 
   it('does not put the event’s values in the message', async () => {

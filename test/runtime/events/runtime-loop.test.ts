@@ -42,12 +42,12 @@ describe('lambda-kit/events in the runtime loop', () => {
   it('reports a bad event as EventValidationError, then serves the next invocation', async () => {
     const outcome = await server.invoke(sqsEvent(['{"orderId":"o-1","quantity":2}', '{"orderId":"o-2"}']));
     if (outcome.kind !== 'error') throw new Error(`expected an error, got ${outcome.kind}`);
-    expect(outcome.errorType).toBe('EventValidationError');
-    expect(outcome.headers['lambda-runtime-function-error-type']).toBe('EventValidationError');
+    expect(outcome.errorType).toBe('Event.ValidationError');
+    expect(outcome.headers['lambda-runtime-function-error-type']).toBe('Event.ValidationError');
     expect(outcome.error.errorMessage).toMatch(
       /^the event does not match the handler's schema: Records\[1\]\.body\.quantity: Invalid input: expected number, received undefined\./,
     );
-    expect(outcome.error.stackTrace?.[0]).toMatch(/^EventValidationError: /);
+    expect(outcome.error.stackTrace?.[0]).toMatch(/^Event\.ValidationError: /);
 
     expect(json(await server.invoke(sqsEvent(['{"orderId":"o-4","quantity":4}'])))).toEqual({ batchItemFailures: [] });
     expect(fn.child.exitCode).toBeNull();
@@ -55,7 +55,7 @@ describe('lambda-kit/events in the runtime loop', () => {
 
   it('reports an event of another source the same way', async () => {
     const outcome = await server.invoke({ detail: {} });
-    expect(outcome.kind === 'error' && outcome.errorType).toBe('EventValidationError');
+    expect(outcome.kind === 'error' && outcome.errorType).toBe('Event.ValidationError');
     expect(json(await server.invoke(sqsEvent([])))).toEqual({ batchItemFailures: [] });
   });
 });

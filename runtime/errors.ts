@@ -90,7 +90,7 @@ export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
 
 /** A code of another area's table with its spec, as LambdaRuntimeError.ofTable gives it. */
 declare const fromTable: unique symbol;
-export interface TableCode {
+interface TableCode {
   readonly code: `LK_${string}`;
   readonly spec: RuntimeErrorSpec;
   readonly [fromTable]: true;

@@ -34,7 +34,7 @@ const NEXT_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.next;
 const INIT_ERROR_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.initError;
 
 /** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
-export function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
+function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
   return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
 }
 

@@ -11,7 +11,7 @@ export function isTextContentType(contentType: string): boolean {
 }
 
 /** Whether a response body goes back base64-encoded. */
-export function isBinaryResponse(headers: Headers, options: HttpAdapterOptions): boolean {
+function isBinaryResponse(headers: Headers, options: HttpAdapterOptions): boolean {
   const encoding = headers.get('content-encoding');
   if (encoding && encoding.toLowerCase() !== 'identity') return true;
   const contentType = headers.get('content-type') ?? '';
@@ -19,7 +19,7 @@ export function isBinaryResponse(headers: Headers, options: HttpAdapterOptions):
   return contentType !== '' && !isTextContentType(contentType);
 }
 
-export interface BufferedBody {
+interface BufferedBody {
   body: string;
   isBase64Encoded: boolean;
 }
@@ -35,7 +35,7 @@ export async function readBody(response: Response, method: string, options: Http
   return { body: bytes.toString('utf8'), isBase64Encoded: false };
 }
 
-export interface SplitHeaders {
+interface SplitHeaders {
   /** Every header but Set-Cookie, repeated values joined with ", " as HTTP allows. */
   single: Record<string, string>;
   /** The same, shaped for multi-value sources. */

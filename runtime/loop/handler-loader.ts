@@ -50,7 +50,7 @@ export function resolveHandlerExport(module: ModuleNamespace, exportPath: string
   return value;
 }
 
-export interface HandlerName {
+interface HandlerName {
   modulePath: string;
   exportPath: string;
 }

@@ -1,6 +1,3 @@
-// See handler-loader.ts: built-ins come from process.getBuiltinModule.
-const { format } = process.getBuiltinModule('node:util');
-
 /**
  * Console output shaped like AWS's managed Node runtime:
  * TEXT: `<ISO timestamp>\t<request id>\t<LEVEL>\t<message>` per line;
@@ -9,9 +6,11 @@ const { format } = process.getBuiltinModule('node:util');
  * Newlines inside a message become \r so one call stays one CloudWatch record.
  * AWS_LAMBDA_LOG_LEVEL drops lines below the level.
  */
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+const { format } = process.getBuiltinModule('node:util');
 
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LogScope {
   requestId: string | undefined;
@@ -39,7 +38,7 @@ export function loggingOptionsFromEnv(
   };
 }
 
-export function formatLogLine(
+function formatLogLine(
   options: Pick<LoggingOptions, 'format'>,
   scope: LogScope | undefined,
   level: LogLevel,

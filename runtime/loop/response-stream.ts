@@ -1,20 +1,19 @@
-import type { ChunkedRequestBody } from '../client/chunked-body.ts';
-
-// See handler-loader.ts: built-ins come from process.getBuiltinModule.
-const { Writable } = process.getBuiltinModule('node:stream');
-
 /**
  * Response streaming as AWS's managed Node runtime offers it: a handler
  * wrapped by `awslambda.streamifyResponse` gets a writable stream as its
  * second argument; what it writes goes to the Runtime API as a chunked body.
  */
+import type { ChunkedRequestBody } from '../client/chunked-body.ts';
+
+// See handler-loader.ts: built-ins come from process.getBuiltinModule.
+const { Writable } = process.getBuiltinModule('node:stream');
 
 /** The marker AWS's runtime looks for on streaming handlers (same symbol, so wrapped handlers interoperate). */
-export const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 export const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
-export const STREAM_RESPONSE = 'response';
+const STREAM_RESPONSE = 'response';
 
-export const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
+const DEFAULT_STREAM_CONTENT_TYPE = 'application/octet-stream';
 const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 
 export interface StreamifyOptions {
@@ -107,11 +106,6 @@ export const HttpResponseStream = {
     return stream;
   },
 };
-
-export interface AwsLambdaGlobal {
-  streamifyResponse: typeof streamifyResponse;
-  HttpResponseStream: typeof HttpResponseStream;
-}
 
 // No `declare global` here: @types/aws-lambda declares the `awslambda` global
 // itself, and a second declaration would clash (TS2300) in every project that

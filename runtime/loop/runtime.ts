@@ -1,7 +1,6 @@
 import { createContext, readFunctionConfig, type Context, type FunctionConfig } from './context.ts';
 import {
   HandlerNotFoundError,
-  LambdaRuntimeError,
   MissingEnvironmentError,
   ResponseSizeTooLargeError,
   RuntimeApiStatusError,
@@ -376,5 +375,3 @@ function startRuntime(resolveHandler: () => Promise<Function>): Promise<never> {
   }
   return runtime.start(resolveHandler);
 }
-
-export { LambdaRuntimeError };

@@ -12,10 +12,10 @@ export type ShutdownHook = (signal: string) => void | Promise<void>;
 const hooks: ShutdownHook[] = [];
 
 /** Default time the hooks get together; Lambda's shutdown phase gives the runtime about 500 ms. */
-export const SHUTDOWN_HOOK_DEADLINE_MS = 450;
+const SHUTDOWN_HOOK_DEADLINE_MS = 450;
 
 /** The internal extension that makes Lambda send SIGTERM; visible in the platform.extension telemetry record. */
-export const GRACEFUL_SHUTDOWN_EXTENSION = 'lambda-kit-graceful-shutdown';
+const GRACEFUL_SHUTDOWN_EXTENSION = 'lambda-kit-graceful-shutdown';
 
 let helper: 'none' | 'registering' | 'skipped' = 'none';
 

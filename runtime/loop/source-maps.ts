@@ -3,11 +3,11 @@
  * first formatted. Node's own support (`--enable-source-maps`) does its work
  * when a module loads: it counts the line lengths of the whole bundle char
  * by char and reads and parses the map, on every cold start, whether or not
- * anything ever throws (measured: 2.6 ms of hello's start, 7 ms of a bundle
- * of the AWS SDK's DynamoDB client, and about 6 MB of memory). Here the map
- * is read on the first stack that passes through the bundle, and frames are
- * written as Node writes them with its own support on
- * (lib/internal/source_map/prepare_stack_trace.js), so traces read the same.
+ * anything ever throws (what that costs in start time and memory: see
+ * bench/README.md). Here the map is read on the first stack that passes
+ * through the bundle, and frames are written as Node writes them with its
+ * own support on (lib/internal/source_map/prepare_stack_trace.js), so traces
+ * read the same.
  */
 
 // See handler-loader.ts: built-ins come from process.getBuiltinModule.

@@ -21,6 +21,7 @@ export interface RuntimeErrorSpec {
 /** The shape of each runtime-side area's table: every code once, with its spec. */
 export type RuntimeErrorTable = Readonly<Record<`LK_${string}`, RuntimeErrorSpec>>;
 
+/** The codes of the runtime, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const RUNTIME_ERRORS = {
   LK_RUNTIME_MISSING_ENV: {
     kind: 'input',
@@ -133,7 +134,16 @@ export class LambdaRuntimeError extends Error {
   }
 }
 
-/** A variable Lambda always sets is missing: the runtime is not running where it thinks it is. */
+/**
+ * A variable Lambda always sets is missing: the runtime is not running where it thinks it is.
+ *
+ * @example
+ * ```ts
+ * import { MissingEnvironmentError } from 'lambda-kit/runtime';
+ *
+ * new MissingEnvironmentError('AWS_LAMBDA_RUNTIME_API').variable; // reported as the init error, naming it
+ * ```
+ */
 export class MissingEnvironmentError extends LambdaRuntimeError {
   readonly variable: string;
 
@@ -147,21 +157,56 @@ export class MissingEnvironmentError extends LambdaRuntimeError {
   }
 }
 
-/** The Runtime API could not be reached or dropped the connection. */
+/**
+ * The Runtime API could not be reached or dropped the connection.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiClient, RuntimeApiConnectionError } from 'lambda-kit/runtime';
+ *
+ * await new RuntimeApiClient('127.0.0.1:1').nextInvocation().catch((error) => error instanceof RuntimeApiConnectionError); // true
+ * ```
+ */
 export class RuntimeApiConnectionError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
     super('LK_RUNTIME_API_UNREACHABLE', message, options);
   }
 }
 
-/** The Runtime API answered something that is not HTTP as this client knows it. */
+/**
+ * The Runtime API answered something that is not HTTP as this client knows it.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiClient, RuntimeApiProtocolError } from 'lambda-kit/runtime';
+ *
+ * const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * const invocation = await client.nextInvocation().catch((error) => {
+ *   if (error instanceof RuntimeApiProtocolError) console.error('not the Runtime API:', error.message);
+ *   throw error;
+ * });
+ * ```
+ */
 export class RuntimeApiProtocolError extends LambdaRuntimeError {
   constructor(message: string) {
     super('LK_RUNTIME_API_PROTOCOL', message);
   }
 }
 
-/** The Runtime API answered with a status the runtime cannot go on after (500: container error). */
+/**
+ * The Runtime API answered with a status the runtime cannot go on after (500: container error).
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiStatusError } from 'lambda-kit/runtime';
+ *
+ * await client.postResponse(invocation, body).catch((error) => {
+ *   // 400 and 403: the invocation is no longer open (timed out, answered); run() logs those and goes on.
+ *   if (error instanceof RuntimeApiStatusError && error.status < 500) return console.warn(error.message);
+ *   throw error;
+ * });
+ * ```
+ */
 export class RuntimeApiStatusError extends LambdaRuntimeError {
   readonly status: number;
   readonly body: string;
@@ -173,35 +218,83 @@ export class RuntimeApiStatusError extends LambdaRuntimeError {
   }
 }
 
-/** The handler string (_HANDLER) is not of the form `path/module.export`. */
+/**
+ * The handler string (_HANDLER) is not of the form `path/module.export`.
+ *
+ * @example
+ * ```ts
+ * import { parseHandlerName } from 'lambda-kit/runtime';
+ *
+ * parseHandlerName('index'); // throws MalformedHandlerNameError (Runtime.MalformedHandlerName)
+ * ```
+ */
 export class MalformedHandlerNameError extends LambdaRuntimeError {
   constructor(handler: string) {
     super('LK_HANDLER_MALFORMED', `Bad handler ${handler}: expected "<module path>.<exported function>", for example "index.handler"`);
   }
 }
 
-/** The handler's module could not be found or imported. */
+/**
+ * The handler's module could not be found or imported.
+ *
+ * @example
+ * ```ts
+ * import { loadHandlerFromTaskRoot } from 'lambda-kit/runtime';
+ *
+ * await loadHandlerFromTaskRoot('/var/task', 'missing.handler'); // rejects with ImportModuleError (Runtime.ImportModuleError)
+ * ```
+ */
 export class ImportModuleError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
     super('LK_HANDLER_IMPORT', message, options);
   }
 }
 
-/** The handler's module has a syntax error. */
+/**
+ * The handler's module has a syntax error.
+ *
+ * @example
+ * ```ts
+ * import { runModule } from 'lambda-kit/runtime';
+ *
+ * // broken.js does not parse: Lambda gets the init error Runtime.UserCodeSyntaxError.
+ * await runModule(() => import('./broken.js'));
+ * ```
+ */
 export class UserCodeSyntaxError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
     super('LK_HANDLER_SYNTAX', message, options);
   }
 }
 
-/** The module loaded but the named export is missing or not a function. */
+/**
+ * The module loaded but the named export is missing or not a function.
+ *
+ * @example
+ * ```ts
+ * import { runModule } from 'lambda-kit/runtime';
+ *
+ * // app.js exports no `main`: Lambda gets the init error Runtime.HandlerNotFound.
+ * await runModule(() => import('./app.js'), 'main');
+ * ```
+ */
 export class HandlerNotFoundError extends LambdaRuntimeError {
   constructor(message: string) {
     super('LK_HANDLER_NOT_FOUND', message);
   }
 }
 
-/** The handler's result cannot be turned into JSON (circular structure, BigInt, a throwing toJSON). */
+/**
+ * The handler's result cannot be turned into JSON (circular structure, BigInt, a throwing toJSON).
+ *
+ * @example
+ * ```ts
+ * import { run } from 'lambda-kit/runtime';
+ *
+ * // Each invocation fails with Runtime.SerializationError: a BigInt has no JSON form.
+ * await run(async () => ({ total: 10n }));
+ * ```
+ */
 export class SerializationError extends LambdaRuntimeError {
   constructor(cause: unknown) {
     super(
@@ -213,7 +306,17 @@ export class SerializationError extends LambdaRuntimeError {
   }
 }
 
-/** The result is larger than Lambda accepts for a buffered response. */
+/**
+ * The result is larger than Lambda accepts for a buffered response.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RESPONSE_BYTES, run } from 'lambda-kit/runtime';
+ *
+ * // Each invocation fails with Function.ResponseSizeTooLarge: stream answers this large instead.
+ * await run(async () => 'x'.repeat(MAX_RESPONSE_BYTES));
+ * ```
+ */
 export class ResponseSizeTooLargeError extends LambdaRuntimeError {
   constructor(size: number, limit: number) {
     super(
@@ -224,7 +327,20 @@ export class ResponseSizeTooLargeError extends LambdaRuntimeError {
   }
 }
 
-/** A promise rejected with nobody to handle it; Node's managed runtime reports this type. */
+/**
+ * A promise rejected with nobody to handle it; Node's managed runtime reports this type.
+ *
+ * @example
+ * ```ts
+ * import { run } from 'lambda-kit/runtime';
+ *
+ * // The invocation fails with Runtime.UnhandledPromiseRejection and the process exits 128.
+ * await run(async () => {
+ *   void Promise.reject(new Error('nobody waits for me'));
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * });
+ * ```
+ */
 export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   constructor(reason: unknown) {
     super(
@@ -245,6 +361,14 @@ export interface ErrorPayload extends RuntimeErrorDocument {
  * Turns anything thrown into the Runtime API's error body, the way AWS's Node
  * runtime does: an Error gives its name, message and stack lines; any other
  * value gives its `typeof` and its string form. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { toErrorPayload } from 'lambda-kit/runtime';
+ *
+ * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', stackTrace: ['TypeError: bad', ...] }
+ * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', stackTrace: [] }
+ * ```
  */
 export function toErrorPayload(thrown: unknown): ErrorPayload {
   try {
@@ -270,6 +394,16 @@ export function toErrorPayload(thrown: unknown): ErrorPayload {
 /**
  * The Extensions, Telemetry or Logs API refused a request. `apiErrorType` is
  * the errorType Lambda answered with (Extension.InvalidEventType, ...).
+ *
+ * @example
+ * ```ts
+ * import { ExtensionsApiClient, ExtensionsApiError } from 'lambda-kit/extension';
+ *
+ * const client = new ExtensionsApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * await client.register('late', ['INVOKE']).catch((error) => {
+ *   if (error instanceof ExtensionsApiError) console.error(error.status, error.apiErrorType);
+ * });
+ * ```
  */
 export class ExtensionsApiError extends LambdaRuntimeError {
   readonly status: number;

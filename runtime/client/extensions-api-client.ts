@@ -46,6 +46,18 @@ export type ExtensionErrorPayload = RuntimeErrorDocument;
  * One extension's client. Requests go one at a time over one connection, as
  * an extension's life is sequential (register, subscribe, next, next, ...);
  * error reports get a connection of their own, since next may be pending.
+ *
+ * @example
+ * ```ts
+ * import { ExtensionsApiClient } from 'lambda-kit/extension';
+ *
+ * // An event loop of one's own (runExtension is this, and more).
+ * const client = new ExtensionsApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * await client.register('my-extension', ['INVOKE', 'SHUTDOWN']);
+ * for (let event = await client.nextEvent(); event.eventType === 'INVOKE'; event = await client.nextEvent()) {
+ *   console.log('invoked', event.requestId);
+ * }
+ * ```
  */
 export class ExtensionsApiClient {
   readonly target: RequestTarget;

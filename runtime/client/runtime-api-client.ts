@@ -29,6 +29,18 @@ export interface Invocation {
 /**
  * Client of the Runtime API over one connection; a runtime polling N
  * invocations at once (Lambda Managed Instances) holds N of these.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiClient } from 'lambda-kit/runtime';
+ *
+ * // A loop of one's own (run() is this, and more).
+ * const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * for (;;) {
+ *   const invocation = await client.nextInvocation();
+ *   await client.postResponse(invocation, JSON.stringify({ echo: JSON.parse(invocation.body) }));
+ * }
+ * ```
  */
 export class RuntimeApiClient {
   readonly target: RequestTarget;

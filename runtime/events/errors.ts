@@ -5,6 +5,7 @@
  */
 import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
+/** The codes of lambda-kit/events, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EVENTS_ERRORS = {
   LK_EVENT_INVALID: {
     kind: 'input',

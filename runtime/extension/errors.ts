@@ -5,6 +5,7 @@
  */
 import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
+/** The codes of lambda-kit/extension, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EXTENSION_ERRORS = {
   LK_EXTENSION_CONFIG: {
     kind: 'input',

@@ -5,6 +5,7 @@
  */
 import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
+/** The codes of lambda-kit/http, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const HTTP_ERRORS = {
   LK_HTTP_UNKNOWN_EVENT: {
     kind: 'input',

@@ -6,6 +6,18 @@ import type { HttpAdapterOptions } from './types.ts';
 
 const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql)\b|image\/svg\+xml)/i;
 
+/**
+ * Whether a body of this content type goes back as text (not base64):
+ * text, JSON, XML, JavaScript, SVG, form data and GraphQL.
+ *
+ * @example
+ * ```ts
+ * import { handle, isTextContentType } from 'lambda-kit/http';
+ *
+ * // Also send CSV as text, not base64.
+ * export const handler = handle(app, { isBinary: (type) => !isTextContentType(type) && !type.startsWith('application/csv') });
+ * ```
+ */
 export function isTextContentType(contentType: string): boolean {
   return TEXT_TYPES.test(contentType.trim());
 }

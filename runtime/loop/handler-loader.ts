@@ -55,7 +55,16 @@ interface HandlerName {
   exportPath: string;
 }
 
-/** Splits `_HANDLER` ("dir/module.export") the way the managed runtime does. */
+/**
+ * Splits `_HANDLER` ("dir/module.export") the way the managed runtime does.
+ *
+ * @example
+ * ```ts
+ * import { parseHandlerName } from 'lambda-kit/runtime';
+ *
+ * parseHandlerName('src/app.main'); // { modulePath: 'src/app', exportPath: 'main' }
+ * ```
+ */
 export function parseHandlerName(handler: string): HandlerName {
   if (handler.includes('..')) throw new MalformedHandlerNameError(handler);
   const slash = handler.lastIndexOf('/');
@@ -68,7 +77,16 @@ export function parseHandlerName(handler: string): HandlerName {
 
 const EXTENSIONS = ['.js', '.mjs', '.cjs', ''];
 
-/** Loads the handler named by `_HANDLER` from the task root, as the managed runtime does. */
+/**
+ * Loads the handler named by `_HANDLER` from the task root, as the managed runtime does.
+ *
+ * @example
+ * ```ts
+ * import { loadHandlerFromTaskRoot, run } from 'lambda-kit/runtime';
+ *
+ * await run(await loadHandlerFromTaskRoot('/var/task', 'index.handler'));
+ * ```
+ */
 export async function loadHandlerFromTaskRoot(taskRoot: string, handler: string): Promise<Function> {
   const { modulePath, exportPath } = parseHandlerName(handler);
   const base = isAbsolute(modulePath) ? modulePath : join(taskRoot, modulePath);

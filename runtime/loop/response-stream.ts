@@ -26,6 +26,24 @@ export type StreamingHandler<TEvent = unknown, TContext = unknown> = (
   context: TContext,
 ) => unknown;
 
+/**
+ * Marks `handler` as a streaming handler, as AWS's `awslambda.streamifyResponse`
+ * does (the same global is installed too): it gets a ResponseStream as its
+ * second argument and its answer goes out as the handler writes it.
+ *
+ * @example
+ * ```ts
+ * import { run, streamifyResponse } from 'lambda-kit/runtime';
+ *
+ * await run(
+ *   streamifyResponse(async (event, responseStream) => {
+ *     responseStream.setContentType('text/plain');
+ *     responseStream.write('Hello, ');
+ *     responseStream.end('world');
+ *   }),
+ * );
+ * ```
+ */
 export function streamifyResponse<H extends StreamingHandler<any, any>>(handler: H, options?: StreamifyOptions): H {
   Object.defineProperty(handler, HANDLER_STREAMING, { value: STREAM_RESPONSE, configurable: true });
   if (options?.highWaterMark !== undefined) {
@@ -41,6 +59,17 @@ export function isStreamingHandler(handler: unknown): handler is StreamingHandle
 /**
  * The writable handed to streaming handlers. The request head goes out with
  * the first byte (or at end), so setContentType works until then.
+ *
+ * @example
+ * ```ts
+ * import { pipeline } from 'node:stream/promises';
+ * import { streamifyResponse, type ResponseStream } from 'lambda-kit/runtime';
+ *
+ * export const handler = streamifyResponse(async (event: unknown, responseStream: ResponseStream) => {
+ *   responseStream.setContentType('application/x-ndjson');
+ *   await pipeline(rowsAsNdjson(), responseStream);
+ * });
+ * ```
  */
 export class ResponseStream extends Writable {
   #open: (contentType: string) => ChunkedRequestBody;
@@ -91,6 +120,20 @@ export class ResponseStream extends Writable {
   }
 }
 
+/**
+ * HTTP responses over a response stream, as AWS's `awslambda.HttpResponseStream`.
+ *
+ * @example
+ * ```ts
+ * import { HttpResponseStream, streamifyResponse } from 'lambda-kit/runtime';
+ *
+ * export const handler = streamifyResponse(async (event, responseStream) => {
+ *   const stream = HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'text/html' } });
+ *   stream.write('<p>first</p>');
+ *   stream.end('<p>last</p>');
+ * });
+ * ```
+ */
 export const HttpResponseStream = {
   /**
    * Wraps a response stream for Function URLs and API Gateway streaming: a JSON

@@ -337,6 +337,17 @@ function createRuntime(): LambdaRuntime {
 /**
  * Serves invocations with `handler` until the process is stopped. Never resolves.
  * Accepts plain handlers and handlers wrapped by awslambda.streamifyResponse.
+ *
+ * @example
+ * ```ts
+ * import { run, type Context } from 'lambda-kit/runtime';
+ *
+ * export async function handler(event: { firstName?: string }, context: Context) {
+ *   return { message: `Hello, ${event.firstName ?? 'world'}!`, requestId: context.awsRequestId };
+ * }
+ *
+ * await run(handler);
+ * ```
  */
 export function run(handler: Handler | StreamingHandler<any, any> | AnyFunction): Promise<never> {
   return startRuntime(async () => {
@@ -348,6 +359,14 @@ export function run(handler: Handler | StreamingHandler<any, any> | AnyFunction)
 /**
  * Like run(), but imports the handler's module itself, so a module that fails
  * to load or throws while initialising is reported to Lambda as an init error.
+ *
+ * @example
+ * ```ts
+ * import { runModule } from 'lambda-kit/runtime';
+ *
+ * // What `lambda-kit build` generates as a function's entry.
+ * await runModule(() => import('./app.js'), 'handler', 'app');
+ * ```
  */
 export function runModule(load: () => Promise<ModuleNamespace>, exportPath = 'handler', name = 'module'): Promise<never> {
   return startRuntime(async () => resolveHandlerExport(await importHandlerModule(load, name), exportPath, `${name}.${exportPath}`));
@@ -357,6 +376,14 @@ export function runModule(load: () => Promise<ModuleNamespace>, exportPath = 'ha
  * Serves the handler named by _HANDLER ("dir/module.export") from
  * LAMBDA_TASK_ROOT, as AWS's managed runtime does: for a runtime shipped in a
  * layer with the function code beside it.
+ *
+ * @example
+ * ```ts
+ * // /opt/bootstrap.mjs of a runtime layer; the function's zip holds index.mjs with `export const handler`.
+ * import { runFromEnvironment } from 'lambda-kit/runtime';
+ *
+ * await runFromEnvironment(); // _HANDLER=index.handler, LAMBDA_TASK_ROOT=/var/task
+ * ```
  */
 export function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<never> {
   return startRuntime(async () => {

@@ -23,6 +23,16 @@ let helper: 'none' | 'registering' | 'skipped' = 'none';
  * Registers a hook run once when the runtime is told to shut down (SIGTERM).
  * Call it while the module initialises: only then can the extension that makes
  * Lambda send SIGTERM be registered. Returns a function that removes the hook.
+ *
+ * @example
+ * ```ts
+ * import { onShutdown } from 'lambda-kit/runtime';
+ *
+ * const pool = createPool();
+ * onShutdown(async () => {
+ *   await pool.end(); // quick: every hook shares one deadline of under half a second
+ * });
+ * ```
  */
 export function onShutdown(hook: ShutdownHook): () => void {
   hooks.push(hook);

@@ -27,6 +27,15 @@ const AT = '\n    at ';
  * `Error.prepareStackTrace`, which writes the code of its own errors too);
  * only the bundle's frames are written again. Does nothing when Node maps
  * stacks itself, or something else formats them.
+ *
+ * @example
+ * ```ts
+ * // The entry of a bundle built with a source map (what `lambda-kit build` generates).
+ * import { mapStackTraces, runModule } from 'lambda-kit/runtime';
+ *
+ * mapStackTraces(import.meta.url);
+ * await runModule(() => import('./handler.ts'), 'handler', 'handler');
+ * ```
  */
 export function mapStackTraces(bundleUrl: string): void {
   const nodeFormat = Error.prepareStackTrace;

@@ -14,7 +14,7 @@ interface Client {
 async function load(name: string): Promise<Client> {
   switch (name) {
     case 'lambda-kit (node:net)': {
-      const { RuntimeApiClient } = await import('../runtime/runtime-api-client.ts');
+      const { RuntimeApiClient } = await import('../runtime/client/runtime-api-client.ts');
       const client = new RuntimeApiClient(authority);
       return {
         next: async () => (await client.nextInvocation()).requestId,

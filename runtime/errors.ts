@@ -1,30 +1,155 @@
 /**
- * Errors of the runtime area. Each has a stable `code` (for programs) and a
- * message that says what was wrong and what to do (for people). Errors that
- * reach Lambda also carry the `errorType` AWS's own Node runtime would report.
+ * Errors of the runtime area, and the base every runtime-side error extends
+ * (lambda-kit/http, /events and /extension have tables of their own). Each
+ * error has a stable `code` from its area's table (for programs), that
+ * code's `kind`, the `errorType` Lambda is told (as AWS's own Node runtime
+ * would name it), and a message that says what was wrong and what to do.
  */
+import { PlatformErrorType, type RuntimeErrorDocument } from './protocol/index.ts';
 
+/** `input`: what the user gave is wrong (a handler, an event, an option). `failure`: the work itself failed. */
+export type ErrorKind = 'input' | 'failure';
+
+export interface RuntimeErrorSpec {
+  readonly kind: ErrorKind;
+  /** What Lambda is told: the error's name and the Runtime API's errorType. */
+  readonly errorType: string;
+  /** One sentence for docs/errors.md: when this code is thrown. */
+  readonly meaning: string;
+}
+
+/** The shape of each runtime-side area's table: every code once, with its spec. */
+export type RuntimeErrorTable = Readonly<Record<`LK_${string}`, RuntimeErrorSpec>>;
+
+/** The codes of the runtime, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
+export const RUNTIME_ERRORS = {
+  LK_RUNTIME_MISSING_ENV: {
+    kind: 'input',
+    errorType: 'Runtime.MissingEnvironmentVariable',
+    meaning: 'A variable Lambda sets for every function (AWS_LAMBDA_RUNTIME_API, _HANDLER, ...) is not set: the runtime runs outside Lambda and its emulator.',
+  },
+  LK_RUNTIME_API_UNREACHABLE: {
+    kind: 'failure',
+    errorType: 'Runtime.ApiConnectionError',
+    meaning: 'The Runtime API could not be reached, or closed the connection before answering.',
+  },
+  LK_RUNTIME_API_PROTOCOL: {
+    kind: 'failure',
+    errorType: 'Runtime.ApiProtocolError',
+    meaning: 'The Runtime API answered something that is not HTTP/1.1 as the client reads it.',
+  },
+  LK_RUNTIME_API_STATUS: {
+    kind: 'failure',
+    errorType: 'Runtime.ApiStatusError',
+    meaning: 'The Runtime API answered a request with an unexpected status.',
+  },
+  LK_HANDLER_MALFORMED: {
+    kind: 'input',
+    errorType: PlatformErrorType.malformedHandlerName,
+    meaning: 'The handler name (_HANDLER) is not of the form "<module path>.<exported function>".',
+  },
+  LK_HANDLER_IMPORT: {
+    kind: 'input',
+    errorType: PlatformErrorType.importModule,
+    meaning: "The handler's module could not be found or imported.",
+  },
+  LK_HANDLER_SYNTAX: {
+    kind: 'input',
+    errorType: PlatformErrorType.userCodeSyntax,
+    meaning: "The handler's module has a syntax error.",
+  },
+  LK_HANDLER_NOT_FOUND: {
+    kind: 'input',
+    errorType: PlatformErrorType.handlerNotFound,
+    meaning: "The handler's module loaded, but the named export is missing or not a function.",
+  },
+  LK_RESULT_UNSERIALIZABLE: {
+    kind: 'input',
+    errorType: 'Runtime.SerializationError',
+    meaning: "The handler's result cannot be turned into JSON (a cycle, a BigInt, a throwing toJSON).",
+  },
+  LK_RESPONSE_TOO_LARGE: {
+    kind: 'input',
+    errorType: PlatformErrorType.responseTooLarge,
+    meaning: 'The serialised result is larger than Lambda takes for a buffered response.',
+  },
+  LK_UNHANDLED_REJECTION: {
+    kind: 'failure',
+    errorType: PlatformErrorType.unhandledRejection,
+    meaning: 'A promise rejected with no handler attached, during an invocation or init.',
+  },
+  // The Extensions API client is the runtime's own (graceful shutdown uses it); the errorType stays in the
+  // Extension.* form Lambda asks of what an extension reports.
+  LK_EXTENSION_API_STATUS: {
+    kind: 'failure',
+    errorType: 'Extension.ApiStatusError',
+    meaning: 'The Extensions, Telemetry or Logs API refused a request, or answered what the client cannot read.',
+  },
+} as const satisfies RuntimeErrorTable;
+
+export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
+
+/** A code of another area's table with its spec, as LambdaRuntimeError.ofTable gives it. */
+declare const fromTable: unique symbol;
+interface TableCode {
+  readonly code: `LK_${string}`;
+  readonly spec: RuntimeErrorSpec;
+  readonly [fromTable]: true;
+}
+
+/**
+ * The base of every error the runtime and its libraries throw. Whatever
+ * extends it reaches Lambda with its own errorType (see toErrorPayload).
+ *
+ * @example
+ * ```ts
+ * import { LambdaRuntimeError } from 'lambda-kit/runtime';
+ *
+ * try {
+ *   await work();
+ * } catch (error) {
+ *   if (error instanceof LambdaRuntimeError) console.error(error.code, error.kind, error.errorType);
+ *   throw error;
+ * }
+ * ```
+ */
 export class LambdaRuntimeError extends Error {
   readonly code: string;
+  readonly kind: ErrorKind;
   /** The errorType reported to the Runtime API, as AWS's Node runtime names it. */
   readonly errorType: string;
 
-  constructor(code: string, errorType: string, message: string, options?: ErrorOptions) {
+  constructor(code: RuntimeErrorCode | TableCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
-    this.errorType = errorType;
-    this.name = errorType;
+    const { spec } = typeof code === 'string' ? { spec: RUNTIME_ERRORS[code] } : code;
+    this.code = typeof code === 'string' ? code : code.code;
+    this.kind = spec.kind;
+    this.errorType = spec.errorType;
+    this.name = spec.errorType;
+  }
+
+  /** For the areas built on the runtime (http, events, extension): `code` of their own table, checked against it. */
+  protected static ofTable<Table extends RuntimeErrorTable>(table: Table, code: keyof Table & `LK_${string}`): TableCode {
+    return { code, spec: table[code] } as TableCode;
   }
 }
 
-/** A variable Lambda always sets is missing: the runtime is not running where it thinks it is. */
+/**
+ * A variable Lambda always sets is missing: the runtime is not running where it thinks it is.
+ *
+ * @example
+ * ```ts
+ * import { MissingEnvironmentError } from 'lambda-kit/runtime';
+ *
+ * new MissingEnvironmentError('AWS_LAMBDA_RUNTIME_API').variable; // reported as the init error, naming it
+ * ```
+ */
 export class MissingEnvironmentError extends LambdaRuntimeError {
   readonly variable: string;
 
   constructor(variable: string) {
     super(
       'LK_RUNTIME_MISSING_ENV',
-      'Runtime.MissingEnvironmentVariable',
       `environment variable ${variable} is not set: Lambda sets it for every function; ` +
         'when running outside Lambda, set it yourself or use the lambda-kit emulator, which sets it',
     );
@@ -32,74 +157,148 @@ export class MissingEnvironmentError extends LambdaRuntimeError {
   }
 }
 
-/** The Runtime API could not be reached or dropped the connection. */
+/**
+ * The Runtime API could not be reached or dropped the connection.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiClient, RuntimeApiConnectionError } from 'lambda-kit/runtime';
+ *
+ * await new RuntimeApiClient('127.0.0.1:1').nextInvocation().catch((error) => error instanceof RuntimeApiConnectionError); // true
+ * ```
+ */
 export class RuntimeApiConnectionError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
-    super('LK_RUNTIME_API_UNREACHABLE', 'Runtime.ApiConnectionError', message, options);
+    super('LK_RUNTIME_API_UNREACHABLE', message, options);
   }
 }
 
-/** The Runtime API answered something that is not HTTP as this client knows it. */
+/**
+ * The Runtime API answered something that is not HTTP as this client knows it.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiClient, RuntimeApiProtocolError } from 'lambda-kit/runtime';
+ *
+ * const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * const invocation = await client.nextInvocation().catch((error) => {
+ *   if (error instanceof RuntimeApiProtocolError) console.error('not the Runtime API:', error.message);
+ *   throw error;
+ * });
+ * ```
+ */
 export class RuntimeApiProtocolError extends LambdaRuntimeError {
   constructor(message: string) {
-    super('LK_RUNTIME_API_PROTOCOL', 'Runtime.ApiProtocolError', message);
+    super('LK_RUNTIME_API_PROTOCOL', message);
   }
 }
 
-/** The Runtime API answered with a status the runtime cannot go on after (500: container error). */
+/**
+ * The Runtime API answered with a status the runtime cannot go on after (500: container error).
+ *
+ * @example
+ * ```ts
+ * import { RuntimeApiStatusError } from 'lambda-kit/runtime';
+ *
+ * await client.postResponse(invocation, body).catch((error) => {
+ *   // 400 and 403: the invocation is no longer open (timed out, answered); run() logs those and goes on.
+ *   if (error instanceof RuntimeApiStatusError && error.status < 500) return console.warn(error.message);
+ *   throw error;
+ * });
+ * ```
+ */
 export class RuntimeApiStatusError extends LambdaRuntimeError {
   readonly status: number;
   readonly body: string;
 
   constructor(request: string, status: number, body: string) {
-    super(
-      'LK_RUNTIME_API_STATUS',
-      'Runtime.ApiStatusError',
-      `${request} answered HTTP ${status}${body ? `: ${body.slice(0, 500)}` : ''}`,
-    );
+    super('LK_RUNTIME_API_STATUS', `${request} answered HTTP ${status}${body ? `: ${body.slice(0, 500)}` : ''}`);
     this.status = status;
     this.body = body;
   }
 }
 
-/** The handler string (_HANDLER) is not of the form `path/module.export`. */
+/**
+ * The handler string (_HANDLER) is not of the form `path/module.export`.
+ *
+ * @example
+ * ```ts
+ * import { parseHandlerName } from 'lambda-kit/runtime';
+ *
+ * parseHandlerName('index'); // throws MalformedHandlerNameError (Runtime.MalformedHandlerName)
+ * ```
+ */
 export class MalformedHandlerNameError extends LambdaRuntimeError {
   constructor(handler: string) {
-    super(
-      'LK_HANDLER_MALFORMED',
-      'Runtime.MalformedHandlerName',
-      `Bad handler ${handler}: expected "<module path>.<exported function>", for example "index.handler"`,
-    );
+    super('LK_HANDLER_MALFORMED', `Bad handler ${handler}: expected "<module path>.<exported function>", for example "index.handler"`);
   }
 }
 
-/** The handler's module could not be found or imported. */
+/**
+ * The handler's module could not be found or imported.
+ *
+ * @example
+ * ```ts
+ * import { loadHandlerFromTaskRoot } from 'lambda-kit/runtime';
+ *
+ * await loadHandlerFromTaskRoot('/var/task', 'missing.handler'); // rejects with ImportModuleError (Runtime.ImportModuleError)
+ * ```
+ */
 export class ImportModuleError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
-    super('LK_HANDLER_IMPORT', 'Runtime.ImportModuleError', message, options);
+    super('LK_HANDLER_IMPORT', message, options);
   }
 }
 
-/** The handler's module has a syntax error. */
+/**
+ * The handler's module has a syntax error.
+ *
+ * @example
+ * ```ts
+ * import { runModule } from 'lambda-kit/runtime';
+ *
+ * // broken.js does not parse: Lambda gets the init error Runtime.UserCodeSyntaxError.
+ * await runModule(() => import('./broken.js'));
+ * ```
+ */
 export class UserCodeSyntaxError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
-    super('LK_HANDLER_SYNTAX', 'Runtime.UserCodeSyntaxError', message, options);
+    super('LK_HANDLER_SYNTAX', message, options);
   }
 }
 
-/** The module loaded but the named export is missing or not a function. */
+/**
+ * The module loaded but the named export is missing or not a function.
+ *
+ * @example
+ * ```ts
+ * import { runModule } from 'lambda-kit/runtime';
+ *
+ * // app.js exports no `main`: Lambda gets the init error Runtime.HandlerNotFound.
+ * await runModule(() => import('./app.js'), 'main');
+ * ```
+ */
 export class HandlerNotFoundError extends LambdaRuntimeError {
   constructor(message: string) {
-    super('LK_HANDLER_NOT_FOUND', 'Runtime.HandlerNotFound', message);
+    super('LK_HANDLER_NOT_FOUND', message);
   }
 }
 
-/** The handler's result cannot be turned into JSON (circular structure, BigInt, a throwing toJSON). */
+/**
+ * The handler's result cannot be turned into JSON (circular structure, BigInt, a throwing toJSON).
+ *
+ * @example
+ * ```ts
+ * import { run } from 'lambda-kit/runtime';
+ *
+ * // Each invocation fails with Runtime.SerializationError: a BigInt has no JSON form.
+ * await run(async () => ({ total: 10n }));
+ * ```
+ */
 export class SerializationError extends LambdaRuntimeError {
   constructor(cause: unknown) {
     super(
       'LK_RESULT_UNSERIALIZABLE',
-      'Runtime.SerializationError',
       `Unable to stringify response body: ${cause instanceof Error ? cause.message : String(cause)}. ` +
         'Return a JSON-serialisable value (no cycles, no BigInt).',
       { cause },
@@ -107,24 +306,45 @@ export class SerializationError extends LambdaRuntimeError {
   }
 }
 
-/** The result is larger than Lambda accepts for a buffered response. */
+/**
+ * The result is larger than Lambda accepts for a buffered response.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RESPONSE_BYTES, run } from 'lambda-kit/runtime';
+ *
+ * // Each invocation fails with Function.ResponseSizeTooLarge: stream answers this large instead.
+ * await run(async () => 'x'.repeat(MAX_RESPONSE_BYTES));
+ * ```
+ */
 export class ResponseSizeTooLargeError extends LambdaRuntimeError {
   constructor(size: number, limit: number) {
     super(
       'LK_RESPONSE_TOO_LARGE',
-      'Function.ResponseSizeTooLarge',
       `Response payload size (${size} bytes) exceeded maximum allowed payload size (${limit} bytes). ` +
         'Return less data, or stream the response with awslambda.streamifyResponse.',
     );
   }
 }
 
-/** A promise rejected with nobody to handle it; Node's managed runtime reports this type. */
+/**
+ * A promise rejected with nobody to handle it; Node's managed runtime reports this type.
+ *
+ * @example
+ * ```ts
+ * import { run } from 'lambda-kit/runtime';
+ *
+ * // The invocation fails with Runtime.UnhandledPromiseRejection and the process exits 128.
+ * await run(async () => {
+ *   void Promise.reject(new Error('nobody waits for me'));
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * });
+ * ```
+ */
 export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   constructor(reason: unknown) {
     super(
       'LK_UNHANDLED_REJECTION',
-      'Runtime.UnhandledPromiseRejection',
       reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason),
       { cause: reason },
     );
@@ -132,10 +352,8 @@ export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   }
 }
 
-/** The body the Runtime API expects on /error and /init/error. */
-export interface ErrorPayload {
-  errorType: string;
-  errorMessage: string;
+/** The body the Runtime API expects on /error and /init/error, its stack always there (maybe empty). */
+export interface ErrorPayload extends RuntimeErrorDocument {
   stackTrace: string[];
 }
 
@@ -143,6 +361,14 @@ export interface ErrorPayload {
  * Turns anything thrown into the Runtime API's error body, the way AWS's Node
  * runtime does: an Error gives its name, message and stack lines; any other
  * value gives its `typeof` and its string form. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { toErrorPayload } from 'lambda-kit/runtime';
+ *
+ * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', stackTrace: ['TypeError: bad', ...] }
+ * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', stackTrace: [] }
+ * ```
  */
 export function toErrorPayload(thrown: unknown): ErrorPayload {
   try {
@@ -168,6 +394,16 @@ export function toErrorPayload(thrown: unknown): ErrorPayload {
 /**
  * The Extensions, Telemetry or Logs API refused a request. `apiErrorType` is
  * the errorType Lambda answered with (Extension.InvalidEventType, ...).
+ *
+ * @example
+ * ```ts
+ * import { ExtensionsApiClient, ExtensionsApiError } from 'lambda-kit/extension';
+ *
+ * const client = new ExtensionsApiClient(process.env.AWS_LAMBDA_RUNTIME_API!);
+ * await client.register('late', ['INVOKE']).catch((error) => {
+ *   if (error instanceof ExtensionsApiError) console.error(error.status, error.apiErrorType);
+ * });
+ * ```
  */
 export class ExtensionsApiError extends LambdaRuntimeError {
   readonly status: number;
@@ -183,7 +419,7 @@ export class ExtensionsApiError extends LambdaRuntimeError {
     } catch {
       // Not JSON: keep the text.
     }
-    super('LK_EXTENSION_API_STATUS', 'Extension.ApiStatusError', `${request} answered HTTP ${status}${detail ? `: ${detail}` : ''}${advice}`);
+    super('LK_EXTENSION_API_STATUS', `${request} answered HTTP ${status}${detail ? `: ${detail}` : ''}${advice}`);
     this.status = status;
     this.apiErrorType = apiErrorType;
   }

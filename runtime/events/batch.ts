@@ -68,6 +68,15 @@ const RULES: Record<string, Omit<SourceRules, 'source'>> = {
  * Each failure is logged with console.error, naming the record. An event that
  * is not such a batch (no Records, another source, mixed sources, a record
  * without its identifier) throws UnsupportedBatchEventError before any record runs.
+ *
+ * @example
+ * ```ts
+ * import type { SQSEvent } from 'aws-lambda';
+ * import { processBatch } from 'lambda-kit/events';
+ *
+ * // The event source mapping has ReportBatchItemFailures in FunctionResponseTypes.
+ * export const handler = (event: SQSEvent) => processBatch(event, async (record) => save(JSON.parse(record.body)));
+ * ```
  */
 export async function processBatch<Item extends BatchRecord>(
   event: { readonly Records: readonly Item[] },

@@ -14,4 +14,11 @@ export {
   type BatchResponse,
   type BatchSource,
 } from './batch.ts';
-export { EventValidationError, UnsupportedBatchEventError, InvalidBatchOptionsError, type EventIssue } from './errors.ts';
+export {
+  EventValidationError,
+  UnsupportedBatchEventError,
+  InvalidBatchOptionsError,
+  EVENTS_ERRORS,
+  type EventIssue,
+  type EventsErrorCode,
+} from './errors.ts';

@@ -3,7 +3,7 @@
  * schema before the handler sees it. Typed structurally, so this file (which
  * ships in every function that uses it) needs no zod: any zod schema fits.
  */
-import type { Context } from '../context.ts';
+import type { Context } from '../loop/context.ts';
 import { EventValidationError, type EventIssue } from './errors.ts';
 
 /** The result of zod's safeParse / safeParseAsync. */
@@ -30,6 +30,20 @@ export type ParsedEventHandler<Event, Result, HandlerContext = Context> = (event
  * Wraps `handler` so it only ever sees events that pass `schema`. A bad event
  * throws EventValidationError (code LK_EVENT_INVALID) without calling the
  * handler: the runtime reports it as the invocation's error and carries on.
+ *
+ * @example
+ * ```ts
+ * import * as z from 'zod';
+ * import { parse } from 'lambda-kit/events';
+ * import { jsonString } from 'lambda-kit/events/json-string';
+ * import { sqsEventWithBody } from 'lambda-kit/events/sqs';
+ *
+ * const Order = z.object({ orderId: z.string(), quantity: z.number() });
+ *
+ * export const handler = parse(sqsEventWithBody(jsonString(Order)), async (event) => {
+ *   for (const record of event.Records) console.log(record.body.orderId, record.body.quantity);
+ * });
+ * ```
  */
 export function parse<Schema extends EventSchema, Result, HandlerContext = Context>(
   schema: Schema,

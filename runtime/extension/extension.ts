@@ -10,13 +10,13 @@ import {
   type ExtensionRegistration,
   type InvokeEvent,
   type ShutdownEvent,
-} from '../extensions-api-client.ts';
-import { addInitTask, isInitOver } from '../init-tasks.ts';
+} from '../client/extensions-api-client.ts';
+import { addInitTask, isInitOver } from '../loop/init-tasks.ts';
 import { ExtensionConfigError } from './errors.ts';
 import { TelemetryListener, type TelemetryListenerOptions, type TelemetryProcessor } from './telemetry-listener.ts';
 import type { TelemetryType } from './telemetry-records.ts';
 
-// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/loop/handler-loader.ts).
 const { basename } = process.getBuiltinModule('node:path');
 
 export interface TelemetrySubscription {
@@ -68,6 +68,20 @@ const DEFAULT_TYPES: TelemetryType[] = ['platform', 'function'];
  * Runs an external extension (its own process, started by Lambda from
  * /opt/extensions): registers, subscribes, and handles events until SHUTDOWN.
  * Resolves once shutdown is handled and everything is closed.
+ *
+ * @example
+ * ```ts
+ * import { isRecordOf, runExtension } from 'lambda-kit/extension';
+ *
+ * await runExtension({
+ *   onShutdown: (event) => console.log('shutting down:', event.shutdownReason),
+ *   telemetry: {
+ *     processor: (records) => {
+ *       for (const report of records.filter(isRecordOf('platform.report'))) console.log(report.record.metrics.billedDurationMs);
+ *     },
+ *   },
+ * });
+ * ```
  */
 export async function runExtension(options: ExternalExtensionOptions): Promise<void> {
   const name = options.name ?? process.env.LAMBDA_KIT_EXTENSION_NAME ?? (process.argv[1] ? basename(process.argv[1]) : '');
@@ -103,6 +117,17 @@ export async function runExtension(options: ExternalExtensionOptions): Promise<v
  * its registration before its first invocation; the event loop then runs in
  * the background. Internal extensions get no SHUTDOWN: use onShutdown from
  * lambda-kit/runtime for clean-up.
+ *
+ * @example
+ * ```ts
+ * import { startInternalExtension } from 'lambda-kit/extension';
+ *
+ * // At module top level, beside the handler.
+ * void startInternalExtension({
+ *   name: 'invocation-counter',
+ *   onInvoke: (event) => console.log('invoked:', event.requestId),
+ * });
+ * ```
  */
 export function startInternalExtension(options: InternalExtensionOptions): Promise<InternalExtension> {
   if ('onShutdown' in options) {

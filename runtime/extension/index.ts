@@ -14,18 +14,15 @@ export {
 export { TelemetryListener, type TelemetryListenerOptions, type TelemetryListenerStats, type TelemetryProcessor } from './telemetry-listener.ts';
 export { parseTelemetryBatch, isRecordOf, type ParsedBatch } from './telemetry-records.ts';
 export type * from './telemetry-records.ts';
-export { ExtensionConfigError, TelemetryBatchError } from './errors.ts';
+export { ExtensionConfigError, TelemetryBatchError, EXTENSION_ERRORS, type ExtensionErrorCode } from './errors.ts';
+export { registerRequest, nextEventRequest, extensionErrorRequest, subscribeRequest } from '../client/requests.ts';
 export {
   ExtensionsApiClient,
-  registerRequest,
-  nextEventRequest,
-  extensionErrorRequest,
-  subscribeRequest,
   type ExtensionEvent,
   type ExtensionEventType,
   type InvokeEvent,
   type ShutdownEvent,
   type ExtensionRegistration,
   type ExtensionErrorPayload,
-} from '../extensions-api-client.ts';
+} from '../client/extensions-api-client.ts';
 export { ExtensionsApiError } from '../errors.ts';

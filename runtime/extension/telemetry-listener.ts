@@ -43,6 +43,22 @@ export interface TelemetryListenerStats {
 /** Lambda's batches are at most 1 MiB (maxBytes); anything far bigger is not Lambda. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The HTTP listener a Telemetry or Logs API subscription delivers to;
+ * runExtension starts one for its `telemetry` option.
+ *
+ * @example
+ * ```ts
+ * import { TelemetryListener } from 'lambda-kit/extension';
+ *
+ * const listener = await TelemetryListener.start({ processor: (records) => ship(records) });
+ * await client.subscribe('telemetry', {
+ *   schemaVersion: '2022-12-13',
+ *   destination: { protocol: 'HTTP', URI: listener.uri },
+ *   types: ['platform', 'function'],
+ * });
+ * ```
+ */
 export class TelemetryListener {
   readonly stats: TelemetryListenerStats = { batches: 0, records: 0, droppedBatches: 0, processorFailures: 0, badBatches: 0 };
   readonly #server: Server;
@@ -61,7 +77,7 @@ export class TelemetryListener {
   }
 
   static async start(options: TelemetryListenerOptions): Promise<TelemetryListener> {
-    // node:http only for extensions that subscribe, and through getBuiltinModule (see runtime/handler-loader.ts).
+    // node:http only for extensions that subscribe, and through getBuiltinModule (see runtime/loop/handler-loader.ts).
     const server = process.getBuiltinModule('node:http').createServer();
     const listener = new TelemetryListener(server, options);
     server.on('request', (request, response) => listener.#receive(request, response));

@@ -3,8 +3,9 @@
  * by `type`. Lambda adds fields over time, so every record keeps what it
  * carries; these types name what AWS documents.
  */
+import type { TelemetryType } from '../protocol/index.ts';
 
-export type TelemetryType = 'platform' | 'function' | 'extension';
+export type { TelemetryType } from '../protocol/index.ts';
 
 interface Tracing {
   spanId?: string;
@@ -113,7 +114,17 @@ export type TelemetryRecord =
   | FunctionLog
   | ExtensionLog;
 
-/** Narrows a record by its type: `records.filter(isRecordOf('platform.report'))`. */
+/**
+ * Narrows a record by its type.
+ *
+ * @example
+ * ```ts
+ * import { isRecordOf, type TelemetryRecord } from 'lambda-kit/extension';
+ *
+ * const billed = (records: TelemetryRecord[]) =>
+ *   records.filter(isRecordOf('platform.report')).map((report) => report.record.metrics.billedDurationMs);
+ * ```
+ */
 export function isRecordOf<T extends TelemetryRecord['type']>(type: T) {
   return (record: TelemetryRecord | UnknownTelemetryRecord): record is Extract<TelemetryRecord, { type: T }> => record.type === type;
 }
@@ -124,7 +135,16 @@ export interface ParsedBatch {
   skipped: number;
 }
 
-/** A batch as Lambda POSTs it: a JSON array of records. Throws on anything that is not one. */
+/**
+ * A batch as Lambda POSTs it: a JSON array of records. Throws on anything that is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseTelemetryBatch } from 'lambda-kit/extension';
+ *
+ * const { records, skipped } = parseTelemetryBatch(await request.text());
+ * ```
+ */
 export function parseTelemetryBatch(body: string): ParsedBatch {
   const parsed: unknown = JSON.parse(body);
   if (!Array.isArray(parsed)) throw new TypeError(`a telemetry batch is a JSON array, got ${parsed === null ? 'null' : typeof parsed}`);

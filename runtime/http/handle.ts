@@ -1,5 +1,5 @@
-import type { Context } from '../context.ts';
-import { HttpResponseStream, streamifyResponse, type ResponseStream } from '../response-stream.ts';
+import type { Context } from '../loop/context.ts';
+import { HttpResponseStream, streamifyResponse, type ResponseStream } from '../loop/response-stream.ts';
 import { BadHttpEventError, InvalidHttpResponseError, UnknownHttpEventError } from './errors.ts';
 import type { HttpEventProcessor } from './processor.ts';
 import { JSON_HEADERS } from './processor.ts';
@@ -11,7 +11,7 @@ import { functionUrlProcessor } from './processors/function-url.ts';
 import { errorBody } from './response-parts.ts';
 import type { FetchApp, FetchHandler, HttpAdapterOptions, HttpContext, HttpEvent, HttpEventSource } from './types.ts';
 
-// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/handler-loader.ts).
+// Built-ins through process.getBuiltinModule, as in the runtime (see runtime/loop/handler-loader.ts).
 const { once } = process.getBuiltinModule('node:events');
 
 // Most specific first: WebSocket events may carry httpMethod, ALB events look like REST ones.
@@ -28,14 +28,37 @@ function processorFor(event: unknown): HttpEventProcessor | undefined {
   return PROCESSORS.find((processor) => processor.matches(event as Record<string, any>));
 }
 
-/** Which HTTP source an event comes from, or undefined when it is no HTTP event. */
+/**
+ * Which HTTP source an event comes from, or undefined when it is no HTTP event.
+ *
+ * @example
+ * ```ts
+ * import { detectHttpEventSource, handle } from 'lambda-kit/http';
+ *
+ * const http = handle(app);
+ * export const handler = (event: unknown, context: Context) =>
+ *   detectHttpEventSource(event) ? http(event, context) : handleQueueMessages(event);
+ * ```
+ */
 export function detectHttpEventSource(event: unknown): HttpEventSource | undefined {
   return processorFor(event)?.source;
 }
 
 const contexts = new WeakMap<Request, HttpContext>();
 
-/** The Lambda side of a request made by handle(): event, context, source IP, claims. */
+/**
+ * The Lambda side of a request made by handle(): event, context, source IP, claims.
+ *
+ * @example
+ * ```ts
+ * import { getHttpContext } from 'lambda-kit/http';
+ *
+ * function audit(request: Request) {
+ *   const http = getHttpContext(request);
+ *   console.log(http?.requestId, http?.sourceIp, http?.claims?.sub);
+ * }
+ * ```
+ */
 export function getHttpContext<E = HttpEvent>(request: Request): HttpContext<E> | undefined {
   return contexts.get(request) as HttpContext<E> | undefined;
 }
@@ -46,6 +69,17 @@ export type HttpHandler = (event: unknown, context: Context) => Promise<Record<s
  * Turns a fetch handler (`(request, context) => Response`, or an app with a
  * fetch method such as hono) into a Lambda handler for API Gateway REST and
  * HTTP APIs, ALB, Function URLs and WebSocket APIs.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { handle, type HttpContext } from 'lambda-kit/http';
+ *
+ * const app = new Hono<{ Bindings: HttpContext }>();
+ * app.get('/hello/:name', (c) => c.json({ hello: c.req.param('name'), from: c.env.sourceIp }));
+ *
+ * export const handler = handle(app); // or handle((request, context) => new Response('hi'))
+ * ```
  */
 export function handle(app: FetchHandler | FetchApp, options: HttpAdapterOptions = {}): HttpHandler {
   const fetch = toFetch(app);
@@ -63,6 +97,20 @@ export function handle(app: FetchHandler | FetchApp, options: HttpAdapterOptions
  * Function URLs (invoke mode RESPONSE_STREAM) and REST APIs (response transfer
  * mode STREAM). Sources that cannot stream (HTTP APIs, ALB, WebSocket) get
  * the buffered answer, so one function serves them all.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { streamText } from 'hono/streaming';
+ * import { streamHandle } from 'lambda-kit/http';
+ *
+ * const app = new Hono();
+ * app.get('/count', (c) => streamText(c, async (stream) => {
+ *   for (let i = 1; i <= 3; i++) await stream.writeln(String(i));
+ * }));
+ *
+ * export const handler = streamHandle(app);
+ * ```
  */
 export function streamHandle(app: FetchHandler | FetchApp, options: HttpAdapterOptions = {}) {
   const fetch = toFetch(app);

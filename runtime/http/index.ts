@@ -5,7 +5,7 @@
 export { handle, streamHandle, detectHttpEventSource, getHttpContext, type HttpHandler } from './handle.ts';
 export { encodePath } from './request-parts.ts';
 export { isTextContentType } from './response-parts.ts';
-export { UnknownHttpEventError, BadHttpEventError, InvalidHttpResponseError } from './errors.ts';
+export { UnknownHttpEventError, BadHttpEventError, InvalidHttpResponseError, HTTP_ERRORS, type HttpErrorCode } from './errors.ts';
 export type {
   HttpEventSource,
   HttpContext,

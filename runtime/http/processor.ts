@@ -1,7 +1,7 @@
 import type { HttpAdapterOptions, HttpEvent, HttpEventSource, WebSocketInfo } from './types.ts';
 
 /** What the handler's context says about the request, beyond the Request itself. */
-export interface RequestFacts {
+interface RequestFacts {
   requestId: string | undefined;
   sourceIp: string | undefined;
   authorizer: Record<string, unknown> | undefined;

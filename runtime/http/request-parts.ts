@@ -16,6 +16,14 @@ const PATH_UNSAFE = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})/g;
  * Percent-encodes what cannot stand in a path, keeping existing %XX escapes:
  * API Gateway hands over decoded paths ("/my path"), ALB raw ones ("/my%20path"),
  * and both must come out as the same URL.
+ *
+ * @example
+ * ```ts
+ * import { encodePath } from 'lambda-kit/http';
+ *
+ * encodePath('/my path'); // '/my%20path'
+ * encodePath('/my%20path'); // '/my%20path'
+ * ```
  */
 export function encodePath(path: string): string {
   return path.replace(PATH_UNSAFE, (char) => encodeURIComponent(char));

@@ -6,12 +6,24 @@ import type { HttpAdapterOptions } from './types.ts';
 
 const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript|ecmascript|x-www-form-urlencoded|graphql)\b|image\/svg\+xml)/i;
 
+/**
+ * Whether a body of this content type goes back as text (not base64):
+ * text, JSON, XML, JavaScript, SVG, form data and GraphQL.
+ *
+ * @example
+ * ```ts
+ * import { handle, isTextContentType } from 'lambda-kit/http';
+ *
+ * // Also send CSV as text, not base64.
+ * export const handler = handle(app, { isBinary: (type) => !isTextContentType(type) && !type.startsWith('application/csv') });
+ * ```
+ */
 export function isTextContentType(contentType: string): boolean {
   return TEXT_TYPES.test(contentType.trim());
 }
 
 /** Whether a response body goes back base64-encoded. */
-export function isBinaryResponse(headers: Headers, options: HttpAdapterOptions): boolean {
+function isBinaryResponse(headers: Headers, options: HttpAdapterOptions): boolean {
   const encoding = headers.get('content-encoding');
   if (encoding && encoding.toLowerCase() !== 'identity') return true;
   const contentType = headers.get('content-type') ?? '';
@@ -19,7 +31,7 @@ export function isBinaryResponse(headers: Headers, options: HttpAdapterOptions):
   return contentType !== '' && !isTextContentType(contentType);
 }
 
-export interface BufferedBody {
+interface BufferedBody {
   body: string;
   isBase64Encoded: boolean;
 }
@@ -35,7 +47,7 @@ export async function readBody(response: Response, method: string, options: Http
   return { body: bytes.toString('utf8'), isBase64Encoded: false };
 }
 
-export interface SplitHeaders {
+interface SplitHeaders {
   /** Every header but Set-Cookie, repeated values joined with ", " as HTTP allows. */
   single: Record<string, string>;
   /** The same, shaped for multi-value sources. */

@@ -1,4 +1,4 @@
-import type { Context } from '../context.ts';
+import type { Context } from '../loop/context.ts';
 
 /** The HTTP event sources the adapter knows; one processor each. */
 export type HttpEventSource = 'api-gateway-v1' | 'api-gateway-v2' | 'function-url' | 'alb' | 'api-gateway-websocket';

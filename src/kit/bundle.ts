@@ -122,7 +122,7 @@ function projectRelative(root: string, entry: string): string {
 
 /** The generated entry: the runtime loop, importing the handler lazily. */
 export function generatedEntry(runtime: string, entry: string, exportName: string, name: string, sourceMap = false): string {
-  // With a map beside it, the bundle maps its own stack traces, when one is first formatted (runtime/source-maps.ts).
+  // With a map beside it, the bundle maps its own stack traces, when one is first formatted (runtime/loop/source-maps.ts).
   return [
     `import { runModule${sourceMap ? ', mapStackTraces' : ''} } from ${JSON.stringify(runtime)};`,
     ...(sourceMap ? ['mapStackTraces(import.meta.url);'] : []),

@@ -244,7 +244,7 @@ describe('bundleFunction', () => {
     expect(inputs.some((input) => input.startsWith('node_modules/hono/'))).toBe(true);
     expect(inputs.some((input) => input.includes('zod'))).toBe(false);
     // The adapter's runtime imports resolve to the runtime the entry uses: one response-stream.ts, not two.
-    expect(inputs.filter((input) => input.endsWith('response-stream.ts'))).toEqual(['runtime/response-stream.ts']);
+    expect(inputs.filter((input) => input.endsWith('response-stream.ts'))).toEqual(['runtime/loop/response-stream.ts']);
     const event = JSON.parse(readFileSync(join(root, 'test/fixtures/events/http/apigw_v2_proxy_request.json'), 'utf8'));
     const answer = await withBundle(result, 'http', async (emulator) => {
       const hello = await emulator.invoke('http', { payload: Buffer.from(JSON.stringify({ ...event, rawPath: '/hello/Ada', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } } })) });

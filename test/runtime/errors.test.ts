@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { MissingEnvironmentError, SerializationError, toErrorPayload } from '../../runtime/errors.ts';
-import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../runtime/requests.ts';
-import { parseHandlerName } from '../../runtime/handler-loader.ts';
+import {
+  ExtensionsApiError,
+  HandlerNotFoundError,
+  ImportModuleError,
+  LambdaRuntimeError,
+  MalformedHandlerNameError,
+  MissingEnvironmentError,
+  ResponseSizeTooLargeError,
+  RUNTIME_ERRORS,
+  RuntimeApiConnectionError,
+  RuntimeApiProtocolError,
+  RuntimeApiStatusError,
+  SerializationError,
+  UnhandledPromiseRejectionError,
+  UserCodeSyntaxError,
+  toErrorPayload,
+} from '../../runtime/errors.ts';
+import { EVENTS_ERRORS } from '../../runtime/events/errors.ts';
+import { EXTENSION_ERRORS } from '../../runtime/extension/errors.ts';
+import { HTTP_ERRORS } from '../../runtime/http/errors.ts';
 
 describe('toErrorPayload', () => {
   it('keeps a runtime error type and its stable code apart', () => {
@@ -20,44 +37,46 @@ describe('toErrorPayload', () => {
   });
 });
 
-describe('request builders', () => {
-  const target = { authority: '127.0.0.1:9001' };
+describe('RUNTIME_ERRORS', () => {
+  // Names Lambda itself gives: AWS's Node runtime reports an oversized answer so, and what an extension reports is Extension.*.
+  const LAMBDA_NAMES = new Set(['Function.ResponseSizeTooLarge', 'Extension.ApiStatusError']);
 
-  it('builds the /next request head; the connection adds the blank line that ends it, once', () => {
-    expect(nextInvocationRequest(target)).toBe('GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n');
+  it('names every errorType Runtime.*, but for the ones Lambda names itself', () => {
+    for (const [code, spec] of Object.entries(RUNTIME_ERRORS)) {
+      expect(spec.errorType.startsWith('Runtime.') || LAMBDA_NAMES.has(spec.errorType), `${code}: ${spec.errorType}`).toBe(true);
+      expect(spec.meaning, code).toMatch(/\.$/);
+    }
   });
 
-  it('escapes the request id in the path and keeps header values on one line', () => {
-    const head = invocationErrorRequest(target, 'a/b c', 'Bad\r\nInjected: yes', 'inv');
-    expect(head).toContain('POST /2018-06-01/runtime/invocation/a%2Fb%20c/error HTTP/1.1\r\n');
-    // Unreserved characters go as they are; anything else in an id is escaped, wherever it is.
-    expect(invocationResponseRequest(target, 'A-z_0.9~')).toContain('/runtime/invocation/A-z_0.9~/response ');
-    expect(invocationResponseRequest(target, 'id-1?x=1')).toContain('/runtime/invocation/id-1%3Fx%3D1/response ');
-    expect(invocationResponseRequest(target, 'ü')).toContain('/runtime/invocation/%C3%BC/response ');
-    expect(head).toContain('Lambda-Runtime-Function-Error-Type: Bad??Injected: yes\r\n');
-    expect(head).toContain('Lambda-Runtime-Invocation-Id: inv\r\n');
-    expect(headerSafe('ünïcode')).toBe('?n?code');
-  });
-
-  it('declares streaming mode and the error trailers', () => {
-    const head = streamingResponseRequest(target, 'id', 'text/plain');
-    expect(head).toContain('Lambda-Runtime-Function-Response-Mode: streaming\r\n');
-    expect(head).toContain('Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n');
-    expect(head).toContain('Content-Type: text/plain\r\n');
+  it('gives each error class a code of the table, with its errorType and kind', () => {
+    const errors: LambdaRuntimeError[] = [
+      new LambdaRuntimeError('LK_RUNTIME_API_STATUS', 'any'),
+      new MissingEnvironmentError('AWS_LAMBDA_RUNTIME_API'),
+      new RuntimeApiConnectionError('down'),
+      new RuntimeApiProtocolError('not HTTP'),
+      new RuntimeApiStatusError('GET /next', 500, ''),
+      new MalformedHandlerNameError('index'),
+      new ImportModuleError('missing'),
+      new UserCodeSyntaxError('syntax'),
+      new HandlerNotFoundError('gone'),
+      new SerializationError(new TypeError('cyclic')),
+      new ResponseSizeTooLargeError(2, 1),
+      new UnhandledPromiseRejectionError(new Error('late')),
+      new ExtensionsApiError('PUT /telemetry', 400, ''),
+    ];
+    for (const error of errors) {
+      const spec = RUNTIME_ERRORS[error.code as keyof typeof RUNTIME_ERRORS];
+      expect(spec, `${error.constructor.name}: ${error.code}`).toBeDefined();
+      expect(error).toMatchObject({ errorType: spec.errorType, kind: spec.kind, name: spec.errorType });
+    }
+    // Every code of the table is some class's.
+    expect(new Set(errors.map((error) => error.code))).toEqual(new Set(Object.keys(RUNTIME_ERRORS)));
   });
 });
 
-describe('parseHandlerName', () => {
-  it.each([
-    ['index.handler', { modulePath: 'index', exportPath: 'handler' }],
-    ['src/app.main', { modulePath: 'src/app', exportPath: 'main' }],
-    ['lib/v1.2/app.handler', { modulePath: 'lib/v1.2/app', exportPath: 'handler' }],
-    ['app.nested.fn', { modulePath: 'app', exportPath: 'nested.fn' }],
-  ])('splits %s', (name, expected) => {
-    expect(parseHandlerName(name)).toEqual(expected);
-  });
-
-  it.each(['index', '.handler', 'index.', '../up.handler'])('rejects %s as malformed', (name) => {
-    expect(() => parseHandlerName(name)).toThrow(expect.objectContaining({ errorType: 'Runtime.MalformedHandlerName' }));
+describe('the runtime-side tables together', () => {
+  it('hold each code once', () => {
+    const codes = [RUNTIME_ERRORS, HTTP_ERRORS, EVENTS_ERRORS, EXTENSION_ERRORS].flatMap((table) => Object.keys(table));
+    expect(codes.length).toBe(new Set(codes).size);
   });
 });

@@ -10,7 +10,7 @@
 //   <dir of bootstrap>/.lambda-kit/local-emulator.mjs when it is there, the way
 //   AWS's base images start their emulator; otherwise says what this is and exits 1.
 // Source maps are not turned on here: index.mjs maps its own stack traces, when one is first formatted
-// (runtime/source-maps.ts), where Node's support would read the map and scan the bundle on every start.
+// (runtime/loop/source-maps.ts), where Node's support would read the map and scan the bundle on every start.
 const { join, dirname } = require('node:path');
 const { pathToFileURL } = require('node:url');
 

@@ -286,7 +286,7 @@ function build() {
   // What every start loads anyway, loaded here so that it comes with the snapshot (measured on the
   // AWS SDK handler: about 2.5 ms of a 60 ms start): node:net (the runtime loop's Runtime API client)
   // and the performance global (the SDK's and others' timers). Not source map support: index.mjs maps
-  // its own stack traces, when one is first formatted (runtime/source-maps.ts).
+  // its own stack traces, when one is first formatted (runtime/loop/source-maps.ts).
   builtin('node:net');
   globalThis.performance.now();
 

@@ -1,0 +1,168 @@
+/**
+ * Pure builders for the requests of the Runtime API and of the Extensions,
+ * Telemetry and Logs APIs: request line and headers as text, without the
+ * blank line that ends the head, so the connection can add Content-Length or
+ * Transfer-Encoding itself. Paths and header names come from runtime/protocol;
+ * the fixed parts of each head are joined once, when this module loads.
+ */
+import {
+  AnswerHeader,
+  EXTENSIONS_API_PREFIX,
+  ExtensionHeader,
+  ExtensionsApiPath,
+  InvocationHeader,
+  LOGS_API_PATH,
+  RUNTIME_API_PREFIX,
+  RuntimeApiPath,
+  STREAMING_RESPONSE_MODE,
+  TELEMETRY_API_PATH,
+} from '../protocol/index.ts';
+
+export interface RequestTarget {
+  /** host:port of the Runtime API, as in AWS_LAMBDA_RUNTIME_API. */
+  authority: string;
+}
+
+const CRLF = '\r\n';
+const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
+const ERROR_TYPE_FIELD = `${AnswerHeader.errorType}: `;
+const INVOCATION_ID_FIELD = `${InvocationHeader.invocationId}: `;
+const STREAMING_FIELDS =
+  `${AnswerHeader.responseMode}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
+  `Trailer: ${AnswerHeader.errorType}, ${AnswerHeader.errorBody}${CRLF}`;
+const NEXT_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.next;
+const INIT_ERROR_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.initError;
+
+/** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
+function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
+  return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
+}
+
+/** Header values must be visible ASCII on the wire; anything else is replaced rather than rejected. */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** `value` as one path segment. Request ids are UUIDs: checking that nothing needs escaping is cheaper than escaping. */
+function pathSegment(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    // A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved)
+    const unreserved =
+      (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 95 || code === 126;
+    if (!unreserved) return encodeURIComponent(value);
+  }
+  return value;
+}
+
+function echo(invocationId: string | undefined): string {
+  return invocationId === undefined ? '' : `${INVOCATION_ID_FIELD}${headerSafe(invocationId)}${CRLF}`;
+}
+
+export function nextInvocationRequest(target: RequestTarget): string {
+  return requestHead('GET', NEXT_PATH, target);
+}
+
+export function invocationResponseRequest(target: RequestTarget, requestId: string, invocationId?: string): string {
+  return requestHead(
+    'POST',
+    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
+    target,
+    `${JSON_CONTENT}${echo(invocationId)}`,
+  );
+}
+
+export function streamingResponseRequest(target: RequestTarget, requestId: string, contentType: string, invocationId?: string): string {
+  return requestHead(
+    'POST',
+    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
+    target,
+    `Content-Type: ${headerSafe(contentType)}${CRLF}${STREAMING_FIELDS}${echo(invocationId)}`,
+  );
+}
+
+export function invocationErrorRequest(target: RequestTarget, requestId: string, errorType: string, invocationId?: string): string {
+  return requestHead(
+    'POST',
+    RUNTIME_API_PREFIX + RuntimeApiPath.error(pathSegment(requestId)),
+    target,
+    `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
+  );
+}
+
+export function initErrorRequest(target: RequestTarget, errorType: string): string {
+  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}`);
+}
+
+/** The Extensions API paths, whole: prefix and path joined once. */
+export const ExtensionsApiUrl = {
+  register: EXTENSIONS_API_PREFIX + ExtensionsApiPath.register,
+  next: EXTENSIONS_API_PREFIX + ExtensionsApiPath.next,
+  initError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.initError,
+  exitError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.exitError,
+} as const;
+
+/** Where a subscription to the Telemetry API or the older Logs API goes. */
+export const subscriptionPath = (api: 'telemetry' | 'logs') => (api === 'telemetry' ? TELEMETRY_API_PATH : LOGS_API_PATH);
+
+const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${headerSafe(extensionId)}${CRLF}`;
+
+/**
+ * The head of POST /extension/register.
+ *
+ * @example
+ * ```ts
+ * import { registerRequest } from 'lambda-kit/extension';
+ * registerRequest({ authority: '127.0.0.1:9001' }, 'logs-to-file', ['accountId']);
+ * // 'POST /2020-01-01/extension/register HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nLambda-Extension-Name: logs-to-file\r\n...'
+ * ```
+ */
+export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
+  const features = acceptFeatures.length > 0 ? `${ExtensionHeader.acceptFeature}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  return requestHead('POST', ExtensionsApiUrl.register, target, `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`);
+}
+
+/**
+ * The head of GET /extension/event/next, for the extension registered as `extensionId`.
+ *
+ * @example
+ * ```ts
+ * import { nextEventRequest } from 'lambda-kit/extension';
+ * nextEventRequest({ authority: '127.0.0.1:9001' }, registration.extensionId);
+ * ```
+ */
+export function nextEventRequest(target: RequestTarget, extensionId: string): string {
+  return requestHead('GET', ExtensionsApiUrl.next, target, identified(extensionId));
+}
+
+/**
+ * The head of POST /extension/init/error or /extension/exit/error, `errorType` in its header.
+ *
+ * @example
+ * ```ts
+ * import { extensionErrorRequest } from 'lambda-kit/extension';
+ * extensionErrorRequest({ authority: '127.0.0.1:9001' }, 'init', extensionId, 'Extension.ConfigError');
+ * ```
+ */
+export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
+  return requestHead(
+    'POST',
+    phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError,
+    target,
+    `${identified(extensionId)}${ExtensionHeader.functionErrorType}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
+  );
+}
+
+/**
+ * The head of the PUT that subscribes an extension to the Telemetry API (or the older Logs API).
+ *
+ * @example
+ * ```ts
+ * import { subscribeRequest } from 'lambda-kit/extension';
+ * subscribeRequest({ authority: '127.0.0.1:9001' }, 'telemetry', extensionId);
+ * // 'PUT /2022-07-01/telemetry HTTP/1.1\r\n...'
+ * ```
+ */
+export function subscribeRequest(target: RequestTarget, api: 'telemetry' | 'logs', extensionId: string): string {
+  return requestHead('PUT', subscriptionPath(api), target, `${identified(extensionId)}${JSON_CONTENT}`);
+}

@@ -14,77 +14,45 @@ export interface RuntimeErrorSpec {
   readonly kind: ErrorKind;
   /** What Lambda is told: the error's name and the Runtime API's errorType. */
   readonly errorType: string;
-  /** One sentence for docs/errors.md: when this code is thrown. */
-  readonly meaning: string;
 }
 
-/** The shape of each runtime-side area's table: every code once, with its spec. */
+/**
+ * The shape of each runtime-side area's table: every code once, with its
+ * spec. What a code means is the doc comment on its key, not a string: this
+ * table ships inside every function, and scripts/error-docs.ts reads the
+ * comments into docs/errors.md.
+ */
 export type RuntimeErrorTable = Readonly<Record<`LK_${string}`, RuntimeErrorSpec>>;
 
 /** The codes of the runtime, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const RUNTIME_ERRORS = {
-  LK_RUNTIME_MISSING_ENV: {
-    kind: 'input',
-    errorType: 'Runtime.MissingEnvironmentVariable',
-    meaning: 'A variable Lambda sets for every function (AWS_LAMBDA_RUNTIME_API, _HANDLER, ...) is not set: the runtime runs outside Lambda and its emulator.',
-  },
-  LK_RUNTIME_API_UNREACHABLE: {
-    kind: 'failure',
-    errorType: 'Runtime.ApiConnectionError',
-    meaning: 'The Runtime API could not be reached, or closed the connection before answering.',
-  },
-  LK_RUNTIME_API_PROTOCOL: {
-    kind: 'failure',
-    errorType: 'Runtime.ApiProtocolError',
-    meaning: 'The Runtime API answered something that is not HTTP/1.1 as the client reads it.',
-  },
-  LK_RUNTIME_API_STATUS: {
-    kind: 'failure',
-    errorType: 'Runtime.ApiStatusError',
-    meaning: 'The Runtime API answered a request with an unexpected status.',
-  },
-  LK_HANDLER_MALFORMED: {
-    kind: 'input',
-    errorType: PlatformErrorType.malformedHandlerName,
-    meaning: 'The handler name (_HANDLER) is not of the form "<module path>.<exported function>".',
-  },
-  LK_HANDLER_IMPORT: {
-    kind: 'input',
-    errorType: PlatformErrorType.importModule,
-    meaning: "The handler's module could not be found or imported.",
-  },
-  LK_HANDLER_SYNTAX: {
-    kind: 'input',
-    errorType: PlatformErrorType.userCodeSyntax,
-    meaning: "The handler's module has a syntax error.",
-  },
-  LK_HANDLER_NOT_FOUND: {
-    kind: 'input',
-    errorType: PlatformErrorType.handlerNotFound,
-    meaning: "The handler's module loaded, but the named export is missing or not a function.",
-  },
-  LK_RESULT_UNSERIALIZABLE: {
-    kind: 'input',
-    errorType: 'Runtime.SerializationError',
-    meaning: "The handler's result cannot be turned into JSON (a cycle, a BigInt, a throwing toJSON).",
-  },
-  LK_RESPONSE_TOO_LARGE: {
-    kind: 'input',
-    errorType: PlatformErrorType.responseTooLarge,
-    meaning: 'The serialised result is larger than Lambda takes for a buffered response.',
-  },
-  LK_UNHANDLED_REJECTION: {
-    kind: 'failure',
-    errorType: PlatformErrorType.unhandledRejection,
-    meaning: 'A promise rejected with no handler attached, during an invocation or init.',
-  },
+  /** A variable Lambda sets for every function (AWS_LAMBDA_RUNTIME_API, _HANDLER, ...) is not set: the runtime runs outside Lambda and its emulator. */
+  LK_RUNTIME_MISSING_ENV: { kind: 'input', errorType: 'Runtime.MissingEnvironmentVariable' },
+  /** The Runtime API could not be reached, or closed the connection before answering. */
+  LK_RUNTIME_API_UNREACHABLE: { kind: 'failure', errorType: 'Runtime.ApiConnectionError' },
+  /** The Runtime API answered something that is not HTTP/1.1 as the client reads it. */
+  LK_RUNTIME_API_PROTOCOL: { kind: 'failure', errorType: 'Runtime.ApiProtocolError' },
+  /** The Runtime API answered a request with an unexpected status. */
+  LK_RUNTIME_API_STATUS: { kind: 'failure', errorType: 'Runtime.ApiStatusError' },
+  /** The handler name (_HANDLER) is not of the form "<module path>.<exported function>". */
+  LK_HANDLER_MALFORMED: { kind: 'input', errorType: PlatformErrorType.malformedHandlerName },
+  /** The handler's module could not be found or imported. */
+  LK_HANDLER_IMPORT: { kind: 'input', errorType: PlatformErrorType.importModule },
+  /** The handler's module has a syntax error. */
+  LK_HANDLER_SYNTAX: { kind: 'input', errorType: PlatformErrorType.userCodeSyntax },
+  /** The handler's module loaded, but the named export is missing or not a function. */
+  LK_HANDLER_NOT_FOUND: { kind: 'input', errorType: PlatformErrorType.handlerNotFound },
+  /** The handler's result cannot be turned into JSON (a cycle, a BigInt, a throwing toJSON). */
+  LK_RESULT_UNSERIALIZABLE: { kind: 'input', errorType: 'Runtime.SerializationError' },
+  /** The serialised result is larger than Lambda takes for a buffered response. */
+  LK_RESPONSE_TOO_LARGE: { kind: 'input', errorType: PlatformErrorType.responseTooLarge },
+  /** A promise rejected with no handler attached, during an invocation or init. */
+  LK_UNHANDLED_REJECTION: { kind: 'failure', errorType: PlatformErrorType.unhandledRejection },
   // The Extensions API client is the runtime's own (graceful shutdown uses it); the errorType stays in the
   // Extension.* form Lambda asks of what an extension reports.
-  LK_EXTENSION_API_STATUS: {
-    kind: 'failure',
-    errorType: 'Extension.ApiStatusError',
-    meaning: 'The Extensions, Telemetry or Logs API refused a request, or answered what the client cannot read.',
-  },
+
+  /** The Extensions, Telemetry or Logs API refused a request, or answered what the client cannot read. */
+  LK_EXTENSION_API_STATUS: { kind: 'failure', errorType: 'Extension.ApiStatusError' },
 } as const satisfies RuntimeErrorTable;
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;

@@ -7,21 +7,12 @@ import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/events, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EVENTS_ERRORS = {
-  LK_EVENT_INVALID: {
-    kind: 'input',
-    errorType: 'Event.ValidationError',
-    meaning: "The event does not match the schema the handler was wrapped with (parse()); the handler is not called.",
-  },
-  LK_EVENT_BATCH_UNSUPPORTED: {
-    kind: 'input',
-    errorType: 'Event.UnsupportedBatch',
-    meaning: 'processBatch() was given an event it cannot report partial failures for: no Records, another or mixed sources, a record without its identifier.',
-  },
-  LK_EVENT_BATCH_OPTIONS: {
-    kind: 'input',
-    errorType: 'Event.InvalidBatchOptions',
-    meaning: 'processBatch() options that cannot work, such as a concurrency of 0 or 1.5.',
-  },
+  /** The event does not match the schema the handler was wrapped with (parse()); the handler is not called. */
+  LK_EVENT_INVALID: { kind: 'input', errorType: 'Event.ValidationError' },
+  /** processBatch() was given an event it cannot report partial failures for: no Records, another or mixed sources, a record without its identifier. */
+  LK_EVENT_BATCH_UNSUPPORTED: { kind: 'input', errorType: 'Event.UnsupportedBatch' },
+  /** processBatch() options that cannot work, such as a concurrency of 0 or 1.5. */
+  LK_EVENT_BATCH_OPTIONS: { kind: 'input', errorType: 'Event.InvalidBatchOptions' },
 } as const satisfies RuntimeErrorTable;
 
 export type EventsErrorCode = keyof typeof EVENTS_ERRORS;

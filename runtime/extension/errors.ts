@@ -7,16 +7,10 @@ import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/extension, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EXTENSION_ERRORS = {
-  LK_EXTENSION_CONFIG: {
-    kind: 'input',
-    errorType: 'Extension.ConfigError',
-    meaning: 'The options given to runExtension or startInternalExtension cannot work (no name, SHUTDOWN for an internal extension, started after init).',
-  },
-  LK_EXTENSION_BAD_BATCH: {
-    kind: 'failure',
-    errorType: 'Extension.BadTelemetryBatch',
-    meaning: 'A telemetry batch that is not what Lambda sends (not a JSON array, far too large); it is answered 400 or 413 and the extension goes on.',
-  },
+  /** The options given to runExtension or startInternalExtension cannot work (no name, SHUTDOWN for an internal extension, started after init). */
+  LK_EXTENSION_CONFIG: { kind: 'input', errorType: 'Extension.ConfigError' },
+  /** A telemetry batch that is not what Lambda sends (not a JSON array, far too large); it is answered 400 or 413 and the extension goes on. */
+  LK_EXTENSION_BAD_BATCH: { kind: 'failure', errorType: 'Extension.BadTelemetryBatch' },
 } as const satisfies RuntimeErrorTable;
 
 export type ExtensionErrorCode = keyof typeof EXTENSION_ERRORS;

@@ -7,21 +7,12 @@ import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/http, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const HTTP_ERRORS = {
-  LK_HTTP_UNKNOWN_EVENT: {
-    kind: 'input',
-    errorType: 'Http.UnknownEvent',
-    meaning: 'The event is none of the HTTP sources lambda-kit/http knows; it is answered 400 and logged.',
-  },
-  LK_HTTP_BAD_EVENT: {
-    kind: 'input',
-    errorType: 'Http.BadEvent',
-    meaning: 'The event is of a known HTTP source but cannot become a Request (a bad header, a bad base64 body); it is answered 400 and logged.',
-  },
-  LK_HTTP_NOT_A_RESPONSE: {
-    kind: 'input',
-    errorType: 'Http.InvalidResponse',
-    meaning: 'The fetch handler returned something other than a Response; the invocation fails.',
-  },
+  /** The event is none of the HTTP sources lambda-kit/http knows; it is answered 400 and logged. */
+  LK_HTTP_UNKNOWN_EVENT: { kind: 'input', errorType: 'Http.UnknownEvent' },
+  /** The event is of a known HTTP source but cannot become a Request (a bad header, a bad base64 body); it is answered 400 and logged. */
+  LK_HTTP_BAD_EVENT: { kind: 'input', errorType: 'Http.BadEvent' },
+  /** The fetch handler returned something other than a Response; the invocation fails. */
+  LK_HTTP_NOT_A_RESPONSE: { kind: 'input', errorType: 'Http.InvalidResponse' },
 } as const satisfies RuntimeErrorTable;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

@@ -33,10 +33,7 @@ export class LambdaKitError extends Error {
 
 /** Any error carrying an `LK_*` code and a kind, from whichever area (the runtime's included). */
 export function isCodedError(error: unknown): error is Error & { code: string; kind: ErrorKind } {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code.startsWith('LK_') &&
-    ((error as { kind?: unknown }).kind === 'input' || (error as { kind?: unknown }).kind === 'failure')
-  );
+  if (!(error instanceof Error)) return false;
+  const { code, kind } = error as Error & { code?: unknown; kind?: unknown };
+  return typeof code === 'string' && code.startsWith('LK_') && (kind === 'input' || kind === 'failure');
 }

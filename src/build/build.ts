@@ -7,14 +7,14 @@
 import { homedir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeCodeCache } from './code-cache.ts';
-import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle.ts';
-import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './config.ts';
+import { makeCodeCache } from './code-cache/code-cache.ts';
+import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle/bundle.ts';
+import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
 import { KitError, KitErrorCode } from './errors.ts';
-import { writeExtensionLayer, type ExtensionNodeBuilder } from './extension-layer.ts';
-import { buildExtensionNode, buildNodeRuntime } from './node-runtime.ts';
-import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './formats.ts';
-import { makeSnapshotBootstrap } from './snapshot.ts';
+import { writeExtensionLayer, type ExtensionNodeBuilder } from './artifacts/extension-layer.ts';
+import { buildExtensionNode, buildNodeRuntime } from './node/node-runtime.ts';
+import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './artifacts/formats.ts';
+import { makeSnapshotBootstrap } from './snapshot/snapshot.ts';
 
 export interface BuildOptions {
   cwd?: string;
@@ -24,9 +24,9 @@ export interface BuildOptions {
   overrides?: BuildOverrides;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
-  /** The Node runtime builder; src/kit/node-runtime.ts by default. */
+  /** The Node runtime builder; src/build/node/node-runtime.ts by default. */
   nodeRuntime?: NodeRuntimeBuilder;
-  /** The Node of extension layers; buildExtensionNode (src/kit/node-runtime.ts) by default. */
+  /** The Node of extension layers; buildExtensionNode (src/build/node/node-runtime.ts) by default. */
   extensionNode?: ExtensionNodeBuilder;
   /** Where built Node runtimes are cached. */
   cacheDir?: string;

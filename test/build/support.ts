@@ -5,9 +5,9 @@ import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import type { InvokeResult } from '../../src/emulator/environment.ts';
-import { KitError } from '../../src/kit/errors.ts';
-import type { ExtensionNodeBuilder } from '../../src/kit/extension-layer.ts';
-import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
+import { KitError } from '../../src/build/errors.ts';
+import type { ExtensionNodeBuilder } from '../../src/build/artifacts/extension-layer.ts';
+import type { NodeRuntimeBuilder } from '../../src/build/artifacts/formats.ts';
 
 /**
  * A stand-in for buildNodeRuntime, for tests of packaging only: its files are

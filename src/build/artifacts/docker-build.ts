@@ -1,9 +1,9 @@
 // dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
 import type Docker from 'dockerode';
-import type { ResolvedProject } from './config.ts';
-import { KitError, KitErrorCode } from './errors.ts';
+import type { ResolvedProject } from '../project/resolve.ts';
+import { KitError, KitErrorCode } from '../errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
-import { buildExtensionNode, buildNodeRuntime } from './node-runtime.ts';
+import { buildExtensionNode, buildNodeRuntime } from '../node/node-runtime.ts';
 
 /** Where the host's kit cache is mounted in the builder, so the builder reuses what the host prepared. */
 const CACHE_IN_BUILDER = '/lambda-kit-cache';

@@ -16,12 +16,12 @@
  * there), so the source map is inline, at the end of the file.
  */
 import { join } from 'node:path';
-import type { ExtensionBundle } from './bundle.ts';
-import type { ResolvedExtension } from './config.ts';
-import { KitError } from './errors.ts';
+import type { ExtensionBundle } from '../bundle/bundle.ts';
+import type { ResolvedExtension } from '../project/resolve.ts';
+import { KitError } from '../errors.ts';
 import { sizeOf, type ExtensionLayerArtifact, type NodeRuntime } from './formats.ts';
-import { extensionNodeDir, type ExtensionNodeOptions } from './node-runtime.ts';
-import type { ArtifactFile } from './packages.ts';
+import { extensionNodeDir, type ExtensionNodeOptions } from '../node/node-runtime.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 import { writeZip } from './zip.ts';
 
 /** Builds (or takes from its cache) the Node of extension layers: `bin/node` and `lib/*`, relative to extensionNodeDir. */

@@ -3,9 +3,9 @@
  * here; another format (a container image) is one more entry in `formats`.
  */
 import { join } from 'node:path';
-import type { BundleResult } from './bundle.ts';
-import type { Arch, Layout, NodeMajor, ResolvedFunction, Target } from './config.ts';
-import type { ArtifactFile } from './packages.ts';
+import type { BundleResult } from '../bundle/bundle.ts';
+import type { Arch, Layout, NodeMajor, ResolvedFunction, Target } from '../project/resolve.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 import { DEFAULT_BASE_IMAGES, DOCKER_PLATFORM, buildFunctionImage } from './image.ts';
 import { bundleLocalEmulator } from './local-emulator.ts';
 import { writeZip } from './zip.ts';

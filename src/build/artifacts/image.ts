@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 // dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
-import { KitError } from './errors.ts';
-import type { ArtifactFile } from './packages.ts';
+import { KitError } from '../errors.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 
 
 export type Arch = 'x86_64' | 'arm64';

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ArtifactFile } from './packages.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 
 /** Where the bootstrap looks for the local emulator, beside itself. */
 export const LOCAL_EMULATOR_DIR = '.lambda-kit';
@@ -14,7 +14,7 @@ export const LOCAL_EMULATOR_DIR = '.lambda-kit';
  */
 export async function bundleLocalEmulator(): Promise<ArtifactFile[]> {
   const own = extname(fileURLToPath(import.meta.url));
-  const entry = fileURLToPath(new URL(`./local-emulator-entry${own === '.ts' ? '.ts' : '.js'}`, import.meta.url));
+  const entry = fileURLToPath(new URL(`../../kit/local-emulator-entry${own === '.ts' ? '.ts' : '.js'}`, import.meta.url));
   const result = await build({
     entryPoints: { 'local-emulator': entry },
     bundle: true,

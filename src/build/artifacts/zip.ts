@@ -14,8 +14,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
-import { KitError } from './errors.ts';
-import type { ArtifactFile } from './packages.ts';
+import { KitError } from '../errors.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 
 /** zlib's level: fixed, so that the bytes do not depend on a default. */
 export const COMPRESSION_LEVEL = 6;

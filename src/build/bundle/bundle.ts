@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
-import type { Arch } from './config.ts';
-import { KitError } from './errors.ts';
+import type { Arch } from '../project/resolve.ts';
+import { KitError } from '../errors.ts';
 import {
   LAMBDA_KIT_PACKAGE,
   releaseModuleBodies,
@@ -22,7 +22,7 @@ import {
   VENDOR_IMPORT_META,
   type VendorBundle,
   type VendorModule,
-} from './snapshot-bundle.ts';
+} from '../snapshot/snapshot-bundle.ts';
 import {
   ADDON_LOADERS,
   describeEvidence,
@@ -93,11 +93,11 @@ const here = dirname(fileURLToPath(import.meta.url));
  * input and gives the same bytes; the compiled copy only as a last resort.
  */
 export function runtimeEntry(): string {
-  for (const candidate of ['../../runtime/index.ts', '../../../runtime/index.ts', '../../runtime/index.js']) {
+  for (const candidate of ['../../../runtime/index.ts', '../../../../runtime/index.ts', '../../../runtime/index.js']) {
     const path = resolve(here, candidate);
     if (existsSync(path)) return path;
   }
-  throw new KitError('LK_KIT_RUNTIME_NOT_FOUND', `the lambda-kit runtime is not at ${resolve(here, '../../runtime')}: reinstall lambda-kit`);
+  throw new KitError('LK_KIT_RUNTIME_NOT_FOUND', `the lambda-kit runtime is not at ${resolve(here, '../../../runtime')}: reinstall lambda-kit`);
 }
 
 /**

@@ -6,8 +6,8 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Arch } from './config.ts';
-import { KitError } from './errors.ts';
+import type { Arch } from '../project/resolve.ts';
+import { KitError } from '../errors.ts';
 
 export interface ArtifactFile {
   /** Path inside the artifact, with forward slashes. */

@@ -15,8 +15,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { KitError, KitErrorCode } from './errors.ts';
-import type { ArtifactFile } from './packages.ts';
+import { KitError, KitErrorCode } from '../errors.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 
 export const CODE_CACHE_DIR = '.lambda-kit/compile-cache';
 

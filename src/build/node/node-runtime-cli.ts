@@ -2,24 +2,24 @@
  * The Node runtime of the kit from a shell (docker/builder/prepare-context.sh
  * uses it; also handy to look at a bootstrap by hand):
  *
- *   node src/kit/node-runtime-cli.ts bootstrap --arch x86_64|arm64 --root /var/task|/opt
+ *   node src/build/node/node-runtime-cli.ts bootstrap --arch x86_64|arm64 --root /var/task|/opt
  *       [--node-major 24|22 | --node-version X.Y.Z] --cache DIR --out DIR
  *     writes DIR/bootstrap and DIR/lib/* (buildNodeRuntime)
  *
- *   node src/kit/node-runtime-cli.ts node-with-glibc --arch x86_64|arm64 --node-version X.Y.Z
+ *   node src/build/node/node-runtime-cli.ts node-with-glibc --arch x86_64|arm64 --node-version X.Y.Z
  *       --lib-path /opt/lambda-kit/lib [--extra-lib libnss_dns.so.2 ...] --cache DIR --out DIR
  *     writes DIR/bin/node (plain Node, interpreter and DT_RPATH in --lib-path) and DIR/lib/*
  *
  * --arch also takes Docker's names (amd64). Exits 1 with the error's code and message.
  */
 import { parseArgs } from 'node:util';
-import { KitError } from './errors.ts';
+import { KitError } from '../errors.ts';
 import { buildNodeRuntime, writeNodeRuntime, writeNodeWithGlibc, type NodeRuntimeArch, type NodeRuntimeRoot } from './node-runtime.ts';
 
 const ARCH_NAMES: Record<string, NodeRuntimeArch> = { x86_64: 'x86_64', amd64: 'x86_64', x64: 'x86_64', arm64: 'arm64', aarch64: 'arm64' };
 
 function usage(message: string): never {
-  process.stderr.write(`node-runtime-cli: ${message} (see the top of src/kit/node-runtime-cli.ts)\n`);
+  process.stderr.write(`node-runtime-cli: ${message} (see the top of src/build/node/node-runtime-cli.ts)\n`);
   process.exit(2);
 }
 

@@ -40,8 +40,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar-stream';
-import { KitError, KitErrorCode } from './errors.ts';
-import { dropLoadedBuiltinCaches, type CodeCacheTrim } from './snapshot-code-cache.ts';
+import { KitError, KitErrorCode } from '../errors.ts';
+import { dropLoadedBuiltinCaches, type CodeCacheTrim } from '../snapshot/snapshot-code-cache.ts';
 
 export type NodeRuntimeArch = 'x86_64' | 'arm64';
 export type NodeRuntimeRoot = '/var/task' | '/opt';
@@ -116,7 +116,7 @@ const RECIPE = 'node-runtime-1';
 const GLIBC_RECIPE = 'node-glibc-1';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const LAUNCHER = fileURLToPath(new URL('./launcher/bootstrap-launcher.cjs', import.meta.url));
-const SNAPSHOT_LAUNCHER = fileURLToPath(new URL('./launcher/snapshot-launcher.cjs', import.meta.url));
+const SNAPSHOT_LAUNCHER = fileURLToPath(new URL('../snapshot/launcher/snapshot-launcher.cjs', import.meta.url));
 /**
  * The SEA main script of a --snapshot bootstrap (run at build time only): it
  * evaluates snapshot-launcher.cjs named lambda-kit:snapshot/launcher.cjs, as

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { KitError } from './errors.ts';
+import { KitError } from '../errors.ts';
 
 export const ARCHES = ['x86_64', 'arm64'] as const;
 export const TARGETS = ['al2023', 'al2', 'al1'] as const;

@@ -28,7 +28,7 @@
 import { isBuiltin } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { packageOf } from './packages.ts';
+import { packageOf } from '../bundle/packages.ts';
 
 /** Where index.mjs finds the snapshot's modules: globalThis[Symbol.for(SNAPSHOT_TABLE)][key]. */
 export const SNAPSHOT_TABLE = 'lambda-kit.snapshot';

@@ -17,10 +17,10 @@
  * runtime loop and any lambda-kit module the function imports), which reads
  * the environment only once started.
  */
-import type { Arch } from './config.ts';
-import { KitError, KitErrorCode } from './errors.ts';
-import { SnapshotNode, type SnapshotAttempt } from './node-runtime.ts';
-import type { ArtifactFile } from './packages.ts';
+import type { Arch } from '../project/resolve.ts';
+import { KitError, KitErrorCode } from '../errors.ts';
+import { SnapshotNode, type SnapshotAttempt } from '../node/node-runtime.ts';
+import type { ArtifactFile } from '../bundle/packages.ts';
 import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
 
 const HOST_ARCH: Arch | undefined = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : undefined;

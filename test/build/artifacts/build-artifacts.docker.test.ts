@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
-import { buildFunctionImage } from '../../src/kit/image.ts';
-import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
+import { buildFunctionImage } from '../../../src/build/artifacts/image.ts';
+import { LambdaContainer, type StartedLambdaContainer } from '../../../src/testing/index.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
 
-const ENTRY = fileURLToPath(new URL('../fixtures/functions/greet-handler.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../fixtures/functions/greet-handler.ts', import.meta.url));
 
 async function checkSuccessAndError(lambda: StartedLambdaContainer, arch: Arch): Promise<void> {
   const ok = await lambda.invoke({ name: 'Ada' });

@@ -16,15 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, cleanUpAll, docker, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, cleanUpAll, docker, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
 
 const FLAVOURS = ['al2', 'al1'] as const;
 type Flavour = (typeof FLAVOURS)[number];
 const LIB_DIRS: Record<Arch, string> = { amd64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
-const PREPARE = fileURLToPath(new URL('../../docker/builder/prepare-context.sh', import.meta.url));
-const EXAMPLE = fileURLToPath(new URL('../../examples/hello', import.meta.url));
-const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
+const PREPARE = fileURLToPath(new URL('../../../docker/builder/prepare-context.sh', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/hello', import.meta.url));
+const PROBE = fileURLToPath(new URL('../../fixtures/extensions/probe-extension.ts', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
 // Under qemu a handler itself runs slowly; give it room beyond the default 3 s.
 const FUNCTION_TIMEOUT = ['--timeout', '30'];

@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { buildProject } from '../../src/kit/build.ts';
-import type { ExtensionLayerArtifact } from '../../src/kit/formats.ts';
-import { makeProject } from '../kit/support.ts';
-import { ARCHES, KIT_ARCH, buildFunctionImage, cleanUpAll, docker, removeImage, requireDockerAndBase } from '../support/docker.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { buildProject } from '../../../src/build/build.ts';
+import type { ExtensionLayerArtifact } from '../../../src/build/artifacts/formats.ts';
+import { makeProject } from '../support.ts';
+import { ARCHES, KIT_ARCH, buildFunctionImage, cleanUpAll, docker, removeImage, requireDockerAndBase } from '../../support/docker.ts';
 
-const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
-const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));
-const FUNCTION = fileURLToPath(new URL('../fixtures/functions/layer-user.ts', import.meta.url));
+const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
+const PROBE = fileURLToPath(new URL('../../fixtures/extensions/probe-extension.ts', import.meta.url));
+const FUNCTION = fileURLToPath(new URL('../../fixtures/functions/layer-user.ts', import.meta.url));
 const REPORT = '/tmp/probe-report.jsonl';
 
 interface ReportEntry {

@@ -7,14 +7,14 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { buildProject } from '../../src/kit/build.ts';
-import { KitError } from '../../src/kit/errors.ts';
-import type { NodeRuntimeBuilder } from '../../src/kit/formats.ts';
-import type { ArtifactFile } from '../../src/kit/packages.ts';
-import { COMPRESSION_LEVEL, DEFLATE_CACHE_MIN_BYTES, createZip, zipTimestamp } from '../../src/kit/zip.ts';
-import { placeholderNodeRuntime, readZip, removeAll } from './support.ts';
+import { buildProject } from '../../../src/build/build.ts';
+import { KitError } from '../../../src/build/errors.ts';
+import type { NodeRuntimeBuilder } from '../../../src/build/artifacts/formats.ts';
+import type { ArtifactFile } from '../../../src/build/bundle/packages.ts';
+import { COMPRESSION_LEVEL, DEFLATE_CACHE_MIN_BYTES, createZip, zipTimestamp } from '../../../src/build/artifacts/zip.ts';
+import { placeholderNodeRuntime, readZip, removeAll } from '../support.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
 
@@ -48,7 +48,7 @@ describe('createZip', () => {
     const a = await createZip(files);
     const b = await createZip([...files].reverse());
     expect(a.equals(b)).toBe(true);
-    const script = `import { createZip } from ${JSON.stringify(join(root, 'src/kit/zip.ts'))};
+    const script = `import { createZip } from ${JSON.stringify(join(root, 'src/build/artifacts/zip.ts'))};
       const zip = await createZip([{ path: 'a', data: Buffer.from('x'), mode: 0o644 }]);
       console.log(require('node:crypto').createHash('sha256').update(zip).digest('hex'));`;
     const hashIn = (tz: string) =>

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { REQUIRE_BANNER, bundleFunction, type BundleResult } from '../../src/kit/bundle.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { REQUIRE_BANNER, bundleFunction, type BundleResult } from '../../../src/build/bundle/bundle.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dirs: string[] = [];
 
 afterAll(async () => {
@@ -83,7 +83,7 @@ describe('bundleFunction', () => {
   });
 
   it('shortens names in the vendor bundle of --snapshot (its code runs at build time), keeping them for name', async () => {
-    const { bundleVendor } = await import('../../src/kit/bundle.ts');
+    const { bundleVendor } = await import('../../../src/build/bundle/bundle.ts');
     const project = await mkdtemp(join(tmpdir(), 'lambda-kit-vendor-'));
     dirs.push(project);
     await mkdir(join(project, 'node_modules/fake'), { recursive: true });
@@ -103,7 +103,7 @@ describe('bundleFunction', () => {
   describe('the vendor bundle of --snapshot lets go of each CommonJS module\'s body once it has run', () => {
     /** A package of two CommonJS modules that require each other, one with a long top-level body; and a handler importing it. */
     async function vendorOfCycle() {
-      const { bundleVendor } = await import('../../src/kit/bundle.ts');
+      const { bundleVendor } = await import('../../../src/build/bundle/bundle.ts');
       const project = await mkdtemp(join(tmpdir(), 'lambda-kit-vendor-'));
       dirs.push(project);
       await mkdir(join(project, 'node_modules/cycle'), { recursive: true });

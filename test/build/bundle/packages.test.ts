@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
-import { bundleFunction, type BundleOptions } from '../../src/kit/bundle.ts';
-import { kitError, makeProject, removeAll } from './support.ts';
+import { Emulator } from '../../../src/emulator/emulator.ts';
+import { bundleFunction, type BundleOptions } from '../../../src/build/bundle/bundle.ts';
+import { kitError, makeProject, removeAll } from '../support.ts';
 
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));

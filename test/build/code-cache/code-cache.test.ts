@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildProject } from '../../src/kit/build.ts';
-import { invokeUnpacked, kitError, makeProject, readZip } from './support.ts';
+import { buildProject } from '../../../src/build/build.ts';
+import { invokeUnpacked, kitError, makeProject, readZip } from '../support.ts';
 import { readFile } from 'node:fs/promises';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cacheDir = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cacheDir = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const cleanup: string[] = [];
 afterAll(async () => Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true }))));
 

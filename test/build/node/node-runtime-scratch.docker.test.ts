@@ -1,4 +1,4 @@
-// The Node runtime of a function artifact (src/kit/node-runtime.ts) runs
+// The Node runtime of a function artifact (src/build/node/node-runtime.ts) runs
 // whatever glibc the target has: bootstrap + lib/ + a bundled function at
 // /var/task in a FROM scratch image that holds nothing else (no glibc, no
 // shell), for linux/amd64 and linux/arm64 (under qemu on x86_64 hosts), served
@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeApiServer } from '../../src/emulator/runtime-api-server.ts';
-import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../src/kit/node-runtime.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, bundleTestFunction, cleanUpAll, docker, removeImage, requireDocker, type Arch } from '../support/docker.ts';
+import { RuntimeApiServer } from '../../../src/emulator/runtime-api-server.ts';
+import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../../src/build/node/node-runtime.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, bundleTestFunction, cleanUpAll, docker, removeImage, requireDocker, type Arch } from '../../support/docker.ts';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/functions/greet.ts', import.meta.url));
-const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../fixtures/functions/greet.ts', import.meta.url));
+const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
 const DECOY = 'not a shared library: if the loader takes this, bootstrap does not start\n';
 

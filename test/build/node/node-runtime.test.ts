@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KitError } from '../../src/kit/errors.ts';
+import { KitError } from '../../../src/build/errors.ts';
 import {
   buildExtensionNode,
   buildNodeRuntime,
@@ -24,9 +24,9 @@ import {
   writeNodeRuntime,
   type NodeRuntime,
   type NodeRuntimeArch,
-} from '../../src/kit/node-runtime.ts';
+} from '../../../src/build/node/node-runtime.ts';
 
-const CACHE = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
+const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const arch: NodeRuntimeArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 const loader = arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 const BUILD_TIMEOUT_MS = 180_000;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostArch, resolveProject } from '../../src/kit/config.ts';
-import { kitError, makeProject, removeAll } from './support.ts';
+import { hostArch, resolveProject } from '../../../src/build/project/resolve.ts';
+import { kitError, makeProject, removeAll } from '../support.ts';
 
 const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProject, defaultCacheDir } from '../../src/kit/build.ts';
-import { buildFunctionImage } from '../../src/kit/image.ts';
-import { LambdaContainer, type StartedLambdaContainer } from '../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../support/docker.ts';
+import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
+import { buildFunctionImage } from '../../../src/build/artifacts/image.ts';
+import { LambdaContainer, type StartedLambdaContainer } from '../../../src/testing/index.ts';
+import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
 
 describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {

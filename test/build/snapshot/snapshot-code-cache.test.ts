@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dropLoadedBuiltinCaches, readSnapshotCodeCache } from '../../src/kit/snapshot-code-cache.ts';
+import { dropLoadedBuiltinCaches, readSnapshotCodeCache } from '../../../src/build/snapshot/snapshot-code-cache.ts';
 
 const u32 = (value: number) => {
   const bytes = Buffer.alloc(4);

@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProject } from '../../src/kit/build.ts';
-import { readSnapshotCodeCache } from '../../src/kit/snapshot-code-cache.ts';
-import { invokeUnpacked, kitError, readZip } from './support.ts';
+import { buildProject } from '../../../src/build/build.ts';
+import { readSnapshotCodeCache } from '../../../src/build/snapshot/snapshot-code-cache.ts';
+import { invokeUnpacked, kitError, readZip } from '../support.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cacheDir = fileURLToPath(new URL('../../.cache/kit', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cacheDir = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const cleanup: string[] = [];
 afterAll(async () => Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true }))));
 

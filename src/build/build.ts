@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { makeCodeCache } from './code-cache/code-cache.ts';
 import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle/bundle.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
-import { KitError, KitErrorCode } from './errors.ts';
+import { KitError } from './errors.ts';
 import { writeExtensionLayer, type ExtensionNodeBuilder } from './artifacts/extension-layer.ts';
 import { buildExtensionNode, buildNodeRuntime } from './node/node-runtime.ts';
 import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './artifacts/formats.ts';
@@ -64,14 +64,14 @@ export function checkSnapshot(fn: ResolvedFunction): void {
   if (!fn.snapshot) return;
   if (fn.layout === 'thin') {
     throw new KitError(
-      KitErrorCode.SNAPSHOT_OPTIONS,
+      'LK_KIT_SNAPSHOT_OPTIONS',
       `function "${fn.name}": --snapshot puts the packages it imports into its own bootstrap, and the thin layout's bootstrap ` +
         'is the Node runtime layer in /opt, shared by functions: build it --layout self-contained (or --format image), or without --snapshot',
     );
   }
   if (fn.codeCache) {
     throw new KitError(
-      KitErrorCode.SNAPSHOT_OPTIONS,
+      'LK_KIT_SNAPSHOT_OPTIONS',
       `function "${fn.name}": --snapshot and --code-cache do not go together: the snapshot already holds the packages' code, and a ` +
         'code cache of index.mjs alone gains nothing measurable while it runs your init at build time. Choose one (--snapshot is the faster)',
     );

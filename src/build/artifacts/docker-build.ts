@@ -1,7 +1,7 @@
 // dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
 import type Docker from 'dockerode';
 import type { ResolvedProject } from '../project/resolve.ts';
-import { KitError, KitErrorCode } from '../errors.ts';
+import { KitError } from '../errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
 import { buildExtensionNode, buildNodeRuntime } from '../node/node-runtime.ts';
 
@@ -57,7 +57,7 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
     // The snapshot is made by the target's Node and put into a bootstrap with postject and patchelf:
     // host tools (like the Node runtime, which the host prepares), but it needs the bundle made in the builder.
     throw new KitError(
-      KitErrorCode.SNAPSHOT_OPTIONS,
+      'LK_KIT_SNAPSHOT_OPTIONS',
       `--docker builds with the builder image's tools, and function "${snapshot.name}" is --snapshot, whose bootstrap needs the host's ` +
         '(patchelf, strip, dpkg-deb, qemu for the other arch): build it without --docker (or without --snapshot)',
     );

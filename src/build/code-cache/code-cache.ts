@@ -15,7 +15,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { KitError, KitErrorCode } from '../errors.ts';
+import { KitError } from '../errors.ts';
 import type { ArtifactFile } from '../bundle/packages.ts';
 
 export const CODE_CACHE_DIR = '.lambda-kit/compile-cache';
@@ -44,11 +44,11 @@ export async function makeCodeCache(options: CodeCacheOptions): Promise<Artifact
     await mkdir(cacheDir, { recursive: true });
     // The runtime's own file list names its loader: no need to look in lib/ again.
     const loader = options.runtimeFiles.find((file) => file.path.startsWith('lib/ld-linux-'))?.path;
-    if (!loader) throw new KitError(KitErrorCode.CODE_CACHE, `${options.name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`);
+    if (!loader) throw new KitError('LK_KIT_CODE_CACHE', `${options.name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`);
     await loadOnce(root, loader, options.name);
     const files = await listFiles(cacheDir);
     if (files.length === 0) {
-      throw new KitError(KitErrorCode.CODE_CACHE, `${options.name}: the function started but Node wrote no code cache; build without --code-cache`);
+      throw new KitError('LK_KIT_CODE_CACHE', `${options.name}: the function started but Node wrote no code cache; build without --code-cache`);
     }
     const cache = await Promise.all(
       files.sort().map(async (path) => ({ path: `${CODE_CACHE_DIR}/${relative(cacheDir, path).split('\\').join('/')}`, data: await readFile(path), mode: 0o644 })),
@@ -117,7 +117,7 @@ async function loadOnce(root: string, loader: string, name: string): Promise<voi
           ? 'it ended before asking for an invocation'
           : `it exited ${exit.code ?? exit.signal} after SIGTERM`;
       throw new KitError(
-        KitErrorCode.CODE_CACHE,
+        'LK_KIT_CODE_CACHE',
         `${name}: --code-cache loads the function once at build time, and ${why}${stderr.trim() ? `:\n  ${stderr.trim().split('\n').slice(-8).join('\n  ')}` : ''}`,
       );
     }

@@ -40,7 +40,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar-stream';
-import { KitError, KitErrorCode } from '../errors.ts';
+import { KitError, type BuildErrorCode } from '../errors.ts';
 import { dropLoadedBuiltinCaches, type CodeCacheTrim } from '../snapshot/snapshot-code-cache.ts';
 
 export type NodeRuntimeArch = 'x86_64' | 'arm64';
@@ -205,14 +205,14 @@ async function injectBlob(options: {
   const { arch, nodeVersion, bootstrap } = options;
   const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   await tool(process.execPath, [postject, bootstrap, 'NODE_SEA_BLOB', options.blob, '--sentinel-fuse', SEA_FUSE], {
-    code: KitErrorCode.SEA_FAILED,
+    code: 'LK_KIT_SEA_FAILED',
     what: 'postject (injecting the SEA blob into bootstrap)',
   });
   await patchelf(bootstrap, `${options.root}/lib/${TARGETS[arch].loader}`, '$ORIGIN/lib');
   const check = await runTarget(arch, options.libDir, [bootstrap], options.work, 'checking bootstrap', true);
   if (check.code !== 1 || !check.stderr.includes(NOT_UNDER_LAMBDA)) {
     throw new KitError(
-      KitErrorCode.SEA_FAILED,
+      'LK_KIT_SEA_FAILED',
       `the built bootstrap (Node ${nodeVersion}, ${arch}) did not start its launcher (exit ${check.code}): ${check.stderr.trim() || check.stdout.trim()}`,
     );
   }
@@ -285,7 +285,7 @@ export class SnapshotNode {
         const fresh = await mkdtemp(join(cacheDir, 'snapshot', `.node-${arch}-`));
         try {
           await writeFile(join(fresh, 'node'), await extractNode(await nodeTarball(arch, nodeVersion, cacheDir, log)), { mode: 0o755 });
-          await tool(strip.path, ['--strip-all', join(fresh, 'node')], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${join(fresh, 'node')}` });
+          await tool(strip.path, ['--strip-all', join(fresh, 'node')], { code: 'LK_KIT_TOOL_MISSING', what: `${strip.path} ${join(fresh, 'node')}` });
           await rename(join(fresh, 'node'), stripped);
         } finally {
           await rm(fresh, { recursive: true, force: true });
@@ -486,7 +486,7 @@ export async function resolveNodeVersion(
     let all: string[];
     try {
       const { stdout } = await tool('npm', ['view', npmPackage, 'versions', '--json'], {
-        code: KitErrorCode.NODE_UNAVAILABLE,
+        code: 'LK_KIT_NODE_UNAVAILABLE',
         what: `npm view ${npmPackage} versions`,
       });
       const parsed: unknown = JSON.parse(stdout);
@@ -500,7 +500,7 @@ export async function resolveNodeVersion(
       const newest = cached.at(-1);
       if (newest === undefined) {
         throw new KitError(
-          KitErrorCode.NODE_UNAVAILABLE,
+          'LK_KIT_NODE_UNAVAILABLE',
           `cannot list the versions of ${npmPackage} (Node ${major} for ${arch}) and none is cached in ${join(cacheDir, 'npm')}: ` +
             `check that npm can reach its registry (npm view ${npmPackage} versions), or pass an exact nodeVersion. ${(error as Error).message}`,
           { cause: error },
@@ -515,7 +515,7 @@ export async function resolveNodeVersion(
   const newest = versions.at(-1);
   if (newest === undefined) {
     throw new KitError(
-      KitErrorCode.NODE_UNAVAILABLE,
+      'LK_KIT_NODE_UNAVAILABLE',
       `npm has no ${npmPackage} release of Node ${major} (for ${arch}): choose another nodeMajor`,
     );
   }
@@ -581,13 +581,13 @@ async function prepareNodeAndLibs(
   }
   if (options.strip && !options.node) {
     const strip = await stripTool(arch);
-    await tool(strip.path, ['--strip-all', nodePath], { code: KitErrorCode.TOOL_MISSING, what: `${strip.path} ${nodePath}` });
+    await tool(strip.path, ['--strip-all', nodePath], { code: 'LK_KIT_TOOL_MISSING', what: `${strip.path} ${nodePath}` });
   }
 
   const debRoot = join(work, 'debs');
   await mkdir(debRoot);
   for (const deb of debs) {
-    await tool('dpkg-deb', ['-x', deb, debRoot], { code: KitErrorCode.GLIBC_UNAVAILABLE, what: `dpkg-deb -x ${deb}` });
+    await tool('dpkg-deb', ['-x', deb, debRoot], { code: 'LK_KIT_GLIBC_UNAVAILABLE', what: `dpkg-deb -x ${deb}` });
   }
   const searchDirs = [`lib/${target.triple}`, `usr/lib/${target.triple}`, 'lib', 'usr/lib'].map((d) => join(debRoot, d));
   const libDir = join(work, 'lib');
@@ -600,7 +600,7 @@ async function prepareNodeAndLibs(
     const from = await firstExisting(searchDirs.map((dir) => join(dir, name)));
     if (!from) {
       throw new KitError(
-        KitErrorCode.GLIBC_UNAVAILABLE,
+        'LK_KIT_GLIBC_UNAVAILABLE',
         `${name} (needed by Node ${nodeVersion} for ${arch}) is in none of ${debs.map(baseName).join(', ')}`,
       );
     }
@@ -625,7 +625,7 @@ async function nodeTarball(arch: NodeRuntimeArch, version: string, cacheDir: str
   const tmp = await mkdtemp(join(dir, '.pack-'));
   try {
     await tool('npm', ['pack', `${npmPackage}@${version}`, '--pack-destination', tmp, '--silent'], {
-      code: KitErrorCode.NODE_UNAVAILABLE,
+      code: 'LK_KIT_NODE_UNAVAILABLE',
       what: `npm pack ${npmPackage}@${version} (Node ${version} for ${arch}); check the version exists (npm view ${npmPackage} versions) and that npm can reach its registry`,
     });
     await rename(join(tmp, `${npmPackage}-${version}.tgz`), file);
@@ -654,9 +654,9 @@ async function extractNode(tarball: string): Promise<Buffer> {
   try {
     await pipeline(createReadStream(tarball), createGunzip(), tar);
   } catch (error) {
-    throw new KitError(KitErrorCode.NODE_UNAVAILABLE, `${tarball} is not a readable npm tarball (delete it to download it again): ${(error as Error).message}`, { cause: error });
+    throw new KitError('LK_KIT_NODE_UNAVAILABLE', `${tarball} is not a readable npm tarball (delete it to download it again): ${(error as Error).message}`, { cause: error });
   }
-  if (!node) throw new KitError(KitErrorCode.NODE_UNAVAILABLE, `${tarball} has no package/bin/node (delete it to download it again)`);
+  if (!node) throw new KitError('LK_KIT_NODE_UNAVAILABLE', `${tarball} has no package/bin/node (delete it to download it again)`);
   return node;
 }
 
@@ -674,17 +674,17 @@ async function ensureDebs(arch: NodeRuntimeArch, cacheDir: string, log: (m: stri
   const hint = `(or put ${DEB_PACKAGES.map((p) => `${p}_*_${debArch}.deb`).join(', ')} from Debian in ${dir})`;
   if (!isRoot() || !(await which('apt-get'))) {
     throw new KitError(
-      KitErrorCode.GLIBC_UNAVAILABLE,
+      'LK_KIT_GLIBC_UNAVAILABLE',
       `Debian's ${DEB_PACKAGES.join(', ')} for ${debArch} are not cached and only root with apt-get can download them: run the build once as root on Debian/Ubuntu ${hint}`,
     );
   }
   log(`downloading ${DEB_PACKAGES.join(', ')} (${debArch}) with apt-get`);
   const apt = (args: string[], cwd?: string) =>
-    tool('apt-get', args, { code: KitErrorCode.GLIBC_UNAVAILABLE, what: `apt-get ${args.join(' ')} ${hint}`, cwd });
-  const { stdout: native } = await tool('dpkg', ['--print-architecture'], { code: KitErrorCode.TOOL_MISSING, what: 'dpkg' });
-  const { stdout: foreign } = await tool('dpkg', ['--print-foreign-architectures'], { code: KitErrorCode.TOOL_MISSING, what: 'dpkg' });
+    tool('apt-get', args, { code: 'LK_KIT_GLIBC_UNAVAILABLE', what: `apt-get ${args.join(' ')} ${hint}`, cwd });
+  const { stdout: native } = await tool('dpkg', ['--print-architecture'], { code: 'LK_KIT_TOOL_MISSING', what: 'dpkg' });
+  const { stdout: foreign } = await tool('dpkg', ['--print-foreign-architectures'], { code: 'LK_KIT_TOOL_MISSING', what: 'dpkg' });
   if (native.trim() !== debArch && !foreign.split('\n').includes(debArch)) {
-    await tool('dpkg', ['--add-architecture', debArch], { code: KitErrorCode.GLIBC_UNAVAILABLE, what: `dpkg --add-architecture ${debArch}` });
+    await tool('dpkg', ['--add-architecture', debArch], { code: 'LK_KIT_GLIBC_UNAVAILABLE', what: `dpkg --add-architecture ${debArch}` });
     await apt(['update', '-qq']);
   }
   await mkdir(dir, { recursive: true });
@@ -695,7 +695,7 @@ async function ensureDebs(arch: NodeRuntimeArch, cacheDir: string, log: (m: stri
   });
   found = await find();
   if (!found.every((name) => name !== undefined)) {
-    throw new KitError(KitErrorCode.GLIBC_UNAVAILABLE, `apt-get download did not leave ${DEB_PACKAGES.join(', ')} in ${dir} ${hint}`);
+    throw new KitError('LK_KIT_GLIBC_UNAVAILABLE', `apt-get download did not leave ${DEB_PACKAGES.join(', ')} in ${dir} ${hint}`);
   }
   return found.map((name) => join(dir, name!));
 }
@@ -736,7 +736,7 @@ function spawnTarget(
 function crossArchError(arch: NodeRuntimeArch, what: string, result: { code: number | null; signal?: string | null; stderr: string; error?: Error }, spawnFailed = true): KitError {
   const crossArch = arch !== HOST_ARCH;
   return new KitError(
-    KitErrorCode.SEA_FAILED,
+    'LK_KIT_SEA_FAILED',
     `${what} failed: running the ${arch} Node ${crossArch ? `on this ${HOST_ARCH ?? process.arch} machine ` : ''}gave ` +
       `${spawnFailed && result.error ? result.error.message : `exit ${result.code ?? result.signal}: ${result.stderr.trim()}`}` +
       (crossArch
@@ -766,20 +766,20 @@ async function patchelf(file: string, interpreter: string, rpath: string): Promi
   const path = await requireTool(['patchelf'], 'patchelf');
   // DT_RPATH (--force-rpath), not DT_RUNPATH: RPATH is searched before LD_LIBRARY_PATH.
   await tool(path, ['--set-interpreter', interpreter, '--force-rpath', '--set-rpath', rpath, file], {
-    code: KitErrorCode.TOOL_MISSING,
+    code: 'LK_KIT_TOOL_MISSING',
     what: `patchelf on ${file}`,
   });
 }
 
 async function patchelfVersion(): Promise<string> {
-  const { stdout } = await tool(await requireTool(['patchelf'], 'patchelf'), ['--version'], { code: KitErrorCode.TOOL_MISSING, what: 'patchelf --version' });
+  const { stdout } = await tool(await requireTool(['patchelf'], 'patchelf'), ['--version'], { code: 'LK_KIT_TOOL_MISSING', what: 'patchelf --version' });
   return stdout.trim();
 }
 
 /** The NEEDED entries of an ELF file. */
 async function needed(file: string): Promise<string[]> {
   const { stdout } = await tool(await requireTool(['patchelf'], 'patchelf'), ['--print-needed', file], {
-    code: KitErrorCode.TOOL_MISSING,
+    code: 'LK_KIT_TOOL_MISSING',
     what: `patchelf --print-needed ${file}`,
   });
   return stdout.split('\n').filter(Boolean);
@@ -793,7 +793,7 @@ function stripTool(arch: NodeRuntimeArch): Promise<{ path: string; version: stri
     const { stripTools: names, stripPackage } = TARGETS[arch];
     found = (async () => {
       const path = await requireTool(names, stripPackage);
-      const { stdout } = await tool(path, ['--version'], { code: KitErrorCode.TOOL_MISSING, what: `${path} --version` });
+      const { stdout } = await tool(path, ['--version'], { code: 'LK_KIT_TOOL_MISSING', what: `${path} --version` });
       return { path, version: `${baseName(path)}: ${stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(', ')}` };
     })();
     found.catch(() => stripTools.delete(arch));
@@ -811,12 +811,12 @@ async function requireTool(names: string[], aptPackage: string): Promise<string>
   if (isRoot() && (await which('apt-get'))) {
     const install = () =>
       tool('apt-get', ['install', '-y', '-qq', aptPackage], {
-        code: KitErrorCode.TOOL_MISSING,
+        code: 'LK_KIT_TOOL_MISSING',
         what: `apt-get install ${aptPackage}`,
         env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       });
     await install().catch(async () => {
-      await tool('apt-get', ['update', '-qq'], { code: KitErrorCode.TOOL_MISSING, what: 'apt-get update' });
+      await tool('apt-get', ['update', '-qq'], { code: 'LK_KIT_TOOL_MISSING', what: 'apt-get update' });
       await install();
     });
     for (const name of names) {
@@ -825,7 +825,7 @@ async function requireTool(names: string[], aptPackage: string): Promise<string>
     }
   }
   throw new KitError(
-    KitErrorCode.TOOL_MISSING,
+    'LK_KIT_TOOL_MISSING',
     `the build needs ${names.join(' or ')}, which is not on PATH: install it (Debian/Ubuntu: sudo apt-get install ${aptPackage})`,
   );
 }
@@ -874,7 +874,7 @@ async function writeBuild(work: string, dir: string, files: NodeRuntimeFile[], a
 // --- helpers ---------------------------------------------------------------------------
 
 function invalid(message: string, caller = 'buildNodeRuntime'): KitError {
-  return new KitError(KitErrorCode.INVALID_OPTIONS, `${caller}: ${message}`);
+  return new KitError('LK_KIT_INVALID_OPTIONS', `${caller}: ${message}`);
 }
 
 function sha256(data: string | Buffer): string {
@@ -931,7 +931,7 @@ function brief(output: string): string {
 function tool(
   file: string,
   args: string[],
-  how: { code: KitErrorCode; what: string; cwd?: string; env?: NodeJS.ProcessEnv },
+  how: { code: BuildErrorCode; what: string; cwd?: string; env?: NodeJS.ProcessEnv },
 ): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd: how.cwd, env: how.env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -939,7 +939,7 @@ function tool(
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         new KitError(
-          missing ? KitErrorCode.TOOL_MISSING : how.code,
+          missing ? 'LK_KIT_TOOL_MISSING' : how.code,
           missing
             ? `${how.what}: ${file} is not installed (or not on PATH)`
             : `${how.what} failed: ${brief(stderr) || brief(stdout) || error.message}`,

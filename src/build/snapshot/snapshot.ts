@@ -18,7 +18,7 @@
  * the environment only once started.
  */
 import type { Arch } from '../project/resolve.ts';
-import { KitError, KitErrorCode } from '../errors.ts';
+import { KitError } from '../errors.ts';
 import { SnapshotNode, type SnapshotAttempt } from '../node/node-runtime.ts';
 import type { ArtifactFile } from '../bundle/packages.ts';
 import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
@@ -90,12 +90,12 @@ async function explain(node: SnapshotNode, attempt: SnapshotAttempt, options: Sn
   if (reported) {
     const packages = reported.package ? [reported.package] : (reported.packages ?? []);
     const who = reported.package ? `${reported.package} failed while loading: ${reported.message}` : reported.message;
-    return new KitError(KitErrorCode.SNAPSHOT, `${prefix}, and ${who}.\n${whatToDo(packages)}.${stack(reported.stack)}`);
+    return new KitError('LK_KIT_SNAPSHOT', `${prefix}, and ${who}.\n${whatToDo(packages)}.${stack(reported.stack)}`);
   }
   if (attempt.timedOut) {
     // The build script's own watchdog reports an event loop kept busy; this is a package that never returns.
     return new KitError(
-      KitErrorCode.SNAPSHOT,
+      'LK_KIT_SNAPSHOT',
       `${prefix}, and they did not finish loading in ${timeoutMs / 1000} s (${summary(options.vendor.packages)}).\n${whatToDo([])}.`,
     );
   }
@@ -119,7 +119,7 @@ async function explain(node: SnapshotNode, attempt: SnapshotAttempt, options: Sn
   }
   const who = `V8 cannot hold what ${culprits.join(', ')} ${culprits.length === 1 ? 'makes' : 'make'} while loading`;
   return new KitError(
-    KitErrorCode.SNAPSHOT,
+    'LK_KIT_SNAPSHOT',
     `${prefix}, and ${who}: the snapshot builder stopped (${attempt.signal ?? `exit ${attempt.code}`}${fatal ? `: ${fatal}` : ''}). ` +
       'Node 24 cannot serialise some native objects made at load time (crypto hashes and keys, Intl formatters, Blobs, ' +
       'TextDecoders for other encodings, zlib streams, MessageChannels, signal handlers).\n' +

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { bundleFunction } from '../src/build/bundle/bundle.ts';
-import type { Arch } from '../src/build/project/resolve.ts';
+import type { Arch } from '../src/platform/arch.ts';
 import type { Artifact } from '../src/build/artifacts/formats.ts';
 import type { LeanRuntimeApi } from './lean-runtime-api.ts';
 

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Arch } from '../../src/build/project/resolve.ts';
+import type { Arch } from '../../src/platform/arch.ts';
 import { sizeOf } from '../../src/build/artifacts/formats.ts';
 import { resolveNodeVersion } from '../../src/build/node/node-runtime.ts';
 import {

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Arch } from '../../src/build/project/resolve.ts';
+import type { Arch } from '../../src/platform/arch.ts';
 import { sizeOf, type Artifact } from '../../src/build/artifacts/formats.ts';
 import { bundleOf } from '../../test/support/bundle.ts';
 import {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { buildProject, defaultCacheDir } from '../build/build.ts';
 import { buildInDocker } from '../build/artifacts/docker-build.ts';
-import { LAYOUTS, NODE_MAJORS, TARGETS, resolveProject, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../build/project/resolve.ts';
+import { LAYOUTS, NODE_MAJORS, TARGETS, parseArch, parseLayout, parseNodeMajor, parseTarget } from '../build/project/choices.ts';
+import { DEFAULT_OUT, resolveProject } from '../build/project/resolve.ts';
 import { KitError } from '../build/errors.ts';
 import { formats } from '../build/artifacts/formats.ts';
 import { CliError, UsageError } from './errors.ts';

@@ -4,7 +4,9 @@
  */
 import { join } from 'node:path';
 import type { BundleResult } from '../bundle/bundle.ts';
-import type { Arch, Layout, NodeMajor, ResolvedFunction, Target } from '../project/resolve.ts';
+import type { Arch } from '../../platform/arch.ts';
+import type { Layout, NodeMajor, Target } from '../project/choices.ts';
+import type { ResolvedFunction } from '../project/resolve.ts';
 import type { ArtifactFile } from '../bundle/packages.ts';
 import { DEFAULT_BASE_IMAGES, DOCKER_PLATFORM, buildFunctionImage } from './image.ts';
 import { bundleLocalEmulator } from './local-emulator.ts';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
-import type { Arch } from '../project/resolve.ts';
+import type { Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
 import {
   LAMBDA_KIT_PACKAGE,

@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Arch } from '../project/resolve.ts';
+import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
 
 export interface ArtifactFile {
@@ -151,7 +151,7 @@ export function describeEvidence(evidence: NativeEvidence): string {
 }
 
 export function nativeAddonError(name: string, evidence: string, arch: Arch, why: string, external = false): KitError {
-  const cpu = arch === 'x86_64' ? 'x64' : 'arm64';
+  const cpu = ARCH_NAMES[arch].nodeCpu;
   const otherwise = external
     ? `Install its prebuilt binary for linux-${arch} (npm install --os=linux --cpu=${cpu}) before building, or build it on a linux-${arch} machine (npm rebuild ${name}) and build from there.`
     : `Mark it --external ${name}: it is then shipped as files, and accepted when its binary is for linux-${arch} (install or rebuild it for linux-${arch} first).`;

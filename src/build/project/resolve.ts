@@ -1,101 +1,17 @@
 /**
- * What to build: functions and extensions and their settings, from a `lambda-kit.config.json`,
- * a `lambda-kit.config.mjs` (default export), or a `lambda` field in
- * package.json, overridden by command-line flags. Everything is validated
- * with strict schemas: an unknown key is an error that names the key and the
- * file it came from.
+ * Config + command-line flags: the functions and extensions to build, with
+ * every setting decided. Flags win over a function's own settings, which win
+ * over the project's defaults.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import type { Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
+import { hostArch, parseArch, parseLayout, parseNodeMajor, parseTarget, type Layout, type NodeMajor, type Target } from './choices.ts';
+import { CONFIG_FILES, loadConfig } from './load.ts';
+import type { ExtensionConfig, FunctionConfig, ProjectConfig } from './schema.ts';
 
-export const ARCHES = ['x86_64', 'arm64'] as const;
-export const TARGETS = ['al2023', 'al2', 'al1'] as const;
-export const LAYOUTS = ['self-contained', 'thin'] as const;
-export const NODE_MAJORS = [24, 22] as const;
-
-export type Arch = (typeof ARCHES)[number];
-export type Target = (typeof TARGETS)[number];
-export type Layout = (typeof LAYOUTS)[number];
-export type NodeMajor = (typeof NODE_MAJORS)[number];
-
-export const CONFIG_FILES = ['lambda-kit.config.mjs', 'lambda-kit.config.json'] as const;
 export const DEFAULT_OUT = 'dist/lambda';
-
-const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-/**
- * An extension's name is its file name in /opt/extensions, which its
- * Lambda-Extension-Name must match when it registers.
- */
-const EXTENSION_NAME = /^[a-zA-Z0-9_-]+$/;
-const EXTENSION_NAME_RULE = 'an extension name is letters, digits, - or _ (its file name in /opt/extensions, which Lambda-Extension-Name must match)';
-
-/** Settings a function may have, and the project may give as defaults for all its functions. */
-const settingsShape = {
-  arch: z.enum(ARCHES).optional(),
-  target: z.enum(TARGETS).optional(),
-  /** Checked against the formats the build knows (see build.ts), so that new formats need no schema change. */
-  format: z.string().min(1).optional(),
-  layout: z.enum(LAYOUTS).optional(),
-  external: z.array(z.string().min(1)).optional(),
-  nodeMajor: z.union([z.literal(24), z.literal(22)]).optional(),
-  sourcemap: z.boolean().optional(),
-  sourcesContent: z.boolean().optional(),
-  minify: z.boolean().optional(),
-  /**
-   * Ship a V8 code cache of the bundle, made at build time by loading the
-   * function once (its init runs on the build machine): faster cold starts.
-   */
-  codeCache: z.boolean().optional(),
-  /**
-   * Evaluate the packages the function imports from node_modules at build
-   * time and ship them as a V8 startup snapshot inside the function's own
-   * bootstrap: they are not evaluated again on a cold start.
-   */
-  snapshot: z.boolean().optional(),
-  /** --format image: the base image (default: AWS's provided image for the target). */
-  baseImage: z.string().min(1).optional(),
-  /** --format image: the tag (default lambda-kit/<name>:<arch>). */
-  imageTag: z.string().min(1).optional(),
-};
-
-export const functionConfigSchema = z.strictObject({
-  entry: z.string().min(1),
-  /** The exported handler (default "handler"); a dotted path reaches into objects. */
-  export: z.string().min(1).optional(),
-  ...settingsShape,
-});
-
-/** An external extension, built into a layer zip (extensions/<name> and the Node it runs on). */
-export const extensionConfigSchema = z.strictObject({
-  entry: z.string().min(1),
-  arch: settingsShape.arch,
-  nodeMajor: settingsShape.nodeMajor,
-  sourcemap: settingsShape.sourcemap,
-  sourcesContent: settingsShape.sourcesContent,
-  minify: settingsShape.minify,
-});
-
-export const projectConfigSchema = z
-  .strictObject({
-    functions: z.record(z.string().regex(FUNCTION_NAME, 'a function name is 1-64 letters, digits, - or _'), functionConfigSchema).optional(),
-    extensions: z.record(z.string().regex(EXTENSION_NAME, EXTENSION_NAME_RULE), extensionConfigSchema).optional(),
-    /** Single-function shorthand: `{ "entry": "src/handler.ts" }`. */
-    entry: z.string().min(1).optional(),
-    export: z.string().min(1).optional(),
-    name: z.string().regex(FUNCTION_NAME, 'a function name is 1-64 letters, digits, - or _').optional(),
-    out: z.string().min(1).optional(),
-    ...settingsShape,
-  })
-  .refine((config) => !(config.functions && (config.entry || config.name || config.export)), {
-    message: 'give either "functions" or the single-function shorthand ("entry", "name", "export"), not both',
-  });
-
-export type FunctionConfig = z.infer<typeof functionConfigSchema>;
-export type ExtensionConfig = z.infer<typeof extensionConfigSchema>;
-export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 
 /** A function, ready to build. */
 export interface ResolvedFunction {
@@ -160,127 +76,8 @@ export interface BuildOverrides {
   imageTag?: string;
 }
 
-export interface LoadedConfig {
-  /** The file, for messages: `lambda-kit.config.json`, or `package.json#lambda`. */
-  file: string;
-  path: string;
-  config: ProjectConfig;
-}
-
-/** The host's architecture, as Lambda names it. */
-export function hostArch(): Arch {
-  if (process.arch === 'x64') return 'x86_64';
-  if (process.arch === 'arm64') return 'arm64';
-  throw new KitError('LK_KIT_BAD_OPTION', `this machine's architecture (${process.arch}) is not one Lambda runs: give --arch x86_64 or --arch arm64`);
-}
-
-const ARCH_HINTS: Record<string, Arch> = { x64: 'x86_64', amd64: 'x86_64', 'x86-64': 'x86_64', aarch64: 'arm64' };
-
-function choice<T extends string | number>(value: string | number, allowed: readonly T[], what: string, where: string): T {
-  const match = allowed.find((candidate) => String(candidate) === String(value));
-  if (match !== undefined) return match;
-  const hint = what === 'arch' && ARCH_HINTS[String(value)] ? ` (did you mean ${ARCH_HINTS[String(value)]}?)` : '';
-  throw new KitError('LK_KIT_BAD_OPTION', `unknown ${what} "${value}" (${where})${hint}: use ${allowed.join(' or ')}`);
-}
-
-export function parseArch(value: string, where = '--arch'): Arch {
-  return choice(value, ARCHES, 'arch', where);
-}
-
-export function parseTarget(value: string, where = '--target'): Target {
-  return choice(value, TARGETS, 'target', where);
-}
-
-export function parseLayout(value: string, where = '--layout'): Layout {
-  return choice(value, LAYOUTS, 'layout', where);
-}
-
-export function parseNodeMajor(value: string | number, where = '--node'): NodeMajor {
-  return choice(value, NODE_MAJORS, 'Node major version', where);
-}
-
-/** Says which key is wrong, where, and in which file. */
-function describeIssues(error: z.ZodError, file: string): string {
-  const lines = error.issues.map((issue) => {
-    const at = issue.path.length > 0 ? issue.path.map(String).join('.') : 'the top level';
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((key) => `"${key}"`).join(', ');
-      const inEntry = issue.path.length === 2 ? issue.path[0] : undefined;
-      const shape = inEntry === 'functions' ? functionConfigSchema.shape : inEntry === 'extensions' ? extensionConfigSchema.shape : projectConfigSchema.shape;
-      const allowed = Object.keys(shape);
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} at ${at} (allowed: ${allowed.join(', ')})`;
-    }
-    if (issue.code === 'invalid_key') {
-      const key = issue.path[issue.path.length - 1];
-      return `${issue.path.slice(0, -1).map(String).join('.') || 'the top level'}: "${String(key)}" is not a valid name: ${issue.issues[0]?.message ?? issue.message}`;
-    }
-    return `${at}: ${issue.message}`;
-  });
-  return `${file}: ${lines.join('; ')}`;
-}
-
-export function parseProjectConfig(config: unknown, file: string): ProjectConfig {
-  const parsed = projectConfigSchema.safeParse(config);
-  if (!parsed.success) throw new KitError('LK_KIT_CONFIG', describeIssues(parsed.error, file));
-  return parsed.data;
-}
-
-function readJson(path: string, file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new KitError('LK_KIT_CONFIG', `${file}: cannot read it as JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function readConfigFile(path: string, file: string): Promise<unknown> {
-  if (extname(path) === '.json') return readJson(path, file);
-  let module: { default?: unknown };
-  try {
-    module = await import(pathToFileURL(path).href);
-  } catch (error) {
-    throw new KitError('LK_KIT_CONFIG', `${file}: cannot load it: ${(error as Error).message}`, { cause: error });
-  }
-  let config = module.default;
-  if (typeof config === 'function') config = await (config as () => unknown)();
-  if (config === undefined) throw new KitError('LK_KIT_CONFIG', `${file}: it has no default export; write export default { functions: { ... } }`);
-  return config;
-}
-
-/**
- * Finds the project's config in `root`: lambda-kit.config.mjs,
- * lambda-kit.config.json or the `lambda` field of package.json. Two of them
- * at once is an error (which one wins would be a guess).
- */
-export async function loadConfig(root: string, explicitFile?: string): Promise<LoadedConfig | undefined> {
-  if (explicitFile !== undefined) {
-    const path = resolve(root, explicitFile);
-    if (!existsSync(path)) throw new KitError('LK_KIT_CONFIG', `config file ${explicitFile} does not exist`);
-    const file = relative(process.cwd(), path) || basename(path);
-    const raw = basename(path) === 'package.json' ? (readJson(path, file) as { lambda?: unknown }).lambda : await readConfigFile(path, file);
-    if (raw === undefined) throw new KitError('LK_KIT_CONFIG', `${file} has no "lambda" field`);
-    return { file, path, config: parseProjectConfig(raw, basename(path) === 'package.json' ? `${file}#lambda` : file) };
-  }
-  const found: Array<{ file: string; path: string; read: () => Promise<unknown> }> = [];
-  for (const name of CONFIG_FILES) {
-    const path = resolve(root, name);
-    if (existsSync(path)) found.push({ file: name, path, read: () => readConfigFile(path, name) });
-  }
-  const packageJson = resolve(root, 'package.json');
-  if (existsSync(packageJson)) {
-    const lambda = (readJson(packageJson, 'package.json') as { lambda?: unknown }).lambda;
-    if (lambda !== undefined) found.push({ file: 'package.json#lambda', path: packageJson, read: async () => lambda });
-  }
-  if (found.length === 0) return undefined;
-  if (found.length > 1) {
-    throw new KitError('LK_KIT_CONFIG', `the build config is in both ${found.map((entry) => entry.file).join(' and ')}: keep one`);
-  }
-  const [source] = found as [(typeof found)[number]];
-  return { file: source.file, path: source.path, config: parseProjectConfig(await source.read(), source.file) };
-}
-
 /** A name for a function from its entry: the file's name, or its folder's for handler/index/main files. */
-export function functionNameFor(entry: string): string {
+function functionNameFor(entry: string): string {
   const stem = basename(entry, extname(entry));
   const name = ['handler', 'index', 'main', 'app'].includes(stem) ? basename(dirname(resolve(entry))) : stem;
   return name.replace(/[^a-zA-Z0-9_-]/g, '-').slice(0, 64) || 'function';

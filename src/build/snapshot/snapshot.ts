@@ -17,13 +17,12 @@
  * runtime loop and any lambda-kit module the function imports), which reads
  * the environment only once started.
  */
-import type { Arch } from '../project/resolve.ts';
+import { HOST_ARCH, type Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
 import { SnapshotNode, type SnapshotAttempt } from '../node/node-runtime.ts';
 import type { ArtifactFile } from '../bundle/packages.ts';
 import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
 
-const HOST_ARCH: Arch | undefined = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : undefined;
 /** A snapshot of the AWS SDK takes half a second here, about 10 s under qemu; far more means a package never returns. */
 const TIMEOUT_MS = { native: 120_000, qemu: 900_000 };
 const ERROR_LINE = /^LAMBDA_KIT_SNAPSHOT_ERROR (.*)$/m;

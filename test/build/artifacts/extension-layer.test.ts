@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../../src/emulator/emulator.ts';
 import { buildProject } from '../../../src/build/build.ts';
 import { REQUIRE_BANNER } from '../../../src/build/bundle/bundle.ts';
-import type { Arch } from '../../../src/build/project/resolve.ts';
+import type { Arch } from '../../../src/platform/arch.ts';
 import type { ExtensionLayerArtifact } from '../../../src/build/artifacts/formats.ts';
 import { fixture } from '../../support/function-process.ts';
 import { kitError, layerArtifactLike, makeProject, placeholderExtensionNode, placeholderNodeRuntime, readZip, removeAll, type ZipEntry } from '../support.ts';

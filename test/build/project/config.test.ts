@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostArch, resolveProject } from '../../../src/build/project/resolve.ts';
+import { hostArch } from '../../../src/build/project/choices.ts';
+import { resolveProject } from '../../../src/build/project/resolve.ts';
 import { kitError, makeProject, removeAll } from '../support.ts';
 
 const cleanup: string[] = [];

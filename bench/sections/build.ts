@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Arch } from '../../src/platform/arch.ts';
 import { sizeOf } from '../../src/build/artifacts/formats.ts';
-import { resolveNodeVersion } from '../../src/build/node/node-runtime.ts';
+import { resolveNodeVersion } from '../../src/build/node/version.ts';
 import {
   HOST_ARCH,
   benchKitCache,

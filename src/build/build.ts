@@ -12,8 +12,9 @@ import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, t
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
 import { KitError } from './errors.ts';
 import { writeExtensionLayer, type ExtensionNodeBuilder } from './artifacts/extension-layer.ts';
-import { buildExtensionNode, buildNodeRuntime } from './node/node-runtime.ts';
-import { formats, sizeOf, type Artifact, type NodeRuntime, type NodeRuntimeBuilder, type RuntimeRoot } from './artifacts/formats.ts';
+import { buildNodeRuntime, type NodeRuntime, type NodeRuntimeBuilder, type NodeRuntimeRoot } from './node/node-runtime.ts';
+import { buildExtensionNode } from './node/node-with-glibc.ts';
+import { formats, sizeOf, type Artifact } from './artifacts/formats.ts';
 import { makeSnapshotBootstrap } from './snapshot/snapshot.ts';
 
 export interface BuildOptions {
@@ -137,7 +138,7 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
   const artifacts: Artifact[] = [];
   for (const fn of project.functions) {
     const started = Date.now();
-    const sharedRuntime = async (root: RuntimeRoot) => {
+    const sharedRuntime = async (root: NodeRuntimeRoot) => {
       const key = `${fn.arch}/${fn.nodeMajor}/${root}`;
       let runtime = runtimes.get(key);
       if (!runtime) {

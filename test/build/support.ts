@@ -7,7 +7,7 @@ import { Emulator } from '../../src/emulator/emulator.ts';
 import type { InvokeResult } from '../../src/emulator/environment.ts';
 import { KitError } from '../../src/build/errors.ts';
 import type { ExtensionNodeBuilder } from '../../src/build/artifacts/extension-layer.ts';
-import type { NodeRuntimeBuilder } from '../../src/build/artifacts/formats.ts';
+import type { NodeRuntimeBuilder } from '../../src/build/node/node-runtime.ts';
 
 /**
  * A stand-in for buildNodeRuntime, for tests of packaging only: its files are

@@ -3,7 +3,8 @@ import type Docker from 'dockerode';
 import type { ResolvedProject } from '../project/resolve.ts';
 import { KitError } from '../errors.ts';
 import { DOCKER_PLATFORM } from './image.ts';
-import { buildExtensionNode, buildNodeRuntime } from '../node/node-runtime.ts';
+import { buildNodeRuntime } from '../node/node-runtime.ts';
+import { buildExtensionNode } from '../node/node-with-glibc.ts';
 
 /** Where the host's kit cache is mounted in the builder, so the builder reuses what the host prepared. */
 const CACHE_IN_BUILDER = '/lambda-kit-cache';

@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import type { ExtensionBundle } from '../bundle/bundle.ts';
 import type { ResolvedExtension } from '../project/resolve.ts';
 import { KitError } from '../errors.ts';
-import { sizeOf, type ExtensionLayerArtifact, type NodeRuntime } from './formats.ts';
-import { extensionNodeDir, type ExtensionNodeOptions } from '../node/node-runtime.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import { sizeOf, type ExtensionLayerArtifact } from './formats.ts';
+import type { NodeRuntime } from '../node/node-runtime.ts';
+import { extensionNodeDir, type ExtensionNodeOptions } from '../node/node-with-glibc.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 import { writeZip } from './zip.ts';
 
 /** Builds (or takes from its cache) the Node of extension layers: `bin/node` and `lib/*`, relative to extensionNodeDir. */

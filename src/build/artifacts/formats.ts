@@ -5,32 +5,12 @@
 import { join } from 'node:path';
 import type { BundleResult } from '../bundle/bundle.ts';
 import type { Arch } from '../../platform/arch.ts';
-import type { Layout, NodeMajor, Target } from '../project/choices.ts';
+import type { Layout, Target } from '../project/choices.ts';
 import type { ResolvedFunction } from '../project/resolve.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import type { NodeRuntime, NodeRuntimeRoot } from '../node/node-runtime.ts';
 import { DEFAULT_BASE_IMAGES, DOCKER_PLATFORM, buildFunctionImage } from './image.ts';
 import { bundleLocalEmulator } from './local-emulator.ts';
 import { writeZip } from './zip.ts';
-
-/** Where the Node runtime's files go: beside the code, or in a layer (/opt). */
-export type RuntimeRoot = '/var/task' | '/opt';
-
-export interface NodeRuntimeOptions {
-  arch: Arch;
-  nodeMajor: NodeMajor;
-  root: RuntimeRoot;
-  cacheDir: string;
-  /** Progress (downloads, a first build of the runtime takes a while). */
-  log?: (line: string) => void;
-}
-
-/** `bootstrap` (Node as a single executable that imports $LAMBDA_TASK_ROOT/index.mjs) and `lib/*`. */
-export interface NodeRuntime {
-  files: ArtifactFile[];
-  nodeVersion: string;
-}
-
-export type NodeRuntimeBuilder = (options: NodeRuntimeOptions) => Promise<NodeRuntime>;
 
 /** One file the build wrote for a function, as `--json` reports it. */
 export interface FunctionArtifact {
@@ -70,7 +50,7 @@ export interface FormatContext {
   /** Absolute output directory. */
   out: string;
   /** The Node runtime for this function's arch and Node major, files rooted at `root`. */
-  nodeRuntime: (root: RuntimeRoot) => Promise<NodeRuntime>;
+  nodeRuntime: (root: NodeRuntimeRoot) => Promise<NodeRuntime>;
   /** Where zips keep the deflated forms of big entries (Node) between builds; none when absent. */
   deflateCache?: string;
   log: (line: string) => void;

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { KitError } from '../errors.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 
 
 export type Arch = 'x86_64' | 'arm64';

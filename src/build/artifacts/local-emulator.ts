@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 
 /** Where the bootstrap looks for the local emulator, beside itself. */
 export const LOCAL_EMULATOR_DIR = '.lambda-kit';

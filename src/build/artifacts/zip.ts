@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
 import { KitError } from '../errors.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 
 /** zlib's level: fixed, so that the bytes do not depend on a default. */
 export const COMPRESSION_LEVEL = 6;

@@ -12,6 +12,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from '../../platform/arch.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 import { KitError } from '../errors.ts';
 import {
   LAMBDA_KIT_PACKAGE,
@@ -31,7 +32,6 @@ import {
   nativeEvidence,
   packageOf,
   placeExternals,
-  type ArtifactFile,
 } from './packages.ts';
 
 export interface BundleOptions {

@@ -7,17 +7,8 @@
 import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 import { KitError } from '../errors.ts';
-
-export interface ArtifactFile {
-  /** Path inside the artifact, with forward slashes. */
-  path: string;
-  data: Buffer;
-  /** Unix permission bits: 0o755 for executables, 0o644 otherwise. */
-  mode: number;
-  /** SHA-256 of data (hex), where its maker already knows it: a zip then need not hash 100 MB of Node again. */
-  sha256?: string;
-}
 
 /** Packages that load a compiled addon at run time: a package that depends on one is native. */
 export const ADDON_LOADERS = [

@@ -16,7 +16,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { KitError } from '../errors.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 
 export const CODE_CACHE_DIR = '.lambda-kit/compile-cache';
 

@@ -14,9 +14,9 @@
  */
 import { parseArgs } from 'node:util';
 import { KitError } from '../errors.ts';
-import { buildNodeRuntime, writeNodeRuntime, writeNodeWithGlibc, type NodeRuntimeArch, type NodeRuntimeRoot } from './node-runtime.ts';
-
-const ARCH_NAMES: Record<string, NodeRuntimeArch> = { x86_64: 'x86_64', amd64: 'x86_64', x64: 'x86_64', arm64: 'arm64', aarch64: 'arm64' };
+import { archFromAlias } from '../../platform/arch.ts';
+import { buildNodeRuntime, writeNodeRuntime, type NodeRuntimeRoot } from './node-runtime.ts';
+import { writeNodeWithGlibc } from './node-with-glibc.ts';
 
 function usage(message: string): never {
   process.stderr.write(`node-runtime-cli: ${message} (see the top of src/build/node/node-runtime-cli.ts)\n`);
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
     },
   });
-  const arch = ARCH_NAMES[values.arch ?? ''] ?? usage(`--arch x86_64|arm64 is required (got '${values.arch ?? ''}')`);
+  const arch = archFromAlias(values.arch ?? '') ?? usage(`--arch x86_64|arm64 is required (got '${values.arch ?? ''}')`);
   const cacheDir = values.cache ?? usage('--cache DIR is required');
   const out = values.out ?? usage('--out DIR is required');
   const log = (message: string) => process.stderr.write(`node-runtime(${arch}): ${message}\n`);

@@ -19,8 +19,8 @@
  */
 import { HOST_ARCH, type Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
-import { SnapshotNode, type SnapshotAttempt } from '../node/node-runtime.ts';
-import type { ArtifactFile } from '../bundle/packages.ts';
+import { SnapshotNode, type SnapshotAttempt } from './snapshot-node.ts';
+import type { ArtifactFile } from '../artifact-file.ts';
 import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
 
 /** A snapshot of the AWS SDK takes half a second here, about 10 s under qemu; far more means a package never returns. */

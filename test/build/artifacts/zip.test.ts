@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { buildProject } from '../../../src/build/build.ts';
 import { KitError } from '../../../src/build/errors.ts';
-import type { NodeRuntimeBuilder } from '../../../src/build/artifacts/formats.ts';
-import type { ArtifactFile } from '../../../src/build/bundle/packages.ts';
+import type { NodeRuntimeBuilder } from '../../../src/build/node/node-runtime.ts';
+import type { ArtifactFile } from '../../../src/build/artifact-file.ts';
 import { COMPRESSION_LEVEL, DEFLATE_CACHE_MIN_BYTES, createZip, zipTimestamp } from '../../../src/build/artifacts/zip.ts';
 import { placeholderNodeRuntime, readZip, removeAll } from '../support.ts';
 

@@ -16,18 +16,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KitError } from '../../../src/build/errors.ts';
-import {
-  buildExtensionNode,
-  buildNodeRuntime,
-  NODE_VERSIONS_TTL_MS,
-  resolveNodeVersion,
-  writeNodeRuntime,
-  type NodeRuntime,
-  type NodeRuntimeArch,
-} from '../../../src/build/node/node-runtime.ts';
+import type { Arch } from '../../../src/platform/arch.ts';
+import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../../src/build/node/node-runtime.ts';
+import { buildExtensionNode } from '../../../src/build/node/node-with-glibc.ts';
+import { NODE_VERSIONS_TTL_MS, resolveNodeVersion } from '../../../src/build/node/version.ts';
 
 const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
-const arch: NodeRuntimeArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+const arch: Arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 const loader = arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 const BUILD_TIMEOUT_MS = 180_000;
 const NOT_UNDER_LAMBDA =
@@ -177,7 +172,7 @@ describe(`buildNodeRuntime (${arch}, this machine)`, () => {
   }, BUILD_TIMEOUT_MS);
 
   it('rejects an unknown arch or root with a KitError', async () => {
-    await expect(buildNodeRuntime({ arch: 'mips' as NodeRuntimeArch, root: '/var/task', cacheDir: CACHE })).rejects.toMatchObject({
+    await expect(buildNodeRuntime({ arch: 'mips' as Arch, root: '/var/task', cacheDir: CACHE })).rejects.toMatchObject({
       name: 'KitError',
       code: 'LK_KIT_INVALID_OPTIONS',
     });

@@ -5,17 +5,17 @@
  * part (the Node runtime).
  */
 import { homedir } from 'node:os';
-import { extname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeCodeCache } from './code-cache/code-cache.ts';
-import { bundleExtension, bundleFunction, bundleVendor, rebundleSnapshotIndex, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle/bundle.ts';
-import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
-import { KitError } from './errors.ts';
+import { join, relative } from 'node:path';
 import { writeExtensionLayer, type ExtensionNodeBuilder } from './artifacts/extension-layer.ts';
+import { formats, sizeOf, type Artifact } from './artifacts/formats.ts';
+import { bundleExtension, bundleFunction, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle/bundle.ts';
+import { makeCodeCache } from './code-cache/code-cache.ts';
+import { KitError } from './errors.ts';
 import { buildNodeRuntime, type NodeRuntime, type NodeRuntimeBuilder, type NodeRuntimeRoot } from './node/node-runtime.ts';
 import { buildExtensionNode } from './node/node-with-glibc.ts';
-import { formats, sizeOf, type Artifact } from './artifacts/formats.ts';
-import { makeSnapshotBootstrap } from './snapshot/snapshot.ts';
+import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
+import { checkSnapshot, snapshotFunction } from './snapshot/snapshot.ts';
+import { bundleForSnapshot, type SnapshotBundle } from './snapshot/snapshot-bundle.ts';
 
 export interface BuildOptions {
   cwd?: string;
@@ -52,34 +52,7 @@ export function checkFormat(fn: ResolvedFunction): void {
   );
 }
 
-/**
- * --snapshot puts the snapshot into the function's own bootstrap: a layout
- * whose bootstrap is the shared Node layer in /opt cannot have one. With
- * --code-cache it is refused too: the cache would cover index.mjs alone (the
- * packages' code is in the snapshot), and made no measurable difference
- * (heavy handler: 56.5 ms with --snapshot, 58.9 ms with both; another run
- * 62.8 and 61.1), while it runs the function's init at build time, which
- * --snapshot is careful not to.
- */
-export function checkSnapshot(fn: ResolvedFunction): void {
-  if (!fn.snapshot) return;
-  if (fn.layout === 'thin') {
-    throw new KitError(
-      'LK_KIT_SNAPSHOT_OPTIONS',
-      `function "${fn.name}": --snapshot puts the packages it imports into its own bootstrap, and the thin layout's bootstrap ` +
-        'is the Node runtime layer in /opt, shared by functions: build it --layout self-contained (or --format image), or without --snapshot',
-    );
-  }
-  if (fn.codeCache) {
-    throw new KitError(
-      'LK_KIT_SNAPSHOT_OPTIONS',
-      `function "${fn.name}": --snapshot and --code-cache do not go together: the snapshot already holds the packages' code, and a ` +
-        'code cache of index.mjs alone gains nothing measurable while it runs your init at build time. Choose one (--snapshot is the faster)',
-    );
-  }
-}
-
-/** What the kit bundles a function with: the same for the first build of index.mjs and, with --snapshot, the one after the snapshot. */
+/** What the kit bundles a function with: the same for the first build of index.mjs and, with --snapshot, the ones after it. */
 function bundleOptions(fn: ResolvedFunction, root: string): BundleOptions {
   return {
     name: fn.name,
@@ -91,7 +64,6 @@ function bundleOptions(fn: ResolvedFunction, root: string): BundleOptions {
     sourcemap: fn.sourcemap,
     sourcesContent: fn.sourcesContent,
     minify: fn.minify,
-    snapshot: fn.snapshot,
   };
 }
 
@@ -109,15 +81,18 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
 
   // Bundle everything first: bad code and native addons fail the build before anything is written.
   const bundles = new Map<string, BundleResult>();
+  const snapshots = new Map<string, SnapshotBundle>();
   for (const fn of project.functions) {
     const started = Date.now();
-    const bundle = await bundleFunction(bundleOptions(fn, project.root));
+    const snapshot = fn.snapshot ? await bundleForSnapshot(bundleOptions(fn, project.root)) : undefined;
+    const bundle = snapshot?.bundle ?? (await bundleFunction(bundleOptions(fn, project.root)));
     bundles.set(fn.name, bundle);
+    if (snapshot) snapshots.set(fn.name, snapshot);
     const externals = bundle.files.filter((file) => file.path.startsWith('node_modules/')).length;
     log(
       `${fn.name}: bundled ${relative(cwd, fn.entry) || fn.entry} into index.mjs (${sizeOf(bundle.bundleBytes)}` +
         `${externals > 0 ? `, ${externals} files of externals` : ''}` +
-        `${bundle.vendor ? `; ${bundle.vendor.packages.length} package(s) for the snapshot, ${sizeOf(bundle.vendor.code.length)}` : ''}) in ${Date.now() - started} ms`,
+        `${snapshot ? `; ${snapshot.vendor.packages.length} package(s) for the snapshot, ${sizeOf(snapshot.vendor.code.length)}` : ''}) in ${Date.now() - started} ms`,
     );
   }
 
@@ -150,26 +125,15 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
     };
     let nodeRuntime = sharedRuntime;
     let bundle = bundles.get(fn.name)!;
-    if (fn.snapshot && bundle.vendor!.modules.length === 0) {
-      // A snapshot of nothing only costs: a user-land snapshot starts about 5 ms later than Node's own.
+    const snapshot = snapshots.get(fn.name);
+    if (snapshot && snapshot.vendor.modules.length === 0) {
+      // A snapshot of nothing only costs: a user-land snapshot starts later than Node's own (see bench/README.md).
       log(`${fn.name}: --snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without`);
-    } else if (fn.snapshot) {
+    } else if (snapshot) {
       // The function's own bootstrap (checkSnapshot: never the thin layout's /opt one, never with a code cache); lib/ as shared.
-      const shared = await sharedRuntime('/var/task');
-      const vendor = bundle.vendor!;
-      const { bootstrap, exports } = await makeSnapshotBootstrap({
-        name: fn.name,
-        arch: fn.arch,
-        nodeVersion: shared.nodeVersion,
-        cacheDir,
-        vendor,
-        rebundle: (modules) =>
-          bundleVendor(modules, { root: project.root, entry: fn.entry, arch: fn.arch, external: fn.external, minify: fn.minify }),
-        log,
-      });
-      const own: NodeRuntime = { nodeVersion: shared.nodeVersion, files: shared.files.map((file) => (file.path === 'bootstrap' ? bootstrap : file)) };
-      bundle = await rebundleSnapshotIndex(bundleOptions(fn, project.root), bundle, exports);
-      nodeRuntime = async (root) => (root === '/var/task' ? own : sharedRuntime(root));
+      const made = await snapshotFunction({ bundleOptions: bundleOptions(fn, project.root), bundled: snapshot, runtime: await sharedRuntime('/var/task'), cacheDir, log });
+      bundle = made.bundle;
+      nodeRuntime = async (root) => (root === '/var/task' ? made.runtime : sharedRuntime(root));
     }
     if (fn.codeCache) {
       const cache = await makeCodeCache({ name: fn.name, runtimeFiles: (await nodeRuntime('/var/task')).files, bundleFiles: bundle.files, log });

@@ -1,7 +1,8 @@
 /**
  * --snapshot, the bundling side: which modules go into the snapshot, the
- * stand-ins index.mjs gets for them, and the entry of the vendor bundle the
- * snapshot evaluates at build time (snapshot.ts makes the snapshot itself).
+ * stand-ins index.mjs gets for them (an esbuild plugin given to bundle/), and
+ * the vendor bundle the snapshot evaluates at build time (vendor-bundle.ts;
+ * snapshot.ts makes the snapshot itself).
  *
  * A bare import in the function's own code (not in node_modules) that
  * resolves into node_modules, and is neither a built-in nor an --external,
@@ -27,47 +28,18 @@
  */
 import { isBuiltin } from 'node:module';
 import { relative, resolve, sep } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { bundleFunction, FUNCTION_ENTRY, rebundleIndex, type BundleOptions, type BundleResult } from '../bundle/bundle.ts';
 import { packageOf } from '../bundle/packages.ts';
+import { bundleVendor, type VendorBundle, type VendorModule } from './vendor-bundle.ts';
 
 /** Where index.mjs finds the snapshot's modules: globalThis[Symbol.for(SNAPSHOT_TABLE)][key]. */
-export const SNAPSHOT_TABLE = 'lambda-kit.snapshot';
+const SNAPSHOT_TABLE = 'lambda-kit.snapshot';
 /** The package name of lambda-kit's own modules in a VendorModule. */
-export const LAMBDA_KIT_PACKAGE = 'lambda-kit';
+const LAMBDA_KIT_PACKAGE = 'lambda-kit';
 /** The namespace of index.mjs's stand-ins: metafile inputs `lambda-kit-snapshot:<key>`. */
-export const SNAPSHOT_NAMESPACE = 'lambda-kit-snapshot';
-const NAMESPACE = SNAPSHOT_NAMESPACE;
+const NAMESPACE = 'lambda-kit-snapshot';
 const CJS_NAMESPACE = 'lambda-kit-snapshot-cjs';
-
-export interface VendorModule {
-  /** The module's path relative to the project root, with forward slashes: its key in the snapshot's table. */
-  key: string;
-  /** Its package's name (for messages). */
-  package: string;
-  /** How esbuild reads the file: an ESM stand-in re-exports it, a CommonJS one is its module.exports. */
-  format: 'esm' | 'cjs';
-  /** What the vendor bundle requires to load it: `./<key>` unless given (lambda-kit's modules: their specifier). */
-  specifier?: string;
-}
-
-export interface VendorBundle {
-  /** vendor.cjs: the modules index.mjs takes from the snapshot, and everything they import. */
-  code: Buffer;
-  /** In the order they are loaded (a plain bundle's evaluation order). */
-  modules: VendorModule[];
-  /** The packages of `modules`, sorted. */
-  packages: string[];
-}
-
-/**
- * import.meta in the CommonJS vendor bundle: what index.mjs would see under
- * Lambda (/var/task). Only code run at build time reads it there.
- */
-export const VENDOR_IMPORT_META: Record<string, string> = {
-  'import.meta.url': JSON.stringify('file:///var/task/index.mjs'),
-  'import.meta.filename': JSON.stringify('/var/task/index.mjs'),
-  'import.meta.dirname': JSON.stringify('/var/task'),
-};
 
 function isExternal(specifier: string, external: string[]): boolean {
   return external.some((name) => specifier === name || specifier.startsWith(`${name}/`));
@@ -86,7 +58,7 @@ function lookup(key: string, name: string): string {
   );
 }
 
-export interface SnapshotPluginOptions {
+interface SnapshotPluginOptions {
   /** The project's root: keys are relative to it. */
   root: string;
   external: string[];
@@ -104,8 +76,8 @@ export interface SnapshotPluginOptions {
  * A CommonJS module's stand-in that exports its names: each a value read once
  * at start, as Node's own import of CommonJS gives it (not a live getter, as
  * esbuild's interop does). Each read is marked pure: esbuild keeps only those
- * the function imports, and a start copies none of the rest (the DynamoDB
- * client has about 600).
+ * the function imports, and a start copies none of the rest (a client of the
+ * AWS SDK has hundreds).
  */
 function namedStandIn(module: VendorModule, names: string[]): string {
   const exported = names.filter((name) => name !== 'default');
@@ -114,7 +86,7 @@ function namedStandIn(module: VendorModule, names: string[]): string {
   return `const m = ${lookup(module.key, module.package)};\n${reads}export { ${list} };\nexport default m;\n`;
 }
 
-export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
+function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
   const formats = new Map<string, Promise<'esm' | 'cjs'>>();
   return {
     name: 'lambda-kit-snapshot',
@@ -177,43 +149,52 @@ export function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
   };
 }
 
-/** The vendor bundle's entry: each module loaded through the build script's __lambdaKitSnapshotLoad, in the order given. */
-export function vendorEntry(modules: VendorModule[]): string {
-  return modules
-    .map(
-      (module) =>
-        `__lambdaKitSnapshotLoad(${JSON.stringify(module.key)}, ${JSON.stringify(module.package)}, () => require(${JSON.stringify(module.specifier ?? `./${module.key}`)}));\n`,
-    )
-    .join('');
+/**
+ * The snapshot's modules in the order a plain bundle would evaluate them: the
+ * import graph from the entry, depth first, each import in source order, a
+ * module after what it imports. A package whose load needs another's side
+ * effect (reflect-metadata before class-validator) then loads after it, as
+ * without --snapshot. Deterministic: the metafile lists imports in source order.
+ */
+function evaluationOrder(metafile: Metafile, entry: string, modules: Map<string, VendorModule>): VendorModule[] {
+  const ordered: VendorModule[] = [];
+  const seen = new Set<string>();
+  const visit = (input: string) => {
+    if (seen.has(input)) return;
+    seen.add(input);
+    for (const imported of metafile.inputs[input]?.imports ?? []) visit(imported.path);
+    const module = input.startsWith(`${NAMESPACE}:`) ? modules.get(input.slice(NAMESPACE.length + 1)) : undefined;
+    if (module && !ordered.includes(module)) ordered.push(module);
+  };
+  visit(entry);
+  // Not reached from the entry (never expected): after the rest, by key.
+  const rest = [...modules.values()].filter((module) => !ordered.includes(module)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...ordered, ...rest];
+}
+
+export interface SnapshotBundle {
+  /** index.mjs, its packages read from the snapshot, and the externals (bundleFunction's files). */
+  bundle: BundleResult;
+  /** What the snapshot is to hold: no modules when the function imports no packages (index.mjs is then the plain one). */
+  vendor: VendorBundle;
+}
+
+/** The function bundled for --snapshot: index.mjs with stand-ins, and the vendor bundle they read from. */
+export async function bundleForSnapshot(options: BundleOptions): Promise<SnapshotBundle> {
+  const modules = new Map<string, VendorModule>();
+  const bundle = await bundleFunction({ ...options, plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules })] });
+  // Only lambda-kit's own modules to hold: a snapshot of the runtime alone only costs (see build.ts), so index.mjs is the plain one.
+  if ([...modules.values()].every((module) => module.package === LAMBDA_KIT_PACKAGE)) {
+    return { bundle: await rebundleIndex(options, bundle), vendor: { code: Buffer.alloc(0), modules: [], packages: [] } };
+  }
+  return { bundle, vendor: await bundleVendor(evaluationOrder(bundle.metafile, FUNCTION_ENTRY, modules), options) };
 }
 
 /**
- * esbuild's CommonJS wrapper (its __commonJS helper), as the vendor bundle's
- * options write it (identifiers shortened): `(body, module) => () => ...`. It
- * keeps each module's body function for as long as the module can be
- * required, so that a body that threw runs again on the next require; and
- * what a function keeps reachable goes into the snapshot with it: every
- * CommonJS module's body, compiled, which runs once, at build time.
+ * Once the snapshot is made: index.mjs (and its map) again, its stand-ins for
+ * CommonJS modules exporting the names the snapshot found (`exports`, by key),
+ * in place of the first build's.
  */
-const COMMONJS_WRAPPER =
-  /=\(([\w$]+),([\w$]+)\)=>\(\)=>\{try\{return \2\|\|\1\(\(\2=\{exports:\{\}\}\)\.exports,\2\),\2\.exports\}catch\(([\w$]+)\)\{throw \2=0,\3\}\}/;
-
-/**
- * The vendor bundle with esbuild's CommonJS wrapper letting go of a module's
- * body once it has run to the end (a body that threw is kept, to run again,
- * as before), for the snapshot to hold none of them: measured on the AWS
- * SDK's DynamoDB client (bench/fixtures/heavy), 370 KB less to deserialise at
- * every start (V8's isolate part: 2.92 against 2.55 MB), 1.3 ms sooner.
- * esbuild writes its helpers ahead of any module, so the first match is its
- * own whenever the bundle holds a CommonJS module; a bundle without any is
- * left as it is, and so is one whose wrapper reads otherwise (another
- * esbuild), which then only keeps more.
- */
-export function releaseModuleBodies(code: string, hasCommonJs: boolean): string {
-  if (!hasCommonJs) return code;
-  return code.replace(
-    COMMONJS_WRAPPER,
-    (_, body: string, module: string, error: string) =>
-      `=(${body},${module})=>()=>{try{return ${module}||(${body}((${module}={exports:{}}).exports,${module}),${body}=0),${module}.exports}catch(${error}){throw ${module}=0,${error}}}`,
-  );
+export function rebundleWithExports(options: BundleOptions, bundle: BundleResult, exports: Record<string, string[]>): Promise<BundleResult> {
+  return rebundleIndex({ ...options, plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules: new Map(), exports })] }, bundle);
 }

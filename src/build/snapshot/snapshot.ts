@@ -4,12 +4,14 @@
  * so that a cold start deserialises them instead of evaluating them again
  * (most of the init of a function that imports the AWS SDK).
  *
- *   bundle.ts + snapshot-bundle.ts   index.mjs reads those modules from the
- *                                    snapshot; vendor.cjs holds them
- *   node-runtime.ts (SnapshotNode)   the target's Node runs
- *                                    launcher/snapshot-launcher.cjs as the
- *                                    snapshot builder, over vendor.cjs
- *   here                             the steps, and what a failure means
+ *   snapshot-bundle.ts, vendor-bundle.ts   index.mjs reads those modules from
+ *                                          the snapshot; vendor.cjs holds them
+ *   snapshot-node.ts (SnapshotNode)        the target's Node runs
+ *                                          launcher/snapshot-launcher.cjs as
+ *                                          the snapshot builder, over vendor.cjs
+ *   snapshot-code-cache.ts                 the code caches a start cannot use,
+ *                                          dropped from the blob
+ *   here                                   the steps, and what a failure means
  *
  * The function's own code is not in the snapshot: it is evaluated at start,
  * so what it reads from the environment is the runtime's. The packages'
@@ -18,16 +20,20 @@
  * the environment only once started.
  */
 import { HOST_ARCH, type Arch } from '../../platform/arch.ts';
-import { KitError } from '../errors.ts';
-import { SnapshotNode, type SnapshotAttempt } from './snapshot-node.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
-import type { VendorBundle, VendorModule } from './snapshot-bundle.ts';
+import type { BundleOptions, BundleResult } from '../bundle/bundle.ts';
+import { KitError } from '../errors.ts';
+import type { NodeRuntime } from '../node/node-runtime.ts';
+import type { ResolvedFunction } from '../project/resolve.ts';
+import { rebundleWithExports, type SnapshotBundle } from './snapshot-bundle.ts';
+import { SnapshotNode, type SnapshotAttempt } from './snapshot-node.ts';
+import { bundleVendor, type VendorBundle, type VendorModule } from './vendor-bundle.ts';
 
-/** A snapshot of the AWS SDK takes half a second here, about 10 s under qemu; far more means a package never returns. */
+/** Far longer than a snapshot takes, natively or under qemu (see bench/README.md): past it, a package never returns while loading. */
 const TIMEOUT_MS = { native: 120_000, qemu: 900_000 };
 const ERROR_LINE = /^LAMBDA_KIT_SNAPSHOT_ERROR (.*)$/m;
 
-export interface SnapshotOptions {
+interface SnapshotOptions {
   /** The function's name, for messages. */
   name: string;
   arch: Arch;
@@ -40,14 +46,71 @@ export interface SnapshotOptions {
   log?: (line: string) => void;
 }
 
-export interface SnapshotBootstrap {
+interface SnapshotBootstrap {
   /** The function's `bootstrap` (rooted at /var/task), its SEA blob holding the snapshot. */
   bootstrap: ArtifactFile;
   /** Own property names of each module the snapshot holds, by key: what index.mjs's stand-ins may export by name. */
   exports: Record<string, string[]>;
 }
 
-export async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<SnapshotBootstrap> {
+/**
+ * --snapshot puts the snapshot into the function's own bootstrap: a layout
+ * whose bootstrap is the shared Node layer in /opt cannot have one. With
+ * --code-cache it is refused too: the cache would cover index.mjs alone (the
+ * packages' code is in the snapshot) and made no measurable difference (see
+ * bench/README.md), while it runs the function's init at build time, which
+ * --snapshot is careful not to.
+ */
+export function checkSnapshot(fn: ResolvedFunction): void {
+  if (!fn.snapshot) return;
+  if (fn.layout === 'thin') {
+    throw new KitError(
+      'LK_KIT_SNAPSHOT_OPTIONS',
+      `function "${fn.name}": --snapshot puts the packages it imports into its own bootstrap, and the thin layout's bootstrap ` +
+        'is the Node runtime layer in /opt, shared by functions: build it --layout self-contained (or --format image), or without --snapshot',
+    );
+  }
+  if (fn.codeCache) {
+    throw new KitError(
+      'LK_KIT_SNAPSHOT_OPTIONS',
+      `function "${fn.name}": --snapshot and --code-cache do not go together: the snapshot already holds the packages' code, and a ` +
+        'code cache of index.mjs alone gains nothing measurable while it runs your init at build time. Choose one (--snapshot is the faster)',
+    );
+  }
+}
+
+export interface SnapshotFunctionOptions {
+  /** What the function is bundled with (its name, arch, root, externals, minify). */
+  bundleOptions: BundleOptions;
+  /** bundleForSnapshot's, with a vendor bundle of at least one package. */
+  bundled: SnapshotBundle;
+  /** The function's shared Node runtime for /var/task: its Node makes the snapshot, its bootstrap is replaced. */
+  runtime: NodeRuntime;
+  cacheDir: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * The snapshot made and put in place: the function's own Node runtime (the
+ * shared one with a bootstrap holding the snapshot; lib/ as shared) and
+ * index.mjs bundled again for it.
+ */
+export async function snapshotFunction(options: SnapshotFunctionOptions): Promise<{ bundle: BundleResult; runtime: NodeRuntime }> {
+  const { bundleOptions, bundled, runtime } = options;
+  const { bootstrap, exports } = await makeSnapshotBootstrap({
+    name: bundleOptions.name,
+    arch: bundleOptions.arch,
+    nodeVersion: runtime.nodeVersion,
+    cacheDir: options.cacheDir,
+    vendor: bundled.vendor,
+    rebundle: (modules) => bundleVendor(modules, bundleOptions),
+    ...(options.log && { log: options.log }),
+  });
+  const own: NodeRuntime = { nodeVersion: runtime.nodeVersion, files: runtime.files.map((file) => (file.path === 'bootstrap' ? bootstrap : file)) };
+  return { bundle: await rebundleWithExports(bundleOptions, bundled.bundle, exports), runtime: own };
+}
+
+async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<SnapshotBootstrap> {
   const log = options.log ?? (() => {});
   const started = Date.now();
   const timeoutMs = options.arch === HOST_ARCH ? TIMEOUT_MS.native : TIMEOUT_MS.qemu;

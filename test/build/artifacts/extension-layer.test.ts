@@ -13,7 +13,7 @@ import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../../src/emulator/emulator.ts';
 import { buildProject } from '../../../src/build/build.ts';
-import { REQUIRE_BANNER } from '../../../src/build/bundle/bundle.ts';
+import { REQUIRE_BANNER } from '../../../src/build/bundle/esbuild.ts';
 import type { Arch } from '../../../src/platform/arch.ts';
 import type { ExtensionLayerArtifact } from '../../../src/build/artifacts/formats.ts';
 import { fixture } from '../../support/function-process.ts';

@@ -1,10 +1,11 @@
-// dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
+// dockerode is loaded when a build needs Docker: loading it is slow, and a zip build never needs it.
 import type Docker from 'dockerode';
-import type { ResolvedProject } from '../project/resolve.ts';
+import { ARCH_NAMES } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
-import { DOCKER_PLATFORM } from './image.ts';
-import { buildNodeRuntime } from '../node/node-runtime.ts';
+import { buildNodeRuntime, type NodeRuntimeRoot } from '../node/node-runtime.ts';
 import { buildExtensionNode } from '../node/node-with-glibc.ts';
+import type { NodeMajor } from '../project/choices.ts';
+import type { ResolvedProject } from '../project/resolve.ts';
 
 /** Where the host's kit cache is mounted in the builder, so the builder reuses what the host prepared. */
 const CACHE_IN_BUILDER = '/lambda-kit-cache';
@@ -21,7 +22,7 @@ export interface DockerBuildOptions {
   docker?: Docker;
 }
 
-export function defaultBuilderImage(target: string, arch: string): string {
+function defaultBuilderImage(target: string, arch: string): string {
   return `lambda-kit/builder:${target === 'al1' ? 'al1' : 'al2'}${arch === 'arm64' ? '-arm64' : ''}`;
 }
 
@@ -77,20 +78,20 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   if (!info) {
     throw new KitError(
       'LK_KIT_NO_BUILDER',
-      `builder image ${builder} is not in the local Docker engine: build it (npm run builder:images -- --arch ${arch === 'arm64' ? 'arm64' : 'x86_64'}) or pass --builder <image>`,
+      `builder image ${builder} is not in the local Docker engine: build it (npm run builder:images -- --arch ${arch}) or pass --builder <image>`,
     );
   }
 
   // What only the host can do: the Node runtime (Debian's glibc, patchelf, strip), into the shared cache.
-  for (const key of new Set(functions.map((f) => `${f.arch}|${f.nodeMajor}|${f.layout === 'thin' ? '/opt' : '/var/task'}`))) {
-    const [, major, root] = key.split('|') as ['x86_64' | 'arm64', string, '/var/task' | '/opt'];
-    await buildNodeRuntime({ arch, nodeMajor: Number(major) as 24 | 22, root, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
+  for (const key of new Set(functions.map((f) => `${f.nodeMajor}|${f.layout === 'thin' ? '/opt' : '/var/task'}`))) {
+    const [major, root] = key.split('|') as [string, NodeRuntimeRoot];
+    await buildNodeRuntime({ arch, nodeMajor: Number(major) as NodeMajor, root, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
   }
   for (const major of new Set(extensions.map((extension) => extension.nodeMajor))) {
     await buildExtensionNode({ arch, nodeMajor: major, cacheDir: options.cacheDir, log: (line) => log(`extension node: ${line}`) });
   }
 
-  const platform = DOCKER_PLATFORM[arch];
+  const platform = ARCH_NAMES[arch].docker;
   log(`building in ${builder} (${platform}), as ${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`);
   const container = await docker.createContainer({
     Image: builder,

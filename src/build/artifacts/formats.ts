@@ -4,11 +4,11 @@
  */
 import { join } from 'node:path';
 import type { BundleResult } from '../bundle/bundle.ts';
-import type { Arch } from '../../platform/arch.ts';
+import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import type { Layout, Target } from '../project/choices.ts';
 import type { ResolvedFunction } from '../project/resolve.ts';
 import type { NodeRuntime, NodeRuntimeRoot } from '../node/node-runtime.ts';
-import { DEFAULT_BASE_IMAGES, DOCKER_PLATFORM, buildFunctionImage } from './image.ts';
+import { DEFAULT_BASE_IMAGES, buildFunctionImage } from './image.ts';
 import { bundleLocalEmulator } from './local-emulator.ts';
 import { writeZip } from './zip.ts';
 
@@ -99,7 +99,7 @@ export const imageFormat: FormatBuilder = async ({ fn, bundle, nodeRuntime, log 
   const runtime = await nodeRuntime('/var/task');
   const tag = fn.imageTag ?? `lambda-kit/${fn.name.toLowerCase()}:${fn.arch}`;
   const baseImage = fn.baseImage ?? DEFAULT_BASE_IMAGES[fn.target];
-  log(`${fn.name}: building image ${tag} (${DOCKER_PLATFORM[fn.arch]}, FROM ${baseImage})`);
+  log(`${fn.name}: building image ${tag} (${ARCH_NAMES[fn.arch].docker}, FROM ${baseImage})`);
   const built = await buildFunctionImage({
     files: [...runtime.files, ...bundle.files, ...(await bundleLocalEmulator())],
     arch: fn.arch,

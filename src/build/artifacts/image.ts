@@ -1,14 +1,14 @@
+/**
+ * A function as a container image: its files in /var/task of a base image,
+ * built by the local Docker engine from a reproducible build context.
+ */
 import { PassThrough } from 'node:stream';
-// dockerode is loaded when a build needs Docker: it takes 100 ms to load, a zip build never does.
+// dockerode is loaded when a build needs Docker: loading it is slow, and a zip build never needs it.
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
-import { KitError } from '../errors.ts';
+import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
-
-
-export type Arch = 'x86_64' | 'arm64';
-
-export const DOCKER_PLATFORM: Record<Arch, string> = { x86_64: 'linux/amd64', arm64: 'linux/arm64' };
+import { KitError } from '../errors.ts';
 
 /** AWS's base images for custom runtimes, per target: the defaults users get. */
 export const DEFAULT_BASE_IMAGES = {
@@ -90,7 +90,7 @@ export async function buildFunctionImage(options: ImageBuildOptions): Promise<Bu
       { cause: error },
     );
   }
-  const platform = DOCKER_PLATFORM[options.arch];
+  const platform = ARCH_NAMES[options.arch].docker;
   let stream: NodeJS.ReadableStream;
   try {
     stream = await docker.buildImage(buildContext(options.files) as unknown as NodeJS.ReadableStream, {

@@ -15,10 +15,12 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { KitError } from '../errors.ts';
+import { RUNTIME_API_PREFIX, RuntimeApiPath } from '../../../runtime/protocol/index.ts';
+import { lambdaEnvironment } from '../../platform/function-environment.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
+import { KitError } from '../errors.ts';
 
-export const CODE_CACHE_DIR = '.lambda-kit/compile-cache';
+const CODE_CACHE_DIR = '.lambda-kit/compile-cache';
 
 /** Under qemu the whole init takes seconds; far more means the function hangs in init. */
 const TIMEOUT_MS = 120_000;
@@ -73,11 +75,11 @@ async function loadOnce(root: string, loader: string, name: string): Promise<voi
     let received = '';
     socket.on('data', (data: Buffer) => {
       received += data.toString('utf8');
-      if (received.startsWith('GET ') && received.includes('/runtime/invocation/next')) {
+      if (received.startsWith('GET ') && received.includes(`${RUNTIME_API_PREFIX}${RuntimeApiPath.next}`)) {
         // Init is over: the function asks for its first invocation.
         askedForNext = true;
         child?.kill('SIGTERM');
-      } else if (received.includes('/runtime/init/error') && received.includes('\r\n\r\n{')) {
+      } else if (received.includes(`${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`) && received.includes('\r\n\r\n{')) {
         initError = received.slice(received.indexOf('\r\n\r\n') + 4);
         child?.kill('SIGKILL');
       }
@@ -93,12 +95,7 @@ async function loadOnce(root: string, loader: string, name: string): Promise<voi
         env: {
           PATH: process.env.PATH,
           LAMBDA_TASK_ROOT: root,
-          AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
-          AWS_LAMBDA_FUNCTION_NAME: name,
-          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
-          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-          AWS_DEFAULT_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          ...lambdaEnvironment({ name, version: '$LATEST', memoryMb: 1024, region: process.env.AWS_REGION ?? 'us-east-1', runtimeApi: `127.0.0.1:${port}` }),
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

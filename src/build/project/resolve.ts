@@ -127,6 +127,7 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
     declared.set(config.name ?? functionNameFor(config.entry), {
       entry: config.entry,
       ...(config.export !== undefined && { export: config.export }),
+      ...(config.imageTag !== undefined && { imageTag: config.imageTag }),
     });
   }
   const declaredExtensions = new Map<string, ExtensionConfig>(Object.entries(config.extensions ?? {}));

@@ -40,7 +40,7 @@ const settingsShape = {
   snapshot: z.boolean().optional(),
   /** --format image: the base image (default: AWS's provided image for the target). */
   baseImage: z.string().min(1).optional(),
-  /** --format image: the tag (default lambda-kit/<name>:<arch>). */
+  /** --format image: the tag (default lambda-kit/<name>:<arch>); at the top level, only with the single-function shorthand. */
   imageTag: z.string().min(1).optional(),
 };
 
@@ -74,6 +74,11 @@ export const projectConfigSchema = z
   })
   .refine((config) => !(config.functions && (config.entry || config.name || config.export)), {
     message: 'give either "functions" or the single-function shorthand ("entry", "name", "export"), not both',
+  })
+  // A default tag for several functions would name all their images alike: at the top level it is the shorthand's own.
+  .refine((config) => config.imageTag === undefined || config.entry !== undefined, {
+    path: ['imageTag'],
+    message: 'at the top level it is the tag of the single-function shorthand ("entry"); give each function its own (functions.<name>.imageTag)',
   });
 
 export type FunctionConfig = z.infer<typeof functionConfigSchema>;

@@ -59,6 +59,27 @@ describe('resolveProject', () => {
     expect((await resolveProject({ cwd })).functions).toEqual([expect.objectContaining({ name: 'one', nodeMajor: 22 })]);
   });
 
+  it('takes a top-level imageTag as the shorthand function\'s tag (--tag still wins), and refuses it beside "functions"', async () => {
+    const shorthand = await makeProject(
+      { 'lambda-kit.config.json': JSON.stringify({ entry: 'src/api.ts', name: 'api', format: 'image', imageTag: 'shop/api:v1' }), 'src/api.ts': handler },
+      cleanup,
+    );
+    expect((await resolveProject({ cwd: shorthand })).functions).toEqual([expect.objectContaining({ name: 'api', format: 'image', imageTag: 'shop/api:v1' })]);
+    expect((await resolveProject({ cwd: shorthand, selector: 'src/api.ts' })).functions).toEqual([expect.objectContaining({ name: 'api', imageTag: 'shop/api:v1' })]);
+    expect((await resolveProject({ cwd: shorthand, overrides: { imageTag: 'shop/api:v2' } })).functions).toEqual([expect.objectContaining({ imageTag: 'shop/api:v2' })]);
+
+    const named = await makeProject(
+      {
+        'lambda-kit.config.json': JSON.stringify({ format: 'image', imageTag: 'shop/all:v1', functions: { api: { entry: 'src/api.ts' }, worker: { entry: 'src/api.ts', imageTag: 'shop/worker:v1' } } }),
+        'src/api.ts': handler,
+      },
+      cleanup,
+    );
+    const error = await kitError(resolveProject({ cwd: named }));
+    expect(error.code).toBe('LK_KIT_CONFIG');
+    expect(error.message).toMatch(/^lambda-kit\.config\.json: imageTag: at the top level it is the tag of the single-function shorthand \("entry"\); give each function its own \(functions\.<name>\.imageTag\)$/);
+  });
+
   it('builds one file with no config at all, named after its folder', async () => {
     const cwd = await makeProject({ 'orders/handler.ts': handler }, cleanup);
     const project = await resolveProject({ cwd, selector: 'orders/handler.ts' });

@@ -5,6 +5,6 @@ export interface ArtifactFile {
   data: Buffer;
   /** Unix permission bits: 0o755 for executables, 0o644 otherwise. */
   mode: number;
-  /** SHA-256 of data (hex), where its maker already knows it: a zip then need not hash 100 MB of Node again. */
+  /** SHA-256 of data (hex), where its maker already knows it: a zip then need not hash all of Node again. */
   sha256?: string;
 }

@@ -6,13 +6,13 @@
  */
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
-import { writeExtensionLayer, type ExtensionNodeBuilder } from './artifacts/extension-layer.ts';
+import { writeExtensionLayer } from './artifacts/extension-layer.ts';
 import { formats, sizeOf, type Artifact } from './artifacts/formats.ts';
 import { bundleExtension, bundleFunction, type BundleOptions, type BundleResult, type ExtensionBundle } from './bundle/bundle.ts';
 import { makeCodeCache } from './code-cache/code-cache.ts';
 import { KitError } from './errors.ts';
 import { buildNodeRuntime, type NodeRuntime, type NodeRuntimeBuilder, type NodeRuntimeRoot } from './node/node-runtime.ts';
-import { buildExtensionNode } from './node/node-with-glibc.ts';
+import { buildExtensionNode, type ExtensionNodeBuilder } from './node/node-with-glibc.ts';
 import { resolveProject, type BuildOverrides, type ResolvedFunction, type ResolvedProject } from './project/resolve.ts';
 import { checkSnapshot, snapshotFunction } from './snapshot/snapshot.ts';
 import { bundleForSnapshot, type SnapshotBundle } from './snapshot/snapshot-bundle.ts';
@@ -25,9 +25,9 @@ export interface BuildOptions {
   overrides?: BuildOverrides;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
-  /** The Node runtime builder; src/build/node/node-runtime.ts by default. */
+  /** The Node runtime builder; buildNodeRuntime by default. */
   nodeRuntime?: NodeRuntimeBuilder;
-  /** The Node of extension layers; buildExtensionNode (src/build/node/node-runtime.ts) by default. */
+  /** The Node of extension layers; buildExtensionNode by default. */
   extensionNode?: ExtensionNodeBuilder;
   /** Where built Node runtimes are cached. */
   cacheDir?: string;
@@ -44,7 +44,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Refuses formats the build does not know, saying where the format came from. */
-export function checkFormat(fn: ResolvedFunction): void {
+function checkFormat(fn: ResolvedFunction): void {
   if (Object.hasOwn(formats, fn.format)) return;
   throw new KitError(
     'LK_KIT_UNKNOWN_FORMAT',

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import type { InvokeResult } from '../../src/emulator/environment.ts';
 import { KitError } from '../../src/build/errors.ts';
-import type { ExtensionNodeBuilder } from '../../src/build/artifacts/extension-layer.ts';
+import type { ExtensionNodeBuilder } from '../../src/build/node/node-with-glibc.ts';
 import type { NodeRuntimeBuilder } from '../../src/build/node/node-runtime.ts';
 
 /**

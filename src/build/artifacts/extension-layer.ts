@@ -21,15 +21,12 @@ import type { ResolvedExtension } from '../project/resolve.ts';
 import { KitError } from '../errors.ts';
 import { sizeOf, type ExtensionLayerArtifact } from './formats.ts';
 import type { NodeRuntime } from '../node/node-runtime.ts';
-import { extensionNodeDir, type ExtensionNodeOptions } from '../node/node-with-glibc.ts';
+import { extensionNodeDir } from '../node/node-with-glibc.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
 import { writeZip } from './zip.ts';
 
-/** Builds (or takes from its cache) the Node of extension layers: `bin/node` and `lib/*`, relative to extensionNodeDir. */
-export type ExtensionNodeBuilder = (options: ExtensionNodeOptions) => Promise<NodeRuntime>;
-
 /** Where layers go in the output directory. */
-export const LAYERS_DIR = 'layers';
+const LAYERS_DIR = 'layers';
 
 /**
  * Linux reads at most 255 characters of a #! line (127 before 5.1, which the
@@ -38,7 +35,7 @@ export const LAYERS_DIR = 'layers';
  */
 const MAX_SHEBANG = 127;
 
-export function extensionShebang(nodeVersion: string, sourcemap: boolean): string {
+function extensionShebang(nodeVersion: string, sourcemap: boolean): string {
   return `#!/opt/${extensionNodeDir(nodeVersion)}/bin/node${sourcemap ? ' --enable-source-maps' : ''}`;
 }
 
@@ -46,7 +43,7 @@ export function extensionShebang(nodeVersion: string, sourcemap: boolean): strin
  * extensions/<name>: the #! line, then the bundle, then its source map inline.
  * The map's mappings move down one line (a leading ";") for the #! line.
  */
-export function extensionExecutable(bundle: ExtensionBundle, nodeVersion: string): Buffer {
+function extensionExecutable(bundle: ExtensionBundle, nodeVersion: string): Buffer {
   const shebang = extensionShebang(nodeVersion, bundle.map !== undefined);
   if (shebang.length > MAX_SHEBANG) {
     throw new KitError('LK_KIT_INVALID_OPTIONS', `the #! line of the extension would be ${shebang.length} characters, over the ${MAX_SHEBANG} that every Linux reads: ${shebang}`);
@@ -62,7 +59,7 @@ export function extensionExecutable(bundle: ExtensionBundle, nodeVersion: string
 }
 
 /** The files of the layer zip, sorted by path. */
-export function extensionLayerFiles(name: string, bundle: ExtensionBundle, node: NodeRuntime): ArtifactFile[] {
+function extensionLayerFiles(name: string, bundle: ExtensionBundle, node: NodeRuntime): ArtifactFile[] {
   const dir = extensionNodeDir(node.nodeVersion);
   return [
     { path: `extensions/${name}`, data: extensionExecutable(bundle, node.nodeVersion), mode: 0o755 },

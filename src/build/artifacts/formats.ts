@@ -70,7 +70,7 @@ function sizeOf(bytes: number): string {
  * only) with the Node runtime as a separate layer zip, whose files Lambda
  * puts in /opt: it runs /opt/bootstrap when the function has none.
  */
-export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, deflateCache, log }) => {
+const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, deflateCache, log }) => {
   const common = { function: fn.name, arch: fn.arch, target: fn.target, format: fn.format, layout: fn.layout };
   const zipOptions = deflateCache === undefined ? {} : { deflateCache };
   if (fn.layout === 'self-contained') {
@@ -95,7 +95,7 @@ export const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, d
  * otherwise), the bootstrap as entrypoint, plus the local emulator it serves
  * itself with under plain `docker run`. One architecture, one plain manifest.
  */
-export const imageFormat: FormatBuilder = async ({ fn, bundle, nodeRuntime, log }) => {
+const imageFormat: FormatBuilder = async ({ fn, bundle, nodeRuntime, log }) => {
   const runtime = await nodeRuntime('/var/task');
   const tag = fn.imageTag ?? `lambda-kit/${fn.name.toLowerCase()}:${fn.arch}`;
   const baseImage = fn.baseImage ?? DEFAULT_BASE_IMAGES[fn.target];

@@ -37,10 +37,11 @@ export interface BuiltImage {
  * The Dockerfile of a function image: the artifact under /var/task on the base,
  * the bootstrap as entrypoint (so it works on any base, even one with no shell).
  */
-export function functionDockerfile(): string {
+function functionDockerfile(): string {
   return [
     '# Built by lambda-kit: the function and its own Node (bootstrap + lib/) in /var/task.',
     'ARG BASE_IMAGE=public.ecr.aws/lambda/provided:al2023',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG, which docker build fills in
     'FROM ${BASE_IMAGE}',
     'COPY task/ /var/task/',
     'WORKDIR /var/task',
@@ -50,7 +51,7 @@ export function functionDockerfile(): string {
 }
 
 /** The build context as a tar stream: Dockerfile + task/<files>, fixed times and sorted, so it is reproducible. */
-export function buildContext(files: ArtifactFile[]): PassThrough {
+function buildContext(files: ArtifactFile[]): PassThrough {
   const pack = tar.pack();
   const out = new PassThrough();
   pack.pipe(out);

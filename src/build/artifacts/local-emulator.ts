@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import type { ArtifactFile } from '../artifact-file.ts';
 
 /** Where the bootstrap looks for the local emulator, beside itself. */
-export const LOCAL_EMULATOR_DIR = '.lambda-kit';
+const LOCAL_EMULATOR_DIR = '.lambda-kit';
 
 /**
  * The emulator an image serves itself with under plain `docker run`, bundled

@@ -6,8 +6,8 @@
  *
  * The bytes are those yazl wrote for the same entries (addBuffer, a DOS
  * timestamp only): written here so that a big entry's deflated form can come
- * from a cache. Node's bootstrap is 100 MB, deflating it takes seconds, and it
- * is the same in every build of a function.
+ * from a cache. Node's bootstrap is most of a zip, deflating it is most of a
+ * build's time, and it is the same in every build of a function.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

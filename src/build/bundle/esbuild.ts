@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Message, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildResult, type Message, type Metafile, type Plugin } from 'esbuild';
 import type { Arch } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
 import { ADDON_LOADERS, describeEvidence, nativeAddonError, nativeEvidence, packageOf } from './packages.ts';
@@ -146,7 +146,7 @@ export async function bundleEntry(run: EntryBundleOptions): Promise<EntryBundle>
   const runtime = runtimeEntry();
   const findings: NativeFinding[] = [];
   const outfile = resolve(run.root, run.outName);
-  let result;
+  let result: BuildResult<{ metafile: true; write: false }>;
   try {
     result = await build({
       stdin: { contents: run.contents, resolveDir: run.root, sourcefile: run.sourcefile, loader: 'js' },

@@ -4,7 +4,7 @@
  * native addons apart (they are compiled for one platform and cannot go into
  * a bundle).
  */
-import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
@@ -22,7 +22,7 @@ export const ADDON_LOADERS = [
   'node-addon-api',
 ];
 
-export interface PackageJson {
+interface PackageJson {
   name?: string;
   version?: string;
   gypfile?: boolean;
@@ -31,7 +31,7 @@ export interface PackageJson {
   peerDependencies?: Record<string, string>;
 }
 
-export function readPackageJson(dir: string): PackageJson {
+function readPackageJson(dir: string): PackageJson {
   try {
     return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
   } catch {
@@ -51,7 +51,7 @@ export function packageOf(file: string): { name: string; dir: string } | undefin
 }
 
 /** Node's lookup: `<dir>/node_modules/<name>`, then the same in each parent directory. */
-export function findPackageDir(name: string, fromDir: string): string | undefined {
+function findPackageDir(name: string, fromDir: string): string | undefined {
   let dir = resolve(fromDir);
   for (;;) {
     const candidate = join(dir, 'node_modules', name);
@@ -67,10 +67,9 @@ function packageFiles(dir: string): string[] {
   const files: string[] = [];
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (entry.name === 'node_modules' && current === dir) continue;
       if (entry.name === 'node_modules' || entry.name === '.git') continue;
       const path = join(current, entry.name);
-      let stats;
+      let stats: Stats;
       try {
         stats = statSync(path); // follows symlinks
       } catch {
@@ -87,7 +86,7 @@ function packageFiles(dir: string): string[] {
 const ELF_MACHINES: Record<number, string> = { 62: 'x86_64', 183: 'arm64', 3: 'x86', 40: 'arm' };
 
 /** What a compiled addon was built for: "linux-x86_64", "darwin", "windows", ... */
-export function addonPlatform(file: string): { os: string; arch: string } {
+function addonPlatform(file: string): { os: string; arch: string } {
   const header = Buffer.alloc(20);
   let read = 0;
   try {

@@ -78,6 +78,9 @@ export function extensionNodeDir(nodeVersion: string): string {
   return `lambda-kit-node/v${nodeVersion}`;
 }
 
+/** What the build calls for the Node of extension layers: buildExtensionNode, or a stand-in (tests). */
+export type ExtensionNodeBuilder = (options: ExtensionNodeOptions) => Promise<NodeRuntime>;
+
 export interface ExtensionNodeOptions {
   arch: Arch;
   /** The newest release of this major published for `arch`. Default 24. */

@@ -2,15 +2,14 @@
  * --snapshot, after Node has made the SEA blob: the code cache of Node's
  * built-ins inside the startup snapshot, cut down to what a start can use.
  *
- * Node's snapshot builder compiles every built-in (about 390) and appends
- * their V8 code caches to the snapshot, 4 MB for Node 24. A start reads all
- * of it, and that is most of what a user-land snapshot costs over Node's own
- * (measured: a snapshot of nothing, 34.8 ms to exit against 28.8 without the
- * cache). Yet the cache of a built-in is read only when that built-in is
- * compiled, and one the snapshot already holds (fs, net, events, ... 148 of
- * them under the AWS SDK) is never compiled again. Their caches are dropped
- * here; those of built-ins loaded after the start (https, tls, and the rest)
- * stay. Nothing else changes: V8's heap, the metadata, the SEA header.
+ * Node's snapshot builder compiles every built-in and appends their V8 code
+ * caches to the snapshot. A start reads all of it, and that is most of what a
+ * user-land snapshot costs over Node's own (see bench/README.md). Yet the
+ * cache of a built-in is read only when that built-in is compiled, and one
+ * the snapshot already holds (fs, net, events, ... over a hundred under the
+ * AWS SDK) is never compiled again. Their caches are dropped here; those of
+ * built-ins loaded after the start (https, tls, and the rest) stay. Nothing
+ * else changes: V8's heap, the metadata, the SEA header.
  *
  * The layout read here is Node's own (src/node_snapshotable.cc, the
  * BlobSerializer): little-endian, sizes as 64-bit integers, strings as a
@@ -21,7 +20,7 @@
  *   u64 count, then per built-in: u64 id size, id, u64 cache size, cache
  *
  * A blob not laid out so (another Node) is left as it is: the start is then
- * a few ms slower, never wrong.
+ * slower, never wrong.
  */
 
 /** SnapshotData::kMagic. */

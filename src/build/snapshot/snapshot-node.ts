@@ -54,7 +54,6 @@ export interface SnapshotAttempt {
   signal: string | null;
   timedOut: boolean;
   stderr: string;
-  ms: number;
 }
 
 /**
@@ -127,7 +126,6 @@ export class SnapshotNode {
 
   /** Makes sea.blob from a vendor bundle: the build script evaluates it and V8 serialises the heap. */
   async attempt(vendor: Buffer, timeoutMs: number): Promise<SnapshotAttempt> {
-    const started = Date.now();
     await writeFile(join(this.work, 'vendor.cjs'), vendor);
     await rm(join(this.work, 'sea.blob'), { force: true });
     await rm(join(this.work, 'exports.json'), { force: true });
@@ -146,7 +144,7 @@ export class SnapshotNode {
     if (result.code === null && result.signal === null && !result.timedOut) throw crossArchError(this.arch, 'making the snapshot', result);
     const ok = result.code === 0 && (await exists(join(this.work, 'sea.blob')));
     const exports = ok ? (JSON.parse(await readFile(join(this.work, 'exports.json'), 'utf8')) as Record<string, string[]>) : undefined;
-    return { ok, exports, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr, ms: Date.now() - started };
+    return { ok, exports, code: result.code, signal: result.signal, timedOut: result.timedOut, stderr: result.stderr };
   }
 
   /**

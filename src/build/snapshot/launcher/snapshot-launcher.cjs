@@ -1,5 +1,5 @@
 'use strict';
-// The main script of a `bootstrap` built with --snapshot (src/kit/snapshot.ts):
+// The main script of a `bootstrap` built with --snapshot (src/build/snapshot/snapshot.ts):
 // a Node single executable application whose sea-config says useSnapshot, so
 // this file runs once, at build time, inside the target's own Node, as V8's
 // snapshot builder; what it leaves in the heap is the startup snapshot.
@@ -9,15 +9,16 @@
 // module in globalThis[Symbol.for('lambda-kit.snapshot')], keyed by its path
 // in the project; index.mjs reads them from there instead of evaluating them
 // again. At start, Node deserialises that heap and calls main() below, which
-// does what bootstrap-launcher.cjs does (keep the two alike): import
-// $LAMBDA_TASK_ROOT/index.mjs, or the local emulator, or say what this is.
+// does what bootstrap-launcher.cjs does (keep the two alike) but for the code
+// cache, which a --snapshot build never has: import $LAMBDA_TASK_ROOT/index.mjs,
+// or the local emulator, or say what this is.
 //
 // Build-time inputs (environment): LAMBDA_KIT_SNAPSHOT_VENDOR (the vendor
 // bundle), LAMBDA_KIT_SNAPSHOT_SHAPES (the shapes of the lazy built-ins, made
 // by the same Node in another process); outputs: LAMBDA_KIT_SNAPSHOT_EXPORTS
 // (where to write each module's own property names, for index.mjs's stand-ins) and
 // LAMBDA_KIT_SNAPSHOT_BUILTINS (the built-ins the heap holds, as a JSON array). The SEA's main script is a stub
-// (SNAPSHOT_MAIN in node-runtime.ts) that evaluates this file under the name
+// (SNAPSHOT_MAIN in snapshot-node.ts) that evaluates this file under the name
 // lambda-kit:snapshot/launcher.cjs, not the build directory's path. Failures are reported on stderr as one
 // line `LAMBDA_KIT_SNAPSHOT_ERROR {json}` for the kit to turn into a KitError.
 const v8 = require('node:v8');
@@ -121,7 +122,7 @@ function vendorRequire(id) {
 // building would leave a pool in the snapshot, and every start would draw the
 // same values from it. While building they draw unpooled bytes instead. The
 // guards go in when the packages first reach node:crypto or the crypto global:
-// loading either into a snapshot that does not need it costs about 1 ms a start.
+// loading either into a snapshot that does not need it slows every start.
 const RAND_MAX = 0xffff_ffff_ffff;
 let guardedCrypto = false;
 let guardedWebCrypto = false;
@@ -283,10 +284,10 @@ function build() {
     }
     fs.writeFileSync(process.env.LAMBDA_KIT_SNAPSHOT_EXPORTS, JSON.stringify(names));
   }
-  // What every start loads anyway, loaded here so that it comes with the snapshot (measured on the
-  // AWS SDK handler: about 2.5 ms of a 60 ms start): node:net (the runtime loop's Runtime API client)
-  // and the performance global (the SDK's and others' timers). Not source map support: index.mjs maps
-  // its own stack traces, when one is first formatted (runtime/source-maps.ts).
+  // What every start loads anyway, loaded here so that it comes with the snapshot (see bench/README.md):
+  // node:net (the runtime loop's Runtime API client) and the performance global (the SDK's and others'
+  // timers). Not source map support: index.mjs maps its own stack traces, when one is first formatted
+  // (runtime/source-maps.ts).
   builtin('node:net');
   globalThis.performance.now();
 
@@ -334,10 +335,7 @@ function main() {
   if (process.env.AWS_LAMBDA_RUNTIME_API) {
     const taskRoot = process.env.LAMBDA_TASK_ROOT || '/var/task';
     // import() from code compiled while building has no loader to go to; a module compiled now has.
-    const start = importer(join(taskRoot, '.lambda-kit', 'start.cjs'));
-    const codeCache = join(taskRoot, '.lambda-kit', 'compile-cache');
-    if (fs.existsSync(codeCache)) builtin('node:module').enableCompileCache({ directory: codeCache, portable: true });
-    run(start, join(taskRoot, 'index.mjs'));
+    run(importer(join(taskRoot, '.lambda-kit', 'start.cjs')), join(taskRoot, 'index.mjs'));
   } else {
     const emulator = join(dirname(process.execPath), '.lambda-kit', 'local-emulator.mjs');
     if (fs.existsSync(emulator)) {

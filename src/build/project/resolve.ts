@@ -76,7 +76,7 @@ export interface BuildOverrides {
   imageTag?: string;
 }
 
-/** A name for a function from its entry: the file's name, or its folder's for handler/index/main files. */
+/** A name for a function from its entry: the file's name, or its folder's for handler/index/main/app files. */
 function functionNameFor(entry: string): string {
   const stem = basename(entry, extname(entry));
   const name = ['handler', 'index', 'main', 'app'].includes(stem) ? basename(dirname(resolve(entry))) : stem;

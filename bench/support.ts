@@ -10,9 +10,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { bundleFunction } from '../src/kit/bundle.ts';
-import type { Arch } from '../src/kit/config.ts';
-import type { Artifact } from '../src/kit/formats.ts';
+import { bundleFunction } from '../src/build/bundle/bundle.ts';
+import type { Arch } from '../src/platform/arch.ts';
+import type { Artifact } from '../src/build/artifacts/formats.ts';
 import type { LeanRuntimeApi } from './lean-runtime-api.ts';
 
 export interface BenchTarget {

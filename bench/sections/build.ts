@@ -9,9 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Arch } from '../../src/kit/config.ts';
-import { sizeOf } from '../../src/kit/formats.ts';
-import { resolveNodeVersion } from '../../src/kit/node-runtime.ts';
+import type { Arch } from '../../src/platform/arch.ts';
+import { sizeOf } from '../../src/build/artifacts/formats.ts';
+import { resolveNodeVersion } from '../../src/build/node/version.ts';
 import {
   HOST_ARCH,
   benchKitCache,

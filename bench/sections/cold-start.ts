@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import extract from 'extract-zip';
 import { startLeanRuntimeApi } from '../lean-runtime-api.ts';
-import { buildProject } from '../../src/kit/build.ts';
+import { buildProject } from '../../src/build/build.ts';
 import {
   HOST_ARCH,
   lambdaEnvironment,

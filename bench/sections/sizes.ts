@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Arch } from '../../src/kit/config.ts';
-import { sizeOf, type Artifact } from '../../src/kit/formats.ts';
+import type { Arch } from '../../src/platform/arch.ts';
+import { sizeOf, type Artifact } from '../../src/build/artifacts/formats.ts';
 import { bundleOf } from '../../test/support/bundle.ts';
 import {
   HOST_ARCH,

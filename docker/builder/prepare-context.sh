@@ -12,8 +12,8 @@
 #   kit/       the compiled kit (dist/, bin/, package.json) and its production
 #              node_modules for ARCH (e.g. @esbuild/linux-arm64, not -x64)
 #
-# bin/ and lib/ come from the kit's own Node runtime module (src/kit/node-runtime.ts,
-# through src/kit/node-runtime-cli.ts), which also makes functions' bootstraps.
+# bin/ and lib/ come from the kit's own Node runtime module (src/build/node/node-runtime.ts,
+# through src/build/node/node-runtime-cli.ts), which also makes functions' bootstraps.
 # Downloads are cached under .cache/ (Debian packages and Node shared with
 # docker/base/build.sh, node_modules per arch and lockfile under .cache/builder/).
 # Needs patchelf and dpkg-deb (patchelf installed with apt-get when missing and running as root).
@@ -49,15 +49,17 @@ rm -rf "$dest"
 mkdir -p "$dest/kit"
 extra_libs=()
 for lib in librt.so.1 libresolv.so.2 libanl.so.1 libutil.so.1 libnss_files.so.2 libnss_dns.so.2; do extra_libs+=(--extra-lib "$lib"); done
-"$with_node" node "$root/src/kit/node-runtime-cli.ts" node-with-glibc --arch "$arch" --node-version "$NODE_VERSION" \
+"$with_node" node "$root/src/build/node/node-runtime-cli.ts" node-with-glibc --arch "$arch" --node-version "$NODE_VERSION" \
   --lib-path /opt/lambda-kit/lib "${extra_libs[@]}" --cache "$cache" --out "$dest"
 
 # 2. opt/lambda-kit/kit: the kit compiled from this checkout (into the context,
 #    so stale files in dist/ never get in), without declarations.
 "$with_node" "$root/node_modules/.bin/tsc" -p "$root/tsconfig.build.json" --outDir "$dest/kit/dist"
 find "$dest/kit/dist" \( -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
-mkdir -p "$dest/kit/dist/src/kit/launcher"
-cp "$root"/src/kit/launcher/*.cjs "$dest/kit/dist/src/kit/launcher/"
+for launchers in src/build/node/launcher src/build/snapshot/launcher; do
+  mkdir -p "$dest/kit/dist/$launchers"
+  cp "$root/$launchers"/*.cjs "$dest/kit/dist/$launchers/"
+done
 cp -R "$root/bin" "$dest/kit/bin"
 # The runtime's sources: the kit bundles these (not the compiled copy), so a build in the
 # builder gives the same bytes as one on the host.

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
-import { layerArtifactLike, makeProject, removeAll } from '../kit/support.ts';
+import { layerArtifactLike, makeProject, removeAll } from '../build/support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const PROBE = fileURLToPath(new URL('../fixtures/extensions/probe-extension.ts', import.meta.url));

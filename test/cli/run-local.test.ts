@@ -70,7 +70,7 @@ describe('lambda-kit run <zip>', () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { buildProject, defaultCacheDir } = await import('../../src/kit/build.ts');
+    const { buildProject, defaultCacheDir } = await import('../../src/build/build.ts');
     const out = await mkdtemp(join(tmpdir(), 'lambda-kit-run-zip-'));
     try {
       const { artifacts } = await buildProject({ cwd: root, selector: 'hello', overrides: { out }, cacheDir: defaultCacheDir() });

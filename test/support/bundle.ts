@@ -15,7 +15,7 @@ export async function bundleOf(entry: string | { contents: string }) {
     format: 'esm',
     platform: 'node',
     target: 'node22',
-    // As the kit minifies a function's bundle (src/kit/bundle.ts): whitespace and syntax, names kept.
+    // As the kit minifies a function's bundle (src/build/bundle/bundle.ts): whitespace and syntax, names kept.
     minifyWhitespace: true,
     minifySyntax: true,
     keepNames: true,

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { build } from 'esbuild';
 import { GenericContainer } from 'testcontainers';
 import { expect } from 'vitest';
-import type { ArtifactFile } from '../../src/kit/packages.ts';
+import type { ArtifactFile } from '../../src/build/artifact-file.ts';
 
 export const ARCHES = ['amd64', 'arm64'] as const;
 export type Arch = (typeof ARCHES)[number];

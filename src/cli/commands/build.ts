@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { buildProject, defaultCacheDir } from '../../kit/build.ts';
-import { buildInDocker } from '../../kit/docker-build.ts';
-import { LAYOUTS, NODE_MAJORS, TARGETS, resolveProject, parseArch, parseLayout, parseNodeMajor, parseTarget, DEFAULT_OUT } from '../../kit/config.ts';
-import { KitError } from '../../kit/errors.ts';
-import { formats } from '../../kit/formats.ts';
+import { buildProject, defaultCacheDir } from '../../build/build.ts';
+import { buildInDocker } from '../../build/artifacts/docker-build.ts';
+import { LAYOUTS, NODE_MAJORS, TARGETS, parseArch, parseLayout, parseNodeMajor, parseTarget } from '../../build/project/choices.ts';
+import { DEFAULT_OUT, resolveProject } from '../../build/project/resolve.ts';
+import { KitError } from '../../build/errors.ts';
+import { formats } from '../../build/artifacts/formats.ts';
 import { UsageError } from '../errors.ts';
 
 const BUILD_USAGE = `lambda-kit build [entry|name] [options]

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import extract from 'extract-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../../../src/emulator/emulator.ts';
-import { buildProject } from '../../../src/kit/build.ts';
+import { buildProject } from '../../../src/build/build.ts';
 import { buildFunctionImage, cleanUpAll, removeImage, requireDockerAndBase } from '../../support/docker.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // How the kit's bundles map their frames (and that they match Node's own
-// mapping) is tested on real bundles in test/kit/bundle.test.ts; here, when
+// mapping) is tested on real bundles in test/build/bundle/bundle.test.ts; here, when
 // mapStackTraces stays out of the way. Each case runs in a Node of its own:
 // Error.prepareStackTrace is global.
 const sourceMapsModule = fileURLToPath(new URL('../../../runtime/loop/source-maps.ts', import.meta.url));

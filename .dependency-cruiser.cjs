@@ -24,9 +24,16 @@ module.exports = {
     {
       name: 'runtime-ships-alone',
       severity: 'error',
-      comment: 'runtime/ ships inside every function: it imports only node:* and runtime/.',
+      comment: 'runtime/ ships inside every function: it imports only node:* and runtime/ (lambda-kit/events also zod, its schema language).',
       from: { path: '^runtime/' },
-      to: { pathNot: '^runtime/', dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^runtime/', '^node_modules/zod/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'zod-only-for-events',
+      severity: 'error',
+      comment: 'Of runtime/, only lambda-kit/events may import zod: the runtime core, http and extension stay dependency-free.',
+      from: { path: '^runtime/', pathNot: '^runtime/events/' },
+      to: { path: '^node_modules/' },
     },
     {
       name: 'runtime-core-below-libraries',
@@ -101,7 +108,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {

@@ -35,6 +35,3 @@ export const InvokeHeader = {
   requestId: 'x-amzn-RequestId',
   errorType: 'x-amzn-ErrorType',
 } as const;
-
-export const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
-export type InvocationType = (typeof INVOCATION_TYPES)[number];

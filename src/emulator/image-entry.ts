@@ -7,6 +7,7 @@
  *   docker run -p 9000:8080 IMAGE
  *   curl -d '{}' http://localhost:9000/2015-03-31/functions/function/invocations
  */
+import { invokePath } from '../../runtime/protocol/index.ts';
 import { Emulator } from './emulator.ts';
 
 const env = process.env;
@@ -33,7 +34,7 @@ const emulator = await Emulator.start({
 });
 process.stderr.write(
   `lambda-kit: AWS_LAMBDA_RUNTIME_API is not set, so this image serves itself locally: ` +
-    `POST ${emulator.endpoint}/2015-03-31/functions/function/invocations\n`,
+    `POST ${emulator.endpoint}${invokePath('function')}\n`,
 );
 const stop = () => void emulator.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);

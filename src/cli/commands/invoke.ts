@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { invokePath, streamInvokePath } from '../../../runtime/protocol/index.ts';
 import { decodeEventMessages } from '../../emulator/apis/event-stream.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { readPayload, stdinPayload } from '../payload.ts';
@@ -69,8 +70,8 @@ export async function invokeCommand(args: string[]): Promise<number> {
     headers['x-amz-client-context'] = Buffer.from(values['client-context']).toString('base64');
   }
   const path = values.stream
-    ? `/2021-11-15/functions/${encodeURIComponent(name)}/response-streaming-invocations`
-    : `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
+    ? streamInvokePath(name)
+    : invokePath(name);
 
   let response: Awaited<ReturnType<typeof request>>;
   try {

@@ -32,12 +32,16 @@ const SECTIONS: Array<{ name: string; run: Section }> = [
   { name: 'memory', run: memory },
 ];
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string', multiple: true } },
+});
 const smoke = values.smoke ?? process.env.BENCH_SMOKE === '1';
 const only = values.only ?? [];
 const unknown = only.filter((name) => !SECTIONS.some((section) => section.name === name));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: no section ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the sections: ${SECTIONS.map((section) => section.name).join(', ')}\n`);
+  process.stderr.write(
+    `bench: no section ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the sections: ${SECTIONS.map((section) => section.name).join(', ')}\n`,
+  );
   process.exit(2);
 }
 const defaultOut = smoke || only.length > 0 ? undefined : fileURLToPath(new URL('./results/latest.md', import.meta.url));
@@ -67,7 +71,13 @@ function sectionMarkdown(number: number, section: BenchSection): string {
 function targetsMarkdown(targets: BenchTarget[]): string {
   const rows = [['what', 'measured', 'target', 'measured / target', 'met']];
   for (const target of targets) {
-    rows.push([target.what, target.measured, target.target, target.ratio === undefined ? '' : target.ratio.toFixed(2), target.met ? '✓' : '✗']);
+    rows.push([
+      target.what,
+      target.measured,
+      target.target,
+      target.ratio === undefined ? '' : target.ratio.toFixed(2),
+      target.met ? '✓' : '✗',
+    ]);
   }
   return `## Targets\n\n${markdownTable(rows)}`;
 }

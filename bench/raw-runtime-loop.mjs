@@ -17,7 +17,9 @@ const socket = connect({
   host: authority.slice(0, colon),
   port: Number(authority.slice(colon + 1)),
   noDelay: true,
-  ...(!viaDataEvents && { onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (length, buffer) => onData(buffer.subarray(0, length)) } }),
+  ...(!viaDataEvents && {
+    onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (length, buffer) => onData(buffer.subarray(0, length)) },
+  }),
 });
 const NEXT = `GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
 const BODY = '{"message":"Hello, world!"}';

@@ -231,7 +231,11 @@ export async function startRuntimeOn(
   try {
     if (warmup > 0) {
       await unlessExited(runtime, name, api.serve(warmup));
-      await unlessExited(runtime, name, until(() => api.parkedCount() === 1, `${name} to ask for its next invocation`));
+      await unlessExited(
+        runtime,
+        name,
+        until(() => api.parkedCount() === 1, `${name} to ask for its next invocation`),
+      );
     }
     return runtime;
   } catch (error) {

@@ -311,11 +311,7 @@ export class ResponseSizeTooLargeError extends LambdaRuntimeError {
  */
 export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   constructor(reason: unknown) {
-    super(
-      'LK_UNHANDLED_REJECTION',
-      reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason),
-      { cause: reason },
-    );
+    super('LK_UNHANDLED_REJECTION', reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason), { cause: reason });
     if (reason instanceof Error && reason.stack) this.stack = reason.stack;
   }
 }
@@ -341,8 +337,7 @@ export interface ErrorPayload extends RuntimeErrorDocument {
 export function toErrorPayload(thrown: unknown): ErrorPayload {
   try {
     if (thrown instanceof Error) {
-      const errorType =
-        thrown instanceof LambdaRuntimeError ? thrown.errorType : String(thrown.name || 'Error');
+      const errorType = thrown instanceof LambdaRuntimeError ? thrown.errorType : String(thrown.name || 'Error');
       return {
         errorType: errorType.replaceAll('\x7f', '%7F'),
         errorMessage: String(thrown.message ?? '').replaceAll('\x7f', '%7F'),

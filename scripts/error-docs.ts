@@ -34,7 +34,12 @@ export const ERROR_AREAS: readonly ErrorArea[] = [
   { title: 'Events', thrownBy: '`lambda-kit/events`', file: 'runtime/events/errors.ts', table: EVENTS_ERRORS },
   { title: 'Extensions', thrownBy: '`lambda-kit/extension`', file: 'runtime/extension/errors.ts', table: EXTENSION_ERRORS },
   { title: 'Build', thrownBy: '`lambda-kit build`', file: 'src/build/errors.ts', table: BUILD_ERRORS },
-  { title: 'Emulator', thrownBy: '`lambda-kit/emulator`, `lambda-kit emulate`, `lambda-kit run`', file: 'src/emulator/errors.ts', table: EMULATOR_ERRORS },
+  {
+    title: 'Emulator',
+    thrownBy: '`lambda-kit/emulator`, `lambda-kit emulate`, `lambda-kit run`',
+    file: 'src/emulator/errors.ts',
+    table: EMULATOR_ERRORS,
+  },
   { title: 'Command line', thrownBy: '`lambda-kit <command>`', file: 'src/cli/errors.ts', table: CLI_ERRORS },
 ];
 

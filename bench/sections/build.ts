@@ -53,8 +53,11 @@ export async function build(options: SectionOptions): Promise<BenchSection> {
   let hostWarm = Number.NaN;
   try {
     const arches: Arch[] = options.smoke ? [HOST_ARCH] : ['x86_64', 'arm64'];
-    if (options.smoke) notes.push(`Smoke run: ${HOST_ARCH} only, in the tests' kit cache (\`.cache/kit\`), so the first build is not a cold one.`);
-    else for (const arch of arches) notes.push(`Cold ${arch}: ${await inNpmCache(arch, cacheDir)}; Debian's libc6, libstdc++6 and libgcc-s1 fetched with apt-get.`);
+    if (options.smoke)
+      notes.push(`Smoke run: ${HOST_ARCH} only, in the tests' kit cache (\`.cache/kit\`), so the first build is not a cold one.`);
+    else
+      for (const arch of arches)
+        notes.push(`Cold ${arch}: ${await inNpmCache(arch, cacheDir)}; Debian's libc6, libstdc++6 and libgcc-s1 fetched with apt-get.`);
     const noDocker = await dockerUnavailable(options);
     if (noDocker) notes.push(`Images: ${noDocker}.`);
 
@@ -64,7 +67,12 @@ export async function build(options: SectionOptions): Promise<BenchSection> {
       for (let i = 0; i < again; i++) runs.push(await runBuild(args, env));
       const warm = median(runs.map((run) => run.wallMs));
       const artifact = first.artifacts[0]!;
-      table.push([label, seconds(first.wallMs), seconds(warm), `${sizeOf(artifact.size)}${artifact.kind === 'function' && artifact.image ? ' (image)' : ''}`]);
+      table.push([
+        label,
+        seconds(first.wallMs),
+        seconds(warm),
+        `${sizeOf(artifact.size)}${artifact.kind === 'function' && artifact.image ? ' (image)' : ''}`,
+      ]);
       return warm;
     };
 
@@ -104,13 +112,17 @@ export async function build(options: SectionOptions): Promise<BenchSection> {
       notes: [
         ...notes,
         'A warm zip build reads the prepared Node (bootstrap + lib/) from the kit cache and its deflated form from ' +
-          '`<cache>/deflate` (found by the SHA-256 the cache\'s manifest records); what is left is mostly starting the CLI ' +
+          "`<cache>/deflate` (found by the SHA-256 the cache's manifest records); what is left is mostly starting the CLI " +
           '(about 0.2 s), `npm view` asking the registry for the newest Node 24 (about 0.25 s) and moving 200 MB between ' +
           'the page cache and the process.',
       ],
     };
   } finally {
-    for (const tag of tags) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+    for (const tag of tags)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => {});
     await rm(out, { recursive: true, force: true });
   }
 }

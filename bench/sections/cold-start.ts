@@ -58,7 +58,13 @@ async function shipped(entry: string, options: Optimisations, dirs: string[]): P
   const out = await mkdtemp(join(tmpdir(), 'lambda-kit-bench-cold-'));
   const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-bench-task-'));
   dirs.push(out, taskRoot);
-  const overrides = { out, arch: HOST_ARCH, codeCache: options.codeCache ?? false, snapshot: options.snapshot ?? false, sourcemap: options.sourcemap ?? true };
+  const overrides = {
+    out,
+    arch: HOST_ARCH,
+    codeCache: options.codeCache ?? false,
+    snapshot: options.snapshot ?? false,
+    sourcemap: options.sourcemap ?? true,
+  };
   const { artifacts } = await buildProject({ cwd: repoRoot, selector: relative(repoRoot, entry), overrides, log: () => {} });
   await extract(artifacts[0]!.path, { dir: taskRoot });
   return { taskRoot, command: [join(taskRoot, 'lib', LOADER), '--library-path', join(taskRoot, 'lib'), join(taskRoot, 'bootstrap')] };
@@ -91,7 +97,12 @@ export const coldStart: Section = async ({ smoke }) => {
     }
     try {
       requireRic();
-      contenders.push({ name: 'aws-lambda-ric 4.x, same handler', command: [process.execPath, ricEntry, 'index.handler'], cwd: trivialTaskRoot, taskRoot: trivialTaskRoot });
+      contenders.push({
+        name: 'aws-lambda-ric 4.x, same handler',
+        command: [process.execPath, ricEntry, 'index.handler'],
+        cwd: trivialTaskRoot,
+        taskRoot: trivialTaskRoot,
+      });
     } catch {
       // Reported below: the RIC's native addon is not built on this machine.
     }
@@ -115,17 +126,26 @@ export const coldStart: Section = async ({ smoke }) => {
     const medians = new Map([...samples].map(([name, values]) => [name, median(values)]));
     const bare = medians.get(contenders[0]!.name)!;
     const table = [['start', `spawn → first /next, median of ${runs} (ms)`, 'vs bare node']];
-    for (const contender of contenders) table.push([contender.name, num(medians.get(contender.name)!, 1), times(medians.get(contender.name)! / bare)]);
+    for (const contender of contenders)
+      table.push([contender.name, num(medians.get(contender.name)!, 1), times(medians.get(contender.name)! / bare)]);
 
     const ours = medians.get('our bundle, `node index.mjs`')!;
     const targets: BenchSection['targets'] = [
-      { what: 'cold start to first /next vs bare `node -e 0`', measured: times(ours / bare), target: '≤ 1.15x', ratio: ours / bare, met: ours / bare <= 1.15 },
+      {
+        what: 'cold start to first /next vs bare `node -e 0`',
+        measured: times(ours / bare),
+        target: '≤ 1.15x',
+        ratio: ours / bare,
+        met: ours / bare <= 1.15,
+      },
     ];
     const notes: string[] = [];
     const heavyPlain = medians.get('heavy handler (AWS SDK DynamoDB client), shipped');
     if (heavyPlain !== undefined) {
       // The target compares as shipped with the best of the optimisations, named.
-      const [best, bestMs] = HEAVY_OPTIMISATIONS.map(([name]) => [name, medians.get(`heavy handler, ${name}`)!] as const).sort((a, b) => a[1] - b[1])[0]!;
+      const [best, bestMs] = HEAVY_OPTIMISATIONS.map(([name]) => [name, medians.get(`heavy handler, ${name}`)!] as const).sort(
+        (a, b) => a[1] - b[1],
+      )[0]!;
       const speedup = heavyPlain / bestMs;
       targets.push({
         what: `heavy handler: faster to first /next with the best optimisation (${best})`,
@@ -136,17 +156,21 @@ export const coldStart: Section = async ({ smoke }) => {
       });
       notes.push(
         `Heavy handler: ${num(heavyPlain, 1)} ms as shipped; ` +
-          HEAVY_OPTIMISATIONS.map(([name]) => `${name} ${num(medians.get(`heavy handler, ${name}`)!, 1)} ms (${times(heavyPlain / medians.get(`heavy handler, ${name}`)!)})`).join(', ') +
+          HEAVY_OPTIMISATIONS.map(
+            ([name]) =>
+              `${name} ${num(medians.get(`heavy handler, ${name}`)!, 1)} ms (${times(heavyPlain / medians.get(`heavy handler, ${name}`)!)})`,
+          ).join(', ') +
           `: the best is ${best}.`,
       );
     }
     if (!smoke) {
       notes.push(
         'The trivial handler imports nothing from node_modules, so `--snapshot` builds it as without (a user-land snapshot of nothing ' +
-          'starts about 5 ms later than Node\'s own): its row measures the same artifact as shipped.',
+          "starts about 5 ms later than Node's own): its row measures the same artifact as shipped.",
       );
     }
-    if (!contenders.some((contender) => contender.name.startsWith('aws-lambda-ric'))) notes.push('aws-lambda-ric: its native addon is not built here (run scripts/setup.sh); left out.');
+    if (!contenders.some((contender) => contender.name.startsWith('aws-lambda-ric')))
+      notes.push('aws-lambda-ric: its native addon is not built here (run scripts/setup.sh); left out.');
     if (smoke) notes.push('smoke run: no --code-cache or --snapshot builds and no heavy handler.');
     return {
       title: 'Cold start',

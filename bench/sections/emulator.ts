@@ -110,7 +110,7 @@ export async function emulator(options: SectionOptions): Promise<BenchSection> {
     return {
       title: 'Emulator',
       intro:
-        'The Emulator (`src/emulator`) with one trivial function: a command source, this Node running the kit\'s bundle of ' +
+        "The Emulator (`src/emulator`) with one trivial function: a command source, this Node running the kit's bundle of " +
         `\`bench/fixtures/trivial/index.mjs\`, maxEnvironments ${CALLERS}. Callers POST to the Invoke API over HTTP ` +
         '(undici `Client`, one kept-alive connection each); latency from request to the whole answer, at the caller. ' +
         `Warmed up first (${environments} environments started).`,
@@ -127,7 +127,7 @@ export async function emulator(options: SectionOptions): Promise<BenchSection> {
           `${num(scan.scanMs, 2)} ms a call (median), against ` +
           `${num(scan.invokeMs, 2)} ms for a whole invoke (median), measured in turn.`,
         `With ${CALLERS} callers each has an environment of its own; on this machine's cores they share the CPU with the ` +
-          'emulator, so the rate shows the emulator\'s overhead per invoke rather than parallel speed-up.',
+          "emulator, so the rate shows the emulator's overhead per invoke rather than parallel speed-up.",
       ],
     };
   } finally {

@@ -67,7 +67,12 @@ export async function memory(options: SectionOptions): Promise<BenchSection> {
     for (const [name] of contenders) {
       const values = rss.get(name)!;
       const value = median(values);
-      table.push([name, num(value / 1024, 1), `${num(Math.min(...values) / 1024, 1)}-${num(Math.max(...values) / 1024, 1)}`, times(value / bare)]);
+      table.push([
+        name,
+        num(value / 1024, 1),
+        `${num(Math.min(...values) / 1024, 1)}-${num(Math.max(...values) / 1024, 1)}`,
+        times(value / bare),
+      ]);
     }
     return {
       title: 'Memory',
@@ -81,7 +86,7 @@ export async function memory(options: SectionOptions): Promise<BenchSection> {
         `The idle lambda-kit runtime holds ${num((ours - bare) / 1024, 1)} MB more than bare Node (${times(ours / bare)}), ` +
           `${num((ours - raw) / 1024, 1)} MB more than the raw loop (Node, its ESM loader and a socket); ` +
           `Node's own source maps would add ${num((nodeMaps - ours) / 1024, 1)} MB: they load Node's source-map support ` +
-          'and read the bundle\'s map at start, where the bundle maps its stack traces itself, on the first one formatted.',
+          "and read the bundle's map at start, where the bundle maps its stack traces itself, on the first one formatted.",
       ],
     };
   } finally {

@@ -39,7 +39,11 @@ export async function sizes(options: SectionOptions): Promise<BenchSection> {
     const runtime = await bundleOf(join(repoRoot, 'runtime/index.ts'));
     const table = [
       ['artifact', 'size', 'bytes', 'what'],
-      row('runtime loop (`runtime/index.ts`)', runtime.bytes, `esbuild, minified as the kit does (whitespace and syntax, names kept), node22; ${runtime.inputs.length} files, imports ${[...new Set(runtime.externals)].join(' ')}`),
+      row(
+        'runtime loop (`runtime/index.ts`)',
+        runtime.bytes,
+        `esbuild, minified as the kit does (whitespace and syntax, names kept), node22; ${runtime.inputs.length} files, imports ${[...new Set(runtime.externals)].join(' ')}`,
+      ),
     ];
     const thin = await runBuild(['hello', '--layout', 'thin', '--arch', HOST_ARCH, '--out', join(out, 'thin')], env);
     const code = thin.artifacts.find((artifact) => artifact.kind === 'function')!;
@@ -85,7 +89,11 @@ export async function sizes(options: SectionOptions): Promise<BenchSection> {
       notes,
     };
   } finally {
-    for (const tag of tags) await docker.getImage(tag).remove({ force: true }).catch(() => {});
+    for (const tag of tags)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => {});
     await rm(out, { recursive: true, force: true });
   }
 }

@@ -90,7 +90,11 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
     const ric: Contender = { name: 'aws-lambda-ric 4.x', command: [node, ricEntry], taskRoot: trivialTaskRoot };
     const raw: Contender = { name: 'raw node:net loop, onread (ceiling)', command: [node, rawLoopEntry], taskRoot: trivialTaskRoot };
     // The same loop reading 'data' events: what the ceiling was before the runtime moved to onread.
-    const rawData: Contender = { name: "raw node:net loop, 'data' events", command: [node, rawLoopEntry, 'data'], taskRoot: trivialTaskRoot };
+    const rawData: Contender = {
+      name: "raw node:net loop, 'data' events",
+      command: [node, rawLoopEntry, 'data'],
+      taskRoot: trivialTaskRoot,
+    };
     const contenders = [ours, ric, raw, rawData];
     const runs = new Map<Contender, Run[]>(contenders.map((contender) => [contender, []]));
     for (let round = 0; round < rounds; round++) {
@@ -114,10 +118,26 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
       [raw, 1],
       [rawData, perRound((run) => run.rate, rawData, raw)],
     ]);
-    const vsRic = new Map([[ours, cpuVsRic], [ric, 1], [raw, rawCpuVsRic], [rawData, perRound((run) => run.cpu, rawData, ric)]]);
+    const vsRic = new Map([
+      [ours, cpuVsRic],
+      [ric, 1],
+      [raw, rawCpuVsRic],
+      [rawData, perRound((run) => run.cpu, rawData, ric)],
+    ]);
 
     const table: string[][] = [
-      ['runtime process', 'invokes/s', 'vs raw loop', 'p50 µs', 'p99 µs', 'turnaround p50 µs', 'runtime CPU µs/invoke', 'CPU vs RIC', 'server CPU µs/invoke', 'server busy'],
+      [
+        'runtime process',
+        'invokes/s',
+        'vs raw loop',
+        'p50 µs',
+        'p99 µs',
+        'turnaround p50 µs',
+        'runtime CPU µs/invoke',
+        'CPU vs RIC',
+        'server CPU µs/invoke',
+        'server busy',
+      ],
     ];
     for (const [contender, list] of runs) {
       const latencies = list.flatMap((run) => Array.from(run.latenciesMs));
@@ -127,7 +147,12 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
         times(vsRaw.get(contender)!),
         num(percentile(latencies, 50) * 1000),
         num(percentile(latencies, 99) * 1000),
-        num(percentile(list.flatMap((run) => Array.from(run.turnaroundsMs)), 50) * 1000),
+        num(
+          percentile(
+            list.flatMap((run) => Array.from(run.turnaroundsMs)),
+            50,
+          ) * 1000,
+        ),
         num(median(list.map((run) => run.cpu)), 1),
         times(vsRic.get(contender)!),
         num(median(list.map((run) => run.serverCpu)), 1),
@@ -161,7 +186,7 @@ export async function warmLoop(options: SectionOptions): Promise<BenchSection> {
         `${num(invokes)} measured, ${rounds} round(s) in rotated order (medians; ratios within a round). Latency: from /next ` +
         'answered to /response received, at the server; turnaround: from the 202 for a /response written to the next ' +
         'GET /next received (the runtime between invocations). Runtime CPU: utime+stime of the runtime process from /proc over the ' +
-        'measured window. lambda-kit runs as it ships (the build kit\'s bundle, `node index.mjs`, which maps its own stack traces); ' +
+        "measured window. lambda-kit runs as it ships (the build kit's bundle, `node index.mjs`, which maps its own stack traces); " +
         'aws-lambda-ric as `node node_modules/aws-lambda-ric/index.mjs` with `_HANDLER=index.handler`.',
       table,
       targets,

@@ -12,6 +12,8 @@ app.get('/hello/:name', (c) =>
   }),
 );
 
-app.post('/echo', async (c) => c.body(await c.req.arrayBuffer(), 200, { 'content-type': c.req.header('content-type') ?? 'application/octet-stream' }));
+app.post('/echo', async (c) =>
+  c.body(await c.req.arrayBuffer(), 200, { 'content-type': c.req.header('content-type') ?? 'application/octet-stream' }),
+);
 
 export const handler = handle(app);

@@ -49,7 +49,7 @@ export class ChunkedRequestBody {
   end(trailers?: Record<string, string>): void {
     if (this.#ended) return;
     this.#ended = true;
-    let tail = '0' + CRLF;
+    let tail = `0${CRLF}`;
     if (trailers) {
       for (const [name, value] of Object.entries(trailers)) tail += `${name}: ${value}${CRLF}`;
     }

@@ -145,6 +145,7 @@ export class ApiConnection {
       noDelay: true,
       keepAlive: true,
       onread: {
+        // biome-ignore lint/suspicious/noAssignInExpressions: one read buffer per client, made on its first connection
         buffer: (this.#readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES)),
         callback: (length, read) => {
           // `read` is the buffer given above.
@@ -162,20 +163,15 @@ export class ApiConnection {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (replaced()) return;
       this.#fail(
-        new RuntimeApiConnectionError(
-          `cannot reach the Runtime API at ${this.host}:${this.port} (${error.code ?? error.message})`,
-          { cause: error },
-        ),
+        new RuntimeApiConnectionError(`cannot reach the Runtime API at ${this.host}:${this.port} (${error.code ?? error.message})`, {
+          cause: error,
+        }),
       );
     });
     socket.on('close', () => {
       if (replaced()) return;
       this.#socket = undefined;
-      this.#fail(
-        new RuntimeApiConnectionError(
-          `the Runtime API at ${this.host}:${this.port} closed the connection before answering`,
-        ),
-      );
+      this.#fail(new RuntimeApiConnectionError(`the Runtime API at ${this.host}:${this.port} closed the connection before answering`));
     });
     this.#socket = socket;
     return socket;
@@ -239,7 +235,8 @@ export class ApiConnection {
         const head = parseHead(text, this.#names);
         if (head) {
           const consumed = head.bodyStart + head.contentLength;
-          if (!head.chunked && consumed <= length) return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
+          if (!head.chunked && consumed <= length)
+            return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
           this.#head = head;
         }
       }

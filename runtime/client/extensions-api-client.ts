@@ -6,7 +6,15 @@
 import { ExtensionHeader, type ExtensionEventType, type RuntimeErrorDocument } from '../protocol/index.ts';
 import { ExtensionsApiError } from '../errors.ts';
 import { ApiConnection, type ApiResponse } from './connection.ts';
-import { ExtensionsApiUrl, extensionErrorRequest, nextEventRequest, registerRequest, subscribeRequest, subscriptionPath, type RequestTarget } from './requests.ts';
+import {
+  ExtensionsApiUrl,
+  extensionErrorRequest,
+  nextEventRequest,
+  registerRequest,
+  subscribeRequest,
+  subscriptionPath,
+  type RequestTarget,
+} from './requests.ts';
 
 export type { ExtensionEventType } from '../protocol/index.ts';
 
@@ -80,7 +88,11 @@ export class ExtensionsApiClient {
     return this.#extensionId;
   }
 
-  async register(name: string, events: readonly ExtensionEventType[], acceptFeatures: readonly string[] = []): Promise<ExtensionRegistration> {
+  async register(
+    name: string,
+    events: readonly ExtensionEventType[],
+    acceptFeatures: readonly string[] = [],
+  ): Promise<ExtensionRegistration> {
     const response = await this.#connection.request(registerRequest(this.target, name, acceptFeatures), JSON.stringify({ events }));
     const what = `POST ${ExtensionsApiUrl.register} (${name})`;
     if (response.status !== 200) {
@@ -126,8 +138,12 @@ export class ExtensionsApiClient {
   async reportError(phase: 'init' | 'exit', payload: ExtensionErrorPayload): Promise<void> {
     const connection = ApiConnection.fromAuthority(this.target.authority);
     try {
-      const response = await connection.request(extensionErrorRequest(this.target, phase, this.#id(), payload.errorType), JSON.stringify(payload));
-      if (response.status !== 202) throw apiError(`POST ${phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError}`, response);
+      const response = await connection.request(
+        extensionErrorRequest(this.target, phase, this.#id(), payload.errorType),
+        JSON.stringify(payload),
+      );
+      if (response.status !== 202)
+        throw apiError(`POST ${phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError}`, response);
     } finally {
       connection.close();
     }

@@ -49,7 +49,13 @@ function pathSegment(value: string): string {
     const code = value.charCodeAt(i);
     // A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved)
     const unreserved =
-      (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 95 || code === 126;
+      (code >= 97 && code <= 122) ||
+      (code >= 65 && code <= 90) ||
+      (code >= 48 && code <= 57) ||
+      code === 45 ||
+      code === 46 ||
+      code === 95 ||
+      code === 126;
     if (!unreserved) return encodeURIComponent(value);
   }
   return value;
@@ -119,7 +125,12 @@ const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${he
  */
 export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
   const features = acceptFeatures.length > 0 ? `${ExtensionHeader.acceptFeature}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
-  return requestHead('POST', ExtensionsApiUrl.register, target, `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`);
+  return requestHead(
+    'POST',
+    ExtensionsApiUrl.register,
+    target,
+    `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`,
+  );
 }
 
 /**

@@ -90,7 +90,8 @@ export class RuntimeApiClient {
       (error, response) => {
         if (error) return done(error);
         if (response!.status === 413) return done(new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES));
-        if (response!.status !== 202) return done(statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)}`, response!));
+        if (response!.status !== 202)
+          return done(statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)}`, response!));
         done(undefined);
       },
     );
@@ -107,10 +108,7 @@ export class RuntimeApiClient {
   }
 
   async postInitError(payload: ErrorPayload): Promise<void> {
-    const response = await this.#connection.request(
-      initErrorRequest(this.target, payload.errorType),
-      JSON.stringify(payload),
-    );
+    const response = await this.#connection.request(initErrorRequest(this.target, payload.errorType), JSON.stringify(payload));
     if (response.status !== 202) {
       throw statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`, response);
     }

@@ -136,25 +136,32 @@ export function startInternalExtension(options: InternalExtensionOptions): Promi
     );
   }
   if (isInitOver()) {
-    return Promise.reject(new ExtensionConfigError(`internal extension ${options.name}: Lambda takes registrations during init only; start it at module top level`));
+    return Promise.reject(
+      new ExtensionConfigError(
+        `internal extension ${options.name}: Lambda takes registrations during init only; start it at module top level`,
+      ),
+    );
   }
   const events: ExtensionEventType[] = options.onInvoke ? ['INVOKE'] : [];
   // Its next waits with the runtime's; the runtime decides when the process ends.
   const client = new ExtensionsApiClient(runtimeApi(), { nextKeepsProcessAlive: false });
   const started = initialise(client, options.name, events, options, false);
   addInitTask(started);
-  void started.then(async () => {
-    try {
-      for (;;) {
-        const event = await client.nextEvent();
-        if (event.eventType === 'INVOKE') await options.onInvoke?.(event);
+  void started.then(
+    async () => {
+      try {
+        for (;;) {
+          const event = await client.nextEvent();
+          if (event.eventType === 'INVOKE') await options.onInvoke?.(event);
+        }
+      } catch (error) {
+        await reportAndRethrow(client, 'exit', error, 'Extension.Unhandled').catch((reported) =>
+          console.error(`internal extension ${options.name} failed:`, reported),
+        );
       }
-    } catch (error) {
-      await reportAndRethrow(client, 'exit', error, 'Extension.Unhandled').catch((reported) =>
-        console.error(`internal extension ${options.name} failed:`, reported),
-      );
-    }
-  }, () => {});
+    },
+    () => {},
+  );
   return started;
 }
 
@@ -177,7 +184,11 @@ async function initialise(
   }
 }
 
-async function subscribe(client: ExtensionsApiClient, subscription: TelemetrySubscription, keepsProcessAlive: boolean): Promise<TelemetryListener> {
+async function subscribe(
+  client: ExtensionsApiClient,
+  subscription: TelemetrySubscription,
+  keepsProcessAlive: boolean,
+): Promise<TelemetryListener> {
   const listener = await TelemetryListener.start({ ...subscription.listener, processor: subscription.processor, keepsProcessAlive });
   const api = subscription.api ?? 'telemetry';
   const buffering = { maxItems: 1000, maxBytes: 262_144, timeoutMs: 1000, ...subscription.buffering };
@@ -209,6 +220,9 @@ async function reportAndRethrow(client: ExtensionsApiClient, phase: 'init' | 'ex
 
 function runtimeApi(): string {
   const api = process.env.AWS_LAMBDA_RUNTIME_API;
-  if (!api) throw new ExtensionConfigError('AWS_LAMBDA_RUNTIME_API is not set: extensions run under Lambda or the lambda-kit emulator, which set it');
+  if (!api)
+    throw new ExtensionConfigError(
+      'AWS_LAMBDA_RUNTIME_API is not set: extensions run under Lambda or the lambda-kit emulator, which set it',
+    );
   return api;
 }

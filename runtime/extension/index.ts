@@ -11,7 +11,12 @@ export {
   type InternalExtension,
   type TelemetrySubscription,
 } from './extension.ts';
-export { TelemetryListener, type TelemetryListenerOptions, type TelemetryListenerStats, type TelemetryProcessor } from './telemetry-listener.ts';
+export {
+  TelemetryListener,
+  type TelemetryListenerOptions,
+  type TelemetryListenerStats,
+  type TelemetryProcessor,
+} from './telemetry-listener.ts';
 export { parseTelemetryBatch, isRecordOf, type ParsedBatch } from './telemetry-records.ts';
 export type * from './telemetry-records.ts';
 export { ExtensionConfigError, TelemetryBatchError, EXTENSION_ERRORS, type ExtensionErrorCode } from './errors.ts';

@@ -159,7 +159,9 @@ export class TelemetryListener {
     if (this.#queue.length > this.#maxQueued) {
       this.#queue.shift();
       this.stats.droppedBatches++;
-      this.#onError(new TelemetryBatchError(`the telemetry processor is behind: dropped the oldest queued batch (${this.stats.droppedBatches} so far)`));
+      this.#onError(
+        new TelemetryBatchError(`the telemetry processor is behind: dropped the oldest queued batch (${this.stats.droppedBatches} so far)`),
+      );
     }
     this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
   }

@@ -38,61 +38,82 @@ interface Record_<T extends string, R> {
   record: R;
 }
 
-export type PlatformInitStart = Record_<'platform.initStart', {
-  initializationType: InitializationType;
-  phase: InitPhase;
-  runtimeVersion?: string;
-  runtimeVersionArn?: string;
-  functionName?: string;
-  functionVersion?: string;
-  instanceId?: string;
-  instanceMaxMemory?: number;
-  tracing?: Tracing;
-}>;
-export type PlatformInitRuntimeDone = Record_<'platform.initRuntimeDone', {
-  initializationType: InitializationType;
-  phase: InitPhase;
-  status: InvokeStatus;
-  errorType?: string;
-  spans?: Span[];
-  tracing?: Tracing;
-}>;
-export type PlatformInitReport = Record_<'platform.initReport', {
-  initializationType: InitializationType;
-  phase: InitPhase;
-  status?: InvokeStatus;
-  errorType?: string;
-  metrics: { durationMs: number };
-  spans?: Span[];
-  tracing?: Tracing;
-}>;
+export type PlatformInitStart = Record_<
+  'platform.initStart',
+  {
+    initializationType: InitializationType;
+    phase: InitPhase;
+    runtimeVersion?: string;
+    runtimeVersionArn?: string;
+    functionName?: string;
+    functionVersion?: string;
+    instanceId?: string;
+    instanceMaxMemory?: number;
+    tracing?: Tracing;
+  }
+>;
+export type PlatformInitRuntimeDone = Record_<
+  'platform.initRuntimeDone',
+  {
+    initializationType: InitializationType;
+    phase: InitPhase;
+    status: InvokeStatus;
+    errorType?: string;
+    spans?: Span[];
+    tracing?: Tracing;
+  }
+>;
+export type PlatformInitReport = Record_<
+  'platform.initReport',
+  {
+    initializationType: InitializationType;
+    phase: InitPhase;
+    status?: InvokeStatus;
+    errorType?: string;
+    metrics: { durationMs: number };
+    spans?: Span[];
+    tracing?: Tracing;
+  }
+>;
 export type PlatformStart = Record_<'platform.start', { requestId: string; version?: string; tracing?: Tracing }>;
-export type PlatformRuntimeDone = Record_<'platform.runtimeDone', {
-  requestId: string;
-  status: InvokeStatus;
-  errorType?: string;
-  metrics?: { durationMs: number; producedBytes?: number };
-  spans?: Span[];
-  tracing?: Tracing;
-}>;
-export type PlatformReport = Record_<'platform.report', {
-  requestId: string;
-  status: InvokeStatus;
-  errorType?: string;
-  metrics: ReportMetrics;
-  spans?: Span[];
-  tracing?: Tracing;
-}>;
+export type PlatformRuntimeDone = Record_<
+  'platform.runtimeDone',
+  {
+    requestId: string;
+    status: InvokeStatus;
+    errorType?: string;
+    metrics?: { durationMs: number; producedBytes?: number };
+    spans?: Span[];
+    tracing?: Tracing;
+  }
+>;
+export type PlatformReport = Record_<
+  'platform.report',
+  {
+    requestId: string;
+    status: InvokeStatus;
+    errorType?: string;
+    metrics: ReportMetrics;
+    spans?: Span[];
+    tracing?: Tracing;
+  }
+>;
 /** Logs API (2021-03-18) only: the end of an invocation. */
 export type PlatformEnd = Record_<'platform.end', { requestId: string }>;
 export type PlatformExtension = Record_<'platform.extension', { name: string; state: string; events: string[]; errorType?: string }>;
-export type PlatformTelemetrySubscription = Record_<'platform.telemetrySubscription' | 'platform.logsSubscription', {
-  name: string;
-  state: string;
-  types: TelemetryType[];
-}>;
+export type PlatformTelemetrySubscription = Record_<
+  'platform.telemetrySubscription' | 'platform.logsSubscription',
+  {
+    name: string;
+    state: string;
+    types: TelemetryType[];
+  }
+>;
 export type PlatformLogsDropped = Record_<'platform.logsDropped', { reason: string; droppedRecords: number; droppedBytes: number }>;
-export type PlatformRestore = Record_<'platform.restoreStart' | 'platform.restoreRuntimeDone' | 'platform.restoreReport', Record<string, unknown>>;
+export type PlatformRestore = Record_<
+  'platform.restoreStart' | 'platform.restoreRuntimeDone' | 'platform.restoreReport',
+  Record<string, unknown>
+>;
 /** A log line of the function or an extension: text, or an object when the function logs JSON. */
 export type FunctionLog = Record_<'function', string | Record<string, unknown>>;
 export type ExtensionLog = Record_<'extension', string | Record<string, unknown>>;
@@ -151,7 +172,8 @@ export function parseTelemetryBatch(body: string): ParsedBatch {
   const records: TelemetryRecord[] = [];
   let skipped = 0;
   for (const entry of parsed) {
-    if (entry && typeof entry === 'object' && typeof entry.type === 'string' && typeof entry.time === 'string') records.push(entry as TelemetryRecord);
+    if (entry && typeof entry === 'object' && typeof entry.type === 'string' && typeof entry.time === 'string')
+      records.push(entry as TelemetryRecord);
     else skipped++;
   }
   return { records, skipped };

@@ -99,7 +99,12 @@ export function headersFrom(source: HttpEventSource, single: StringMap, multi: M
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
 /** The request body: decoded from base64 when the source says so; none for GET and HEAD. */
-export function bodyFrom(source: HttpEventSource, method: string, body: string | null | undefined, isBase64Encoded: boolean | undefined): Uint8Array | string | null {
+export function bodyFrom(
+  source: HttpEventSource,
+  method: string,
+  body: string | null | undefined,
+  isBase64Encoded: boolean | undefined,
+): Uint8Array | string | null {
   if (body === undefined || body === null || body === '') return null;
   // A web Request cannot carry a body on GET or HEAD; ALB sends one anyway (a health check, a test tool).
   if (method === 'GET' || method === 'HEAD') return null;
@@ -123,7 +128,11 @@ export function requestUrl(headers: Headers, fallbackHost: string | undefined, p
 type RequestBody = NonNullable<ConstructorParameters<typeof Request>[1]>['body'];
 
 /** Builds the Request, turning what the web platform rejects into a typed bad-event error. */
-export function newRequest(source: HttpEventSource, url: string, init: { method: string; headers: Headers; body: Uint8Array | string | null }): Request {
+export function newRequest(
+  source: HttpEventSource,
+  url: string,
+  init: { method: string; headers: Headers; body: Uint8Array | string | null },
+): Request {
   try {
     return new Request(url, { method: init.method, headers: init.headers, body: init.body as RequestBody });
   } catch (error) {

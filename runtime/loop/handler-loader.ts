@@ -1,9 +1,4 @@
-import {
-  HandlerNotFoundError,
-  ImportModuleError,
-  MalformedHandlerNameError,
-  UserCodeSyntaxError,
-} from '../errors.ts';
+import { HandlerNotFoundError, ImportModuleError, MalformedHandlerNameError, UserCodeSyntaxError } from '../errors.ts';
 // process.getBuiltinModule, not an import: an ESM import of a built-in enumerates all its
 // exports, which loads modules the runtime never uses (util's parseArgs and diff, ...) on every cold start.
 const { existsSync } = process.getBuiltinModule('node:fs');

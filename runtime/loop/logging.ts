@@ -25,10 +25,7 @@ export interface LoggingOptions {
   write: (line: string) => void;
 }
 
-export function loggingOptionsFromEnv(
-  currentScope: () => LogScope | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): LoggingOptions {
+export function loggingOptionsFromEnv(currentScope: () => LogScope | undefined, env: NodeJS.ProcessEnv = process.env): LoggingOptions {
   const level = (env.AWS_LAMBDA_LOG_LEVEL ?? '').toUpperCase();
   return {
     format: (env.AWS_LAMBDA_LOG_FORMAT ?? '').toUpperCase() === 'JSON' ? 'JSON' : 'TEXT',
@@ -51,7 +48,7 @@ function formatLogLine(
   } else {
     line = `${timestamp}\t${scope?.requestId ?? 'undefined'}\t${level}\t${format(...args)}`;
   }
-  return line.replace(/\n/g, '\r') + '\n';
+  return `${line.replace(/\n/g, '\r')}\n`;
 }
 
 function formatJson(timestamp: string, scope: LogScope | undefined, level: LogLevel, args: unknown[]): string {

@@ -9,25 +9,9 @@ import {
   toErrorPayload,
 } from '../errors.ts';
 import { AnswerHeader, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
-import {
-  importHandlerModule,
-  loadHandlerFromTaskRoot,
-  resolveHandlerExport,
-  type ModuleNamespace,
-} from './handler-loader.ts';
-import {
-  loggingOptionsFromEnv,
-  patchConsole,
-  runtimeLog,
-  type LogScope,
-  type LoggingOptions,
-} from './logging.ts';
-import {
-  HANDLER_HIGHWATERMARK,
-  ResponseStream,
-  isStreamingHandler,
-  type StreamingHandler,
-} from './response-stream.ts';
+import { importHandlerModule, loadHandlerFromTaskRoot, resolveHandlerExport, type ModuleNamespace } from './handler-loader.ts';
+import { loggingOptionsFromEnv, patchConsole, runtimeLog, type LogScope, type LoggingOptions } from './logging.ts';
+import { HANDLER_HIGHWATERMARK, ResponseStream, isStreamingHandler, type StreamingHandler } from './response-stream.ts';
 import { RuntimeApiClient, type Invocation } from '../client/runtime-api-client.ts';
 import { settleInitTasks } from './init-tasks.ts';
 import { runShutdownHooks } from './shutdown.ts';
@@ -73,9 +57,7 @@ class LambdaRuntime {
     this.#logging = loggingOptionsFromEnv(() => this.#scope());
     patchConsole(this.#logging);
     process.on('uncaughtException', (error) => void this.#crash(error, EXIT_UNCAUGHT_EXCEPTION));
-    process.on('unhandledRejection', (reason) =>
-      void this.#crash(new UnhandledPromiseRejectionError(reason), EXIT_UNHANDLED_REJECTION),
-    );
+    process.on('unhandledRejection', (reason) => void this.#crash(new UnhandledPromiseRejectionError(reason), EXIT_UNHANDLED_REJECTION));
     process.on('SIGTERM', () => void this.#shutdown('SIGTERM'));
   }
 
@@ -209,10 +191,7 @@ class LambdaRuntime {
   ): Promise<void> {
     const { invocation } = active;
     const highWaterMark = (handler as any)[HANDLER_HIGHWATERMARK] as number | undefined;
-    const stream = new ResponseStream(
-      (contentType) => client.openStreamingResponse(invocation, contentType),
-      highWaterMark,
-    );
+    const stream = new ResponseStream((contentType) => client.openStreamingResponse(invocation, contentType), highWaterMark);
     let failure: unknown;
     let failed = false;
     try {
@@ -311,7 +290,11 @@ class LambdaRuntime {
 
 /** What `await` would wait for: a promise or any object with a then method. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Reads the environment or, when a required variable is missing, reports that as the init error. */

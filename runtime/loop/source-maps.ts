@@ -101,7 +101,10 @@ interface SourceMapEntry {
 
 /** A name the bundler renamed, from the map's names: the enclosing function's, or else the caller's. */
 function originalName(sourceMap: SourceMap, callSite: CallSite, caller: CallSite | undefined): string | undefined {
-  const enclosing = sourceMap.findEntry(callSite.getEnclosingLineNumber()! - 1, callSite.getEnclosingColumnNumber()! - 1) as Partial<SourceMapEntry>;
+  const enclosing = sourceMap.findEntry(
+    callSite.getEnclosingLineNumber()! - 1,
+    callSite.getEnclosingColumnNumber()! - 1,
+  ) as Partial<SourceMapEntry>;
   if (enclosing.name) return enclosing.name;
   if (caller && callSite.getFileName() === caller.getFileName()) {
     return (sourceMap.findEntry(caller.getLineNumber()! - 1, caller.getColumnNumber()! - 1) as Partial<SourceMapEntry>).name;

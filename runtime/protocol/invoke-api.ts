@@ -12,8 +12,7 @@ export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 export const STREAM_INVOKE_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
 
 export const invokePath = (name: string) => `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
-export const streamInvokePath = (name: string) =>
-  `/2021-11-15/functions/${encodeURIComponent(name)}/response-streaming-invocations`;
+export const streamInvokePath = (name: string) => `/2021-11-15/functions/${encodeURIComponent(name)}/response-streaming-invocations`;
 
 /** The largest request payload of a synchronous invoke (bytes). */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;

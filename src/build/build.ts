@@ -101,7 +101,9 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
     const started = Date.now();
     const bundle = await bundleExtension({ ...extension, root: project.root });
     extensionBundles.set(extension.name, bundle);
-    log(`${extension.name}: bundled ${relative(cwd, extension.entry) || extension.entry} into extensions/${extension.name} (${sizeOf(bundle.code.length)}) in ${Date.now() - started} ms`);
+    log(
+      `${extension.name}: bundled ${relative(cwd, extension.entry) || extension.entry} into extensions/${extension.name} (${sizeOf(bundle.code.length)}) in ${Date.now() - started} ms`,
+    );
   }
 
   // Each Node runtime is built once per build (and cached across builds by the builder).
@@ -131,12 +133,23 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       log(`${fn.name}: --snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without`);
     } else if (snapshot) {
       // The function's own bootstrap (checkSnapshot: never the thin layout's /opt one, never with a code cache); lib/ as shared.
-      const made = await snapshotFunction({ bundleOptions: bundleOptions(fn, project.root), bundled: snapshot, runtime: await sharedRuntime('/var/task'), cacheDir, log });
+      const made = await snapshotFunction({
+        bundleOptions: bundleOptions(fn, project.root),
+        bundled: snapshot,
+        runtime: await sharedRuntime('/var/task'),
+        cacheDir,
+        log,
+      });
       bundle = made.bundle;
       nodeRuntime = async (root) => (root === '/var/task' ? made.runtime : sharedRuntime(root));
     }
     if (fn.codeCache) {
-      const cache = await makeCodeCache({ name: fn.name, runtimeFiles: (await nodeRuntime('/var/task')).files, bundleFiles: bundle.files, log });
+      const cache = await makeCodeCache({
+        name: fn.name,
+        runtimeFiles: (await nodeRuntime('/var/task')).files,
+        bundleFiles: bundle.files,
+        log,
+      });
       bundle = { ...bundle, files: [...bundle.files, ...cache] };
     }
     artifacts.push(...(await formats[fn.format]!({ fn, bundle, out: project.out, nodeRuntime, deflateCache, log })));
@@ -159,7 +172,14 @@ export async function buildProject(options: BuildOptions = {}): Promise<BuildRes
       extensionNodes.set(key, node);
     }
     artifacts.push(
-      await writeExtensionLayer({ extension, bundle: extensionBundles.get(extension.name)!, out: project.out, node: await node, deflateCache, log }),
+      await writeExtensionLayer({
+        extension,
+        bundle: extensionBundles.get(extension.name)!,
+        out: project.out,
+        node: await node,
+        deflateCache,
+        log,
+      }),
     );
     log(`${extension.name}: done in ${Date.now() - started} ms`);
   }

@@ -10,7 +10,8 @@ export const CLI_ERRORS = {
   },
   LK_CLI_INVOKE_REFUSED: {
     kind: 'input',
-    meaning: 'The Invoke API refused the request with a 4xx (an unknown function, a payload too large, ...); its errorType and message are printed.',
+    meaning:
+      'The Invoke API refused the request with a 4xx (an unknown function, a payload too large, ...); its errorType and message are printed.',
   },
   LK_CLI_INVOKE_FAILED: {
     kind: 'failure',

@@ -47,7 +47,10 @@ export const functionDefinitionSchema = z.strictObject({
   /** AWS_LAMBDA_MAX_CONCURRENCY: invocations one runtime takes at once (Lambda Managed Instances). */
   runtimeConcurrency: z.number().int().min(1).max(64).default(1),
   region: z.string().default('us-east-1'),
-  accountId: z.string().regex(/^\d{12}$/).default('000000000000'),
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .default('000000000000'),
   initTimeoutMs: z.number().int().positive().default(10_000),
 });
 
@@ -91,7 +94,9 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
     return ZipLauncher.unpack(resolve(source.zip), extensionsDir);
   }
   if (definition.extensionsDir !== undefined) {
-    throw new FunctionConfigError(`function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`);
+    throw new FunctionConfigError(
+      `function "${definition.name}": extensionsDir is for handler-file, command and zip sources; an image has its extensions in /opt/extensions`,
+    );
   }
   const { ContainerLauncher } = await import('./launchers/container-launcher.ts');
   return new ContainerLauncher({

@@ -7,7 +7,8 @@ import { LambdaKitError, type ErrorTable } from '../platform/errors.ts';
 export const EMULATOR_ERRORS = {
   LK_EMULATOR_FUNCTION_CONFIG: {
     kind: 'input',
-    meaning: 'A function definition the emulator cannot run as given: a wrong or missing key, a name defined twice, or a function it does not have.',
+    meaning:
+      'A function definition the emulator cannot run as given: a wrong or missing key, a name defined twice, or a function it does not have.',
   },
   LK_EMULATOR_LAUNCH: {
     kind: 'input',
@@ -20,7 +21,8 @@ export const EMULATOR_ERRORS = {
   },
   LK_EMULATOR_EVENT_STREAM: {
     kind: 'failure',
-    meaning: 'An InvokeWithResponseStream answer is not valid event-stream framing (a CRC does not match, or a header has a type the decoder does not read).',
+    meaning:
+      'An InvokeWithResponseStream answer is not valid event-stream framing (a CRC does not match, or a header has a type the decoder does not read).',
   },
 } as const satisfies ErrorTable;
 

@@ -30,7 +30,7 @@ const emulator = await Emulator.start({
   ],
   host,
   port,
-  log: (_name, line) => process.stdout.write(line + '\n'),
+  log: (_name, line) => process.stdout.write(`${line}\n`),
 });
 process.stderr.write(
   `lambda-kit: AWS_LAMBDA_RUNTIME_API is not set, so this image serves itself locally: ` +

@@ -10,8 +10,22 @@ export type Arch = (typeof ARCHES)[number];
 
 /** Each architecture as the tools around Lambda name it; `loader` is glibc's dynamic loader (ELF interpreter) for it. */
 export const ARCH_NAMES: Record<Arch, { docker: string; nodeCpu: string; debian: string; triple: string; qemu: string; loader: string }> = {
-  x86_64: { docker: 'linux/amd64', nodeCpu: 'x64', debian: 'amd64', triple: 'x86_64-linux-gnu', qemu: 'qemu-x86_64', loader: 'ld-linux-x86-64.so.2' },
-  arm64: { docker: 'linux/arm64', nodeCpu: 'arm64', debian: 'arm64', triple: 'aarch64-linux-gnu', qemu: 'qemu-aarch64', loader: 'ld-linux-aarch64.so.1' },
+  x86_64: {
+    docker: 'linux/amd64',
+    nodeCpu: 'x64',
+    debian: 'amd64',
+    triple: 'x86_64-linux-gnu',
+    qemu: 'qemu-x86_64',
+    loader: 'ld-linux-x86-64.so.2',
+  },
+  arm64: {
+    docker: 'linux/arm64',
+    nodeCpu: 'arm64',
+    debian: 'arm64',
+    triple: 'aarch64-linux-gnu',
+    qemu: 'qemu-aarch64',
+    loader: 'ld-linux-aarch64.so.1',
+  },
 };
 
 /** Other spellings a user may type, mapped to Lambda's name. */

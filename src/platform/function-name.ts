@@ -13,4 +13,3 @@ export const FUNCTION_NAME_RULE = 'a function name is 1-64 letters, digits, - or
  */
 export const FUNCTION_IDENTIFIER_PATTERN =
   /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?([a-zA-Z0-9_-]+)(?::([^:]+))?$/;
-

@@ -39,11 +39,19 @@ describe('npm run bench (bench/index.ts)', () => {
     expect(markdown).toMatch(/^# lambda-kit benchmarks\n\nNode v\d+\.\d+\.\d+ · .+ · \d+ cores · .+ · smoke run/);
 
     const warm = tableOf(markdown, 'Warm loop');
-    expect(warm.map((row) => row[0])).toEqual(['runtime process', 'lambda-kit runtime (bundle)', 'aws-lambda-ric 4.x', 'raw node:net loop, onread (ceiling)', "raw node:net loop, 'data' events"]);
+    expect(warm.map((row) => row[0])).toEqual([
+      'runtime process',
+      'lambda-kit runtime (bundle)',
+      'aws-lambda-ric 4.x',
+      'raw node:net loop, onread (ceiling)',
+      "raw node:net loop, 'data' events",
+    ]);
     for (const row of warm.slice(1)) for (const cell of row.slice(1)) expect(cell).toMatch(FIGURE);
 
     const cold = tableOf(markdown, 'Cold start');
-    expect(cold.map((row) => row[0])).toEqual(expect.arrayContaining(['bare `node -e 0` (to exit)', 'our bundle, `node index.mjs`', 'our bundle as shipped (SEA bootstrap)']));
+    expect(cold.map((row) => row[0])).toEqual(
+      expect.arrayContaining(['bare `node -e 0` (to exit)', 'our bundle, `node index.mjs`', 'our bundle as shipped (SEA bootstrap)']),
+    );
     for (const row of cold.slice(1)) expect(row[1]).toMatch(/^\d+\.\d$/);
 
     const emulator = tableOf(markdown, 'Emulator');

@@ -103,7 +103,15 @@ export function readZip(zip: Buffer): ZipEntry[] {
     const path = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
     const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     const raw = zip.subarray(dataStart, dataStart + compressedSize);
-    entries.push({ path, mode: external >>> 16, method, dosDate, dosTime, extraLength, data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw) });
+    entries.push({
+      path,
+      mode: external >>> 16,
+      method,
+      dosDate,
+      dosTime,
+      extraLength,
+      data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw),
+    });
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
@@ -135,7 +143,9 @@ export async function invokeUnpacked(
 ): Promise<{ answer: InvokeResult; lines: string[] }> {
   const lines: string[] = [];
   const emulator = await Emulator.start({
-    functions: [{ name: 'unpacked', source: { command: [join(taskRoot, 'lib', LOADER), join(taskRoot, 'bootstrap')], taskRoot }, environment }],
+    functions: [
+      { name: 'unpacked', source: { command: [join(taskRoot, 'lib', LOADER), join(taskRoot, 'bootstrap')], taskRoot }, environment },
+    ],
     log: (_name, line) => lines.push(line),
   });
   try {
@@ -144,4 +154,3 @@ export async function invokeUnpacked(
     await emulator.close();
   }
 }
-

@@ -16,7 +16,12 @@ const cleanup: string[] = [];
 afterAll(() => removeAll(cleanup));
 
 function cli(args: string[], cwd = root, env: NodeJS.ProcessEnv = process.env) {
-  const result = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'build', ...args], { cwd, env, encoding: 'utf8', timeout: 280_000 });
+  const result = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'build', ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: 280_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -30,7 +35,9 @@ describe('lambda-kit build: errors', () => {
   it('fails clearly when --docker has no builder image', () => {
     const result = cli(['hello', '--docker', '--builder', 'lambda-kit/no-such-builder:x']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/builder image lambda-kit\/no-such-builder:x is not in the local Docker engine: build it \(npm run builder:images/);
+    expect(result.stderr).toMatch(
+      /builder image lambda-kit\/no-such-builder:x is not in the local Docker engine: build it \(npm run builder:images/,
+    );
   });
 
   it('refuses --docker for images', () => {
@@ -39,7 +46,7 @@ describe('lambda-kit build: errors', () => {
     expect(result.stderr).toMatch(/--docker builds zips/);
   });
 
-  it('refuses --snapshot with --docker (its bootstrap needs the host\'s tools) and with --layout thin, as bad input', () => {
+  it("refuses --snapshot with --docker (its bootstrap needs the host's tools) and with --layout thin, as bad input", () => {
     const docker = cli(['hello', '--docker', '--snapshot']);
     expect(docker.code).toBe(2);
     expect(docker.stderr).toMatch(/--snapshot, whose bootstrap needs the host's/);
@@ -57,7 +64,10 @@ describe('lambda-kit build: errors', () => {
   });
 
   it.each([
-    [['examples/nope/handler.ts'], /entry examples\/nope\/handler\.ts does not exist and is not the name of a function or an extension \(functions in lambda-kit\.config\.json: hello, fails, streaming, http; extensions: logs-to-file, telemetry-counter\)/],
+    [
+      ['examples/nope/handler.ts'],
+      /entry examples\/nope\/handler\.ts does not exist and is not the name of a function or an extension \(functions in lambda-kit\.config\.json: hello, fails, streaming, http; extensions: logs-to-file, telemetry-counter\)/,
+    ],
     [['hello', '--arch', 'sparc'], /unknown arch "sparc" \(--arch\): use x86_64 or arm64/],
     [['hello', '--format', 'tar'], /unknown format "tar" \(--format\): this lambda-kit builds zip/],
     [['hello', '--layout', 'fat'], /unknown layout "fat" \(--layout\): use self-contained or thin/],
@@ -73,12 +83,17 @@ describe('lambda-kit build: errors', () => {
 
   it('names a bad config key and its file (exit 2)', async () => {
     const cwd = await makeProject(
-      { 'lambda-kit.config.json': JSON.stringify({ functions: { api: { entry: 'api.ts', externals: ['pg'] } } }), 'api.ts': 'export const handler = () => 1;\n' },
+      {
+        'lambda-kit.config.json': JSON.stringify({ functions: { api: { entry: 'api.ts', externals: ['pg'] } } }),
+        'api.ts': 'export const handler = () => 1;\n',
+      },
       cleanup,
     );
     const result = cli([], cwd);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^lambda-kit: lambda-kit\.config\.json: unknown key "externals" at functions\.api \(allowed: entry, export, arch, target, format, layout, external,/);
+    expect(result.stderr).toMatch(
+      /^lambda-kit: lambda-kit\.config\.json: unknown key "externals" at functions\.api \(allowed: entry, export, arch, target, format, layout, external,/,
+    );
   });
 
   it('refuses flags that only functions have when building an extension (exit 2)', async () => {
@@ -101,7 +116,9 @@ describe('lambda-kit build: errors', () => {
     );
     const result = cli(['--arch', 'arm64'], cwd);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/lambda-kit: package "fast-thing" contains a native addon .* Mark it --external fast-thing: .* linux-arm64/);
+    expect(result.stderr).toMatch(
+      /lambda-kit: package "fast-thing" contains a native addon .* Mark it --external fast-thing: .* linux-arm64/,
+    );
     expect(existsSync(join(cwd, 'dist'))).toBe(false);
   });
 });
@@ -178,10 +195,14 @@ describe('lambda-kit build: artifacts (with the real Node runtime)', () => {
     const result = cli(['probe', '--arch', 'arm64', '--json'], cwd, env);
     expect(result.code, result.stderr).toBe(0);
     const { artifacts } = JSON.parse(result.stdout);
-    expect(artifacts).toEqual([layerArtifactLike(join(cwd, 'dist/lambda/layers/probe.zip'), 'arm64', expect.stringMatching(/^24\.\d+\.\d+$/))]);
+    expect(artifacts).toEqual([
+      layerArtifactLike(join(cwd, 'dist/lambda/layers/probe.zip'), 'arm64', expect.stringMatching(/^24\.\d+\.\d+$/)),
+    ]);
     expect(createHash('sha256').update(readFileSync(artifacts[0].path)).digest('hex')).toBe(artifacts[0].sha256);
     expect(result.stderr).toMatch(/^lambda-kit: probe: bundled .*probe-extension\.ts into extensions\/probe \(\d+\.\d KB\) in \d+ ms$/m);
-    expect(result.stderr).toMatch(/^lambda-kit: probe: wrote .*layers\/probe\.zip \(\d+\.\d MB, extension layer, arm64, Node 24\.\d+\.\d+\)$/m);
+    expect(result.stderr).toMatch(
+      /^lambda-kit: probe: wrote .*layers\/probe\.zip \(\d+\.\d MB, extension layer, arm64, Node 24\.\d+\.\d+\)$/m,
+    );
     expect(result.stderr).toMatch(/^lambda-kit: built 1 extension layer\(s\) in \d+ ms$/m);
     // The function was not asked for.
     expect(existsSync(join(cwd, 'dist/lambda/api.zip'))).toBe(false);

@@ -69,7 +69,9 @@ describe('lambda-kit emulate + lambda-kit invoke', () => {
   it('says how to start an emulator when none answers', () => {
     const result = cli(['invoke', 'hello', '--endpoint', 'http://127.0.0.1:1']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/no Lambda Invoke API answers at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one with `lambda-kit emulate/);
+    expect(result.stderr).toMatch(
+      /no Lambda Invoke API answers at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one with `lambda-kit emulate/,
+    );
   });
 
   it('shuts down cleanly on Ctrl-C', async () => {

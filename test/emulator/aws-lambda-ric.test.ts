@@ -61,7 +61,9 @@ describe('aws-lambda-ric under the emulator', { timeout: 30_000 }, () => {
     // The RIC's own console format: timestamp, request id, level, message.
     expect(log).toContainEqual(expect.stringMatching(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${requestId}\\tINFO\\techoing Ada$`)));
     expect(log).toContain(`END RequestId: ${requestId}`);
-    expect(log.find((line) => line.startsWith('REPORT'))).toMatch(/Memory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms/);
+    expect(log.find((line) => line.startsWith('REPORT'))).toMatch(
+      /Memory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms/,
+    );
   });
 
   it('answers a handler error with X-Amz-Function-Error: Unhandled and {errorType, errorMessage, trace}', async () => {
@@ -132,6 +134,8 @@ describe('aws-lambda-ric under the emulator', { timeout: 30_000 }, () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
     expect(answer.json()).toMatchObject({ errorType: 'Runtime.ImportModuleError', errorMessage: expect.stringMatching(/nowhere/) });
-    expect(answer.log()).toMatch(/INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError/);
+    expect(answer.log()).toMatch(
+      /INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError/,
+    );
   });
 });

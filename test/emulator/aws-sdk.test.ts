@@ -53,11 +53,15 @@ describe('@aws-sdk/client-lambda against the emulator', () => {
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     const log = text(output.LogResult);
     expect(log).toMatch(new RegExp(`^START RequestId: ${requestId} Version: \\$LATEST\n`));
-    expect(log).toMatch(new RegExp(`\nREPORT RequestId: ${requestId}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: 256 MB`));
+    expect(log).toMatch(
+      new RegExp(`\nREPORT RequestId: ${requestId}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: 256 MB`),
+    );
   });
 
   it('InvokeCommand: a handler error gives FunctionError Unhandled and the error document', async () => {
-    const output = await lambda.send(new InvokeCommand({ FunctionName: 'behaviours', Payload: JSON.stringify({ action: 'throw-error' }), LogType: 'Tail' }));
+    const output = await lambda.send(
+      new InvokeCommand({ FunctionName: 'behaviours', Payload: JSON.stringify({ action: 'throw-error' }), LogType: 'Tail' }),
+    );
     expect(output.StatusCode).toBe(200);
     expect(output.FunctionError).toBe('Unhandled');
     expect(json(output.Payload)).toMatchObject({ errorType: 'ValidationError', errorMessage: 'firstName is required' });
@@ -78,7 +82,9 @@ describe('@aws-sdk/client-lambda against the emulator', () => {
   });
 
   it('InvokeCommand: Event gives 202 and DryRun 204, with no payload', async () => {
-    const event = await lambda.send(new InvokeCommand({ FunctionName: 'behaviours', InvocationType: 'Event', Payload: '{"action":"echo"}' }));
+    const event = await lambda.send(
+      new InvokeCommand({ FunctionName: 'behaviours', InvocationType: 'Event', Payload: '{"action":"echo"}' }),
+    );
     expect(event.StatusCode).toBe(202);
     expect(event.Payload?.byteLength ?? 0).toBe(0);
     const dryRun = await lambda.send(new InvokeCommand({ FunctionName: 'behaviours', InvocationType: 'DryRun' }));
@@ -110,7 +116,9 @@ describe('@aws-sdk/client-lambda against the emulator', () => {
   });
 
   it('a non-JSON payload surfaces as InvalidRequestContentException', async () => {
-    const error = await lambda.send(new InvokeCommand({ FunctionName: 'behaviours', Payload: Buffer.from('{oops') })).catch((caught: unknown) => caught);
+    const error = await lambda
+      .send(new InvokeCommand({ FunctionName: 'behaviours', Payload: Buffer.from('{oops') }))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LambdaServiceException);
     expect((error as LambdaServiceException).name).toBe('InvalidRequestContentException');
     expect((error as LambdaServiceException).message).toMatch(/^Could not parse request body into json/);
@@ -138,7 +146,9 @@ describe('@aws-sdk/client-lambda against the emulator', () => {
   });
 
   it('InvokeWithResponseStreamCommand: a failure midway ends with InvokeComplete carrying ErrorCode and ErrorDetails', async () => {
-    const output = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streaming', Payload: JSON.stringify({ action: 'fail-midway' }) }));
+    const output = await lambda.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: 'streaming', Payload: JSON.stringify({ action: 'fail-midway' }) }),
+    );
     const events: InvokeWithResponseStreamResponseEvent[] = [];
     for await (const event of output.EventStream!) events.push(event);
     expect(Buffer.from(events[0]!.PayloadChunk!.Payload!).toString()).toBe('partial');

@@ -53,12 +53,17 @@ describe('awscli (Debian) against the emulator', () => {
   const invoke = async (functionName: string, payload: string, extra: string[] = ['--cli-binary-format', 'raw-in-base64-out']) => {
     const outfile = join(home, `out-${Math.random().toString(36).slice(2)}.json`);
     const run = await aws([
-      'lambda', 'invoke',
-      '--endpoint-url', emulator.endpoint,
-      '--function-name', functionName,
+      'lambda',
+      'invoke',
+      '--endpoint-url',
+      emulator.endpoint,
+      '--function-name',
+      functionName,
       ...extra,
-      '--payload', payload,
-      '--log-type', 'Tail',
+      '--payload',
+      payload,
+      '--log-type',
+      'Tail',
       outfile,
     ]);
     if (run.code !== 0) return { run, printed: undefined, out: undefined, log: '' };
@@ -85,7 +90,9 @@ describe('awscli (Debian) against the emulator', () => {
     expect(version).toMatch(/^aws-cli\/2\./);
   });
 
-  it('success: prints StatusCode 200, LogResult and ExecutedVersion, no FunctionError; writes the result', { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
+  it('success: prints StatusCode 200, LogResult and ExecutedVersion, no FunctionError; writes the result', {
+    timeout: CLI_TEST_TIMEOUT_MS,
+  }, async () => {
     const { run, printed, out, log } = await invoke('behaviours', '{"action":"echo","firstName":"Ada"}');
     expect(run.stderr).toBe('');
     expect(Object.keys(printed!).sort()).toEqual(['ExecutedVersion', 'LogResult', 'StatusCode']);

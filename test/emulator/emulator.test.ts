@@ -51,7 +51,9 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     expect(log).toContain(`END RequestId: ${requestId}`);
     const report = log.find((line) => line.startsWith('REPORT'))!;
     expect(report).toMatch(
-      new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d\\d ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: (\\d+) MB\\t`),
+      new RegExp(
+        `^REPORT RequestId: ${requestId}\\tDuration: \\d+\\.\\d\\d ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: (\\d+) MB\\t`,
+      ),
     );
     const maxMemory = Number(/Max Memory Used: (\d+) MB/.exec(report)![1]);
     // A Node process really uses tens of MB; 0 would mean nothing was measured.
@@ -104,9 +106,14 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
 
   it('passes X-Amz-Client-Context (base64 JSON) through to the function', async () => {
     const clientContext = { custom: { tenant: 'blue' }, env: { locale: 'en' } };
-    const answer = await invoke(emulator, 'behaviours', { action: 'context' }, {
-      'X-Amz-Client-Context': Buffer.from(JSON.stringify(clientContext)).toString('base64'),
-    });
+    const answer = await invoke(
+      emulator,
+      'behaviours',
+      { action: 'context' },
+      {
+        'X-Amz-Client-Context': Buffer.from(JSON.stringify(clientContext)).toString('base64'),
+      },
+    );
     expect(answer.json()).toMatchObject({
       clientContext,
       functionName: 'behaviours',
@@ -126,7 +133,9 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     expect(answer.status).toBe(202);
     expect(answer.text).toBe('');
     const requestId = answer.headers.get('x-amzn-requestid');
-    await expect.poll(() => lines.slice(before).some((line) => line.includes(`REPORT RequestId: ${requestId}`)), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(() => lines.slice(before).some((line) => line.includes(`REPORT RequestId: ${requestId}`)), { timeout: 5000 })
+      .toBe(true);
   });
 
   it('answers DryRun with 204 without running anything', async () => {
@@ -137,11 +146,43 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
   });
 
   it.each([
-    ['an unknown function', 'nope', '{}', {}, 404, 'ResourceNotFoundException', /Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope/],
+    [
+      'an unknown function',
+      'nope',
+      '{}',
+      {},
+      404,
+      'ResourceNotFoundException',
+      /Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope/,
+    ],
     ['a non-JSON payload', 'behaviours', '{oops', {}, 400, 'InvalidRequestContentException', /Could not parse request body into json/],
-    ['an oversize payload', 'behaviours', JSON.stringify({ data: 'x'.repeat(6_300_000) }), {}, 413, 'RequestEntityTooLargeException', /smaller than 6291456 bytes/],
-    ['an oversize Event payload', 'behaviours', JSON.stringify({ data: 'x'.repeat(1_100_000) }), { 'X-Amz-Invocation-Type': 'Event' }, 413, 'RequestEntityTooLargeException', /smaller than 1048576 bytes/],
-    ['a bad invocation type', 'behaviours', '{}', { 'X-Amz-Invocation-Type': 'Later' }, 400, 'InvalidParameterValueException', /RequestResponse, Event or DryRun/],
+    [
+      'an oversize payload',
+      'behaviours',
+      JSON.stringify({ data: 'x'.repeat(6_300_000) }),
+      {},
+      413,
+      'RequestEntityTooLargeException',
+      /smaller than 6291456 bytes/,
+    ],
+    [
+      'an oversize Event payload',
+      'behaviours',
+      JSON.stringify({ data: 'x'.repeat(1_100_000) }),
+      { 'X-Amz-Invocation-Type': 'Event' },
+      413,
+      'RequestEntityTooLargeException',
+      /smaller than 1048576 bytes/,
+    ],
+    [
+      'a bad invocation type',
+      'behaviours',
+      '{}',
+      { 'X-Amz-Invocation-Type': 'Later' },
+      400,
+      'InvalidParameterValueException',
+      /RequestResponse, Event or DryRun/,
+    ],
   ])('answers %s the way AWS does', async (_what, name, payload, headers, status, type, message) => {
     const answer = await invoke(emulator, name, payload, headers as Record<string, string>);
     expect(answer.status).toBe(status);
@@ -154,7 +195,9 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     const answer = await invoke(emulator, 'broken', {}, { 'X-Amz-Log-Type': 'Tail' });
     expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
     expect(answer.json()).toMatchObject({ errorType: 'Runtime.ImportModuleError' });
-    expect(answer.log()).toMatch(/INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError/);
+    expect(answer.log()).toMatch(
+      /INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError/,
+    );
   });
 
   it('gives up on an init that does not finish within the init timeout', async () => {
@@ -164,9 +207,7 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
   });
 
   it('runs up to maxEnvironments at once and queues the rest; nothing is lost', async () => {
-    const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => invoke(emulator, 'behaviours', { action: 'echo', index })),
-    );
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, index) => invoke(emulator, 'behaviours', { action: 'echo', index })));
     expect(answers.map((answer) => answer.json().index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(emulator.pool('behaviours')!.environmentCount).toBeLessThanOrEqual(2);
   });
@@ -210,7 +251,9 @@ describe('emulator: Invoke API over a local bootstrap command', () => {
     const { messages } = decodeEventMessages(Buffer.from(await response.arrayBuffer()));
     expect(messages.map((message) => message.headers[':event-type'])).toEqual(['PayloadChunk', 'InvokeComplete']);
     expect(JSON.parse(messages[1]!.payload.toString())).toMatchObject({ ErrorCode: 'Error' });
-    expect(JSON.parse(JSON.parse(messages[1]!.payload.toString()).ErrorDetails)).toMatchObject({ errorMessage: 'broke after the first chunk' });
+    expect(JSON.parse(JSON.parse(messages[1]!.payload.toString()).ErrorDetails)).toMatchObject({
+      errorMessage: 'broke after the first chunk',
+    });
   });
 });
 
@@ -235,7 +278,10 @@ describe('emulator: a function from a built zip', () => {
     zip.end();
     const zipPath = join(dir, 'function.zip');
     await new Promise<void>((resolve, reject) =>
-      zip.outputStream.pipe(createWriteStream(zipPath)).on('close', () => resolve()).on('error', reject),
+      zip.outputStream
+        .pipe(createWriteStream(zipPath))
+        .on('close', () => resolve())
+        .on('error', reject),
     );
     emulator = await Emulator.start({ functions: [{ name: 'zipped', source: { zip: zipPath } }], log: () => {} });
   });

@@ -23,7 +23,10 @@ interface ReportEntry {
 
 async function readReport(path: string): Promise<ReportEntry[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ReportEntry);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ReportEntry);
 }
 
 const records = (entries: ReportEntry[]) => entries.flatMap((entry) => (entry.kind === 'batch' ? entry.records! : []));
@@ -35,7 +38,12 @@ async function invoke(emulator: Emulator, name: string, payload: unknown, header
     headers,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: () => JSON.parse(text), requestId: response.headers.get('x-amzn-requestid')! };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: () => JSON.parse(text),
+    requestId: response.headers.get('x-amzn-requestid')!,
+  };
 }
 
 describe('emulator: Lambda extensions, Telemetry API and Logs API', () => {
@@ -118,10 +126,20 @@ describe('emulator: Lambda extensions, Telemetry API and Logs API', () => {
     expect(report.find((entry) => entry.kind === 'batch')).toMatchObject({ method: 'POST', path: '/telemetry' });
     for (const record of all) expect(new Date(record.time).toISOString()).toBe(record.time);
     const types = new Set(all.map((record) => record.type));
-    for (const type of ['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.extension', 'platform.telemetrySubscription']) {
+    for (const type of [
+      'platform.initStart',
+      'platform.initRuntimeDone',
+      'platform.initReport',
+      'platform.extension',
+      'platform.telemetrySubscription',
+    ]) {
       expect(types).toContain(type);
     }
-    expect(all.find((record) => record.type === 'platform.extension')!.record).toEqual({ name: 'probe', state: 'Ready', events: ['INVOKE', 'SHUTDOWN'] });
+    expect(all.find((record) => record.type === 'platform.extension')!.record).toEqual({
+      name: 'probe',
+      state: 'Ready',
+      events: ['INVOKE', 'SHUTDOWN'],
+    });
     expect(all.find((record) => record.type === 'platform.telemetrySubscription')!.record).toEqual({
       name: 'probe',
       state: 'Subscribed',
@@ -189,7 +207,10 @@ describe('emulator: Lambda extensions, Telemetry API and Logs API', () => {
       (all) => all.some((line) => line.includes(`internal-probe got INVOKE ${answer.requestId}`)),
     );
     const late = (await invoke(emulator, 'internal', { action: 'register-late' })).json();
-    expect(late).toMatchObject({ status: 403, body: { errorType: 'Extension.RegistrationClosed', errorMessage: 'Extension registration closed already' } });
+    expect(late).toMatchObject({
+      status: 403,
+      body: { errorType: 'Extension.RegistrationClosed', errorMessage: 'Extension registration closed already' },
+    });
   });
 
   it('honours buffering: with a long timeoutMs, batches go out when maxItems records have gathered', async () => {
@@ -231,7 +252,10 @@ describe('emulator: Lambda extensions, Telemetry API and Logs API', () => {
     // The function never answers: only the extension's exit can end this invoke before the 10 s timeout.
     const answer = await invoke(emulator, 'fragile', { action: 'hang' });
     expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
-    expect(answer.json()).toMatchObject({ errorType: 'Extension.Crash', errorMessage: expect.stringMatching(/Extension probe exited: exit status 3/) });
+    expect(answer.json()).toMatchObject({
+      errorType: 'Extension.Crash',
+      errorMessage: expect.stringMatching(/Extension probe exited: exit status 3/),
+    });
     expect(emulator.pool('fragile')!.environmentCount).toBe(0);
   });
 
@@ -245,7 +269,9 @@ describe('emulator: Lambda extensions, Telemetry API and Logs API', () => {
     const shutdownAt = buffered.findIndex((entry) => entry.kind === 'event' && entry.event!.eventType === 'SHUTDOWN');
     expect(shutdownAt).toBeGreaterThan(0);
     // All 2,500 lines reached the subscriber, the last ones flushed before SHUTDOWN.
-    const lineRecords = records(buffered.slice(0, shutdownAt)).filter((record) => record.type === 'function' && /\tline \d+ x+$/.test(record.record));
+    const lineRecords = records(buffered.slice(0, shutdownAt)).filter(
+      (record) => record.type === 'function' && /\tline \d+ x+$/.test(record.record),
+    );
     expect(lineRecords).toHaveLength(2500);
   });
 });

@@ -38,7 +38,9 @@ describe('emulator soak', () => {
   });
   afterAll(async () => emulator?.close());
 
-  it(`answers ${INVOKES} invokes from ${CALLERS} callers exactly once each, through crashes and timeouts`, { timeout: 240_000 }, async () => {
+  it(`answers ${INVOKES} invokes from ${CALLERS} callers exactly once each, through crashes and timeouts`, {
+    timeout: 240_000,
+  }, async () => {
     const dispatcher = new Agent({ connections: CALLERS });
     const answers: Array<{ index: number; requestId: string; functionError: boolean; body: any }> = [];
     let next = 0;

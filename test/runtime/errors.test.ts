@@ -30,7 +30,11 @@ describe('toErrorPayload', () => {
 
   it('never throws, even for an error whose getters throw', () => {
     const hostile = new Error('x');
-    Object.defineProperty(hostile, 'name', { get: () => { throw new Error('no'); } });
+    Object.defineProperty(hostile, 'name', {
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(toErrorPayload(hostile).errorType).toBe('handled');
     expect(toErrorPayload(Symbol('s'))).toEqual({ errorType: 'symbol', errorMessage: 'Symbol(s)', stackTrace: [] });
     expect(toErrorPayload(null)).toEqual({ errorType: 'object', errorMessage: 'null', stackTrace: [] });

@@ -141,7 +141,11 @@ export async function removeImage(tag: string): Promise<void> {
  * bootstrap starts its own emulator, on a port of ours, host network), posts
  * `payload` to its Invoke API once it answers, and removes the container.
  */
-export async function invokeSelfServingImage(image: string, arch: Arch, payload: string): Promise<{ status: number | undefined; body: unknown }> {
+export async function invokeSelfServingImage(
+  image: string,
+  arch: Arch,
+  payload: string,
+): Promise<{ status: number | undefined; body: unknown }> {
   const port = 19_000 + Math.floor(Math.random() * 1000);
   const container = await docker.createContainer({
     Image: image,

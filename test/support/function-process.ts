@@ -27,11 +27,7 @@ export interface FunctionProcess {
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/functions/${name}`, import.meta.url));
 
 /** Runs a fixture function as its own process, the way Lambda runs a runtime. */
-export function startFunction(
-  script: string,
-  runtimeApi: string,
-  env: Record<string, string | undefined> = {},
-): FunctionProcess {
+export function startFunction(script: string, runtimeApi: string, env: Record<string, string | undefined> = {}): FunctionProcess {
   const merged: Record<string, string | undefined> = { PATH: process.env.PATH, ...lambdaEnvironment(runtimeApi), ...env };
   for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
   const child = spawn(process.execPath, [script], { env: merged as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });

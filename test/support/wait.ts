@@ -4,7 +4,8 @@ export async function waitFor<T>(read: () => Promise<T> | T, ready: (value: T) =
   for (;;) {
     const value = await read();
     if (ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

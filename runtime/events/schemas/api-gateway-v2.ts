@@ -36,9 +36,7 @@ export const ApiGatewayV2IamSchema = z.object({
   callerId: z.string(),
   // An object when the caller signed with Cognito identity pool credentials, null otherwise
   // (@types/aws-lambda: always null).
-  cognitoIdentity: z
-    .object({ amr: z.array(z.string()), identityId: z.string(), identityPoolId: z.string() })
-    .nullable(),
+  cognitoIdentity: z.object({ amr: z.array(z.string()), identityId: z.string(), identityPoolId: z.string() }).nullable(),
   // null outside AWS Organizations (@types/aws-lambda: string).
   principalOrgId: z.string().nullable(),
   userArn: z.string(),

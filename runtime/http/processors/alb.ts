@@ -22,7 +22,7 @@ export const albProcessor: HttpEventProcessor<AlbEvent> = {
     return newRequest('alb', url, { method, headers, body: bodyFrom('alb', method, event.body, event.isBase64Encoded) });
   },
 
-  facts(event, request) {
+  facts(_event, request) {
     return { requestId: undefined, sourceIp: firstForwardedFor(request.headers), authorizer: undefined, claims: undefined };
   },
 

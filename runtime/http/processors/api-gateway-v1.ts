@@ -8,7 +8,11 @@ export const apiGatewayV1Processor: HttpEventProcessor<ApiGatewayV1Event> = {
   source: 'api-gateway-v1',
 
   matches: (event) =>
-    typeof event.httpMethod === 'string' && typeof event.requestContext === 'object' && event.requestContext !== null && !event.requestContext.elb && event.version !== '2.0',
+    typeof event.httpMethod === 'string' &&
+    typeof event.requestContext === 'object' &&
+    event.requestContext !== null &&
+    !event.requestContext.elb &&
+    event.version !== '2.0',
 
   toRequest(event, options) {
     const method = event.httpMethod.toUpperCase();
@@ -17,7 +21,11 @@ export const apiGatewayV1Processor: HttpEventProcessor<ApiGatewayV1Event> = {
     const path = routedPath(event.path ?? '/', event.requestContext.stage, options, false);
     const query = queryFromDecoded(event.queryStringParameters, event.multiValueQueryStringParameters);
     const url = requestUrl(headers, event.requestContext.domainName, path, query);
-    return newRequest('api-gateway-v1', url, { method, headers, body: bodyFrom('api-gateway-v1', method, event.body, event.isBase64Encoded) });
+    return newRequest('api-gateway-v1', url, {
+      method,
+      headers,
+      body: bodyFrom('api-gateway-v1', method, event.body, event.isBase64Encoded),
+    });
   },
 
   facts(event) {

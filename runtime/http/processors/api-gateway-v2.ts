@@ -36,8 +36,7 @@ export function payloadV2Conversions(source: HttpEventSource): Omit<HttpEventPro
 export const isPayloadV2 = (event: Record<string, any>): boolean =>
   event.version === '2.0' && typeof event.requestContext?.http?.method === 'string';
 
-export const isFunctionUrlDomain = (domainName: unknown): boolean =>
-  typeof domainName === 'string' && domainName.includes('.lambda-url.');
+export const isFunctionUrlDomain = (domainName: unknown): boolean => typeof domainName === 'string' && domainName.includes('.lambda-url.');
 
 export const apiGatewayV2Processor: HttpEventProcessor<ApiGatewayV2Event> = {
   source: 'api-gateway-v2',

@@ -13,8 +13,7 @@ const METHODS = { CONNECT: 'GET', MESSAGE: 'POST', DISCONNECT: 'DELETE' } as con
 export const apiGatewayWebSocketProcessor: HttpEventProcessor<ApiGatewayWebSocketEvent> = {
   source: 'api-gateway-websocket',
 
-  matches: (event) =>
-    typeof event.requestContext?.connectionId === 'string' && typeof event.requestContext.eventType === 'string',
+  matches: (event) => typeof event.requestContext?.connectionId === 'string' && typeof event.requestContext.eventType === 'string',
 
   toRequest(event) {
     const { eventType, routeKey, domainName } = event.requestContext;
@@ -43,7 +42,7 @@ export const apiGatewayWebSocketProcessor: HttpEventProcessor<ApiGatewayWebSocke
     };
   },
 
-  async toResult(response, event, request, options) {
+  async toResult(response, _event, request, options) {
     const { single } = splitHeaders(response.headers);
     const body = await readBody(response, request.method, options);
     // $connect: the status accepts or refuses the connection; a two-way route sends the body to the client.

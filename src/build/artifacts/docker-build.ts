@@ -70,11 +70,18 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   try {
     await docker.ping();
   } catch (error) {
-    throw new KitError('LK_KIT_NO_DOCKER', `--docker needs a Docker engine, and none answers (${(error as Error).message}): start Docker (bash scripts/setup.sh on Debian)`, {
-      cause: error,
-    });
+    throw new KitError(
+      'LK_KIT_NO_DOCKER',
+      `--docker needs a Docker engine, and none answers (${(error as Error).message}): start Docker (bash scripts/setup.sh on Debian)`,
+      {
+        cause: error,
+      },
+    );
   }
-  const info = await docker.getImage(builder).inspect().catch(() => undefined);
+  const info = await docker
+    .getImage(builder)
+    .inspect()
+    .catch(() => undefined);
   if (!info) {
     throw new KitError(
       'LK_KIT_NO_BUILDER',
@@ -85,7 +92,13 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   // What only the host can do: the Node runtime (Debian's glibc, patchelf, strip), into the shared cache.
   for (const key of new Set(functions.map((f) => `${f.nodeMajor}|${f.layout === 'thin' ? '/opt' : '/var/task'}`))) {
     const [major, root] = key.split('|') as [string, NodeRuntimeRoot];
-    await buildNodeRuntime({ arch, nodeMajor: Number(major) as NodeMajor, root, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
+    await buildNodeRuntime({
+      arch,
+      nodeMajor: Number(major) as NodeMajor,
+      root,
+      cacheDir: options.cacheDir,
+      log: (line) => log(`node runtime: ${line}`),
+    });
   }
   for (const major of new Set(extensions.map((extension) => extension.nodeMajor))) {
     await buildExtensionNode({ arch, nodeMajor: major, cacheDir: options.cacheDir, log: (line) => log(`extension node: ${line}`) });
@@ -109,9 +122,13 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   try {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     let stdout = '';
-    docker.modem.demuxStream(stream, { write: (chunk: Buffer) => (stdout += chunk.toString()) } as never, {
-      write: (chunk: Buffer) => process.stderr.write(chunk),
-    } as never);
+    docker.modem.demuxStream(
+      stream,
+      { write: (chunk: Buffer) => (stdout += chunk.toString()) } as never,
+      {
+        write: (chunk: Buffer) => process.stderr.write(chunk),
+      } as never,
+    );
     const waited = container.wait({ condition: 'next-exit' });
     await container.start();
     const { StatusCode } = (await waited) as { StatusCode: number };

@@ -46,7 +46,10 @@ function extensionShebang(nodeVersion: string, sourcemap: boolean): string {
 function extensionExecutable(bundle: ExtensionBundle, nodeVersion: string): Buffer {
   const shebang = extensionShebang(nodeVersion, bundle.map !== undefined);
   if (shebang.length > MAX_SHEBANG) {
-    throw new KitError('LK_KIT_INVALID_OPTIONS', `the #! line of the extension would be ${shebang.length} characters, over the ${MAX_SHEBANG} that every Linux reads: ${shebang}`);
+    throw new KitError(
+      'LK_KIT_INVALID_OPTIONS',
+      `the #! line of the extension would be ${shebang.length} characters, over the ${MAX_SHEBANG} that every Linux reads: ${shebang}`,
+    );
   }
   const parts = [Buffer.from(`${shebang}\n`), bundle.code];
   if (bundle.map) {
@@ -78,12 +81,26 @@ export interface ExtensionLayerContext {
   log: (line: string) => void;
 }
 
-export async function writeExtensionLayer({ extension, bundle, out, node, deflateCache, log }: ExtensionLayerContext): Promise<ExtensionLayerArtifact> {
+export async function writeExtensionLayer({
+  extension,
+  bundle,
+  out,
+  node,
+  deflateCache,
+  log,
+}: ExtensionLayerContext): Promise<ExtensionLayerArtifact> {
   const written = await writeZip(
     join(out, LAYERS_DIR, `${extension.name}.zip`),
     extensionLayerFiles(extension.name, bundle, node),
     deflateCache === undefined ? {} : { deflateCache },
   );
   log(`${extension.name}: wrote ${written.path} (${sizeOf(written.size)}, extension layer, ${extension.arch}, Node ${node.nodeVersion})`);
-  return { extension: extension.name, kind: 'extension-layer', ...written, arch: extension.arch, format: 'zip', nodeVersion: node.nodeVersion };
+  return {
+    extension: extension.name,
+    kind: 'extension-layer',
+    ...written,
+    arch: extension.arch,
+    format: 'zip',
+    nodeVersion: node.nodeVersion,
+  };
 }

@@ -82,7 +82,9 @@ const zipFormat: FormatBuilder = async ({ fn, bundle, out, nodeRuntime, deflateC
   const code = await writeZip(join(out, `${fn.name}.zip`), bundle.files, zipOptions);
   const runtime = await nodeRuntime('/opt');
   const layer = await writeZip(join(out, `${fn.name}-runtime-${fn.arch}.zip`), runtime.files, zipOptions);
-  log(`${fn.name}: wrote ${code.path} (${sizeOf(code.size)}, code only) and ${layer.path} (${sizeOf(layer.size)}, Node ${runtime.nodeVersion} layer for /opt)`);
+  log(
+    `${fn.name}: wrote ${code.path} (${sizeOf(code.size)}, code only) and ${layer.path} (${sizeOf(layer.size)}, Node ${runtime.nodeVersion} layer for /opt)`,
+  );
   return [
     { ...common, kind: 'function', ...code, nodeVersion: runtime.nodeVersion },
     { ...common, kind: 'runtime-layer', ...layer, nodeVersion: runtime.nodeVersion },

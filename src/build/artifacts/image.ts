@@ -94,16 +94,21 @@ export async function buildFunctionImage(options: ImageBuildOptions): Promise<Bu
   const platform = ARCH_NAMES[options.arch].docker;
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(buildContext(options.files) as unknown as NodeJS.ReadableStream, {
-      t: options.tag,
-      platform,
-      buildargs: { BASE_IMAGE: options.baseImage },
-      rm: true,
-      forcerm: true,
-      version: '1',
-    } as Docker.ImageBuildOptions);
+    stream = await docker.buildImage(
+      buildContext(options.files) as unknown as NodeJS.ReadableStream,
+      {
+        t: options.tag,
+        platform,
+        buildargs: { BASE_IMAGE: options.baseImage },
+        rm: true,
+        forcerm: true,
+        version: '1',
+      } as Docker.ImageBuildOptions,
+    );
   } catch (error) {
-    throw new KitError('LK_KIT_IMAGE_BUILD', `docker build of ${options.tag} could not start: ${(error as Error).message}`, { cause: error });
+    throw new KitError('LK_KIT_IMAGE_BUILD', `docker build of ${options.tag} could not start: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const events = await new Promise<BuildEvent[]>((resolve, reject) => {
     docker.modem.followProgress(

@@ -48,7 +48,12 @@ export function zipTimestamp(env: NodeJS.ProcessEnv = process.env): Date {
 }
 
 function checkPath(path: string): void {
-  if (path === '' || path.startsWith('/') || path.split('/').some((part) => part === '' || part === '.' || part === '..') || path.includes('\\')) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.split('/').some((part) => part === '' || part === '.' || part === '..') ||
+    path.includes('\\')
+  ) {
     throw new KitError('LK_KIT_ZIP', `cannot put "${path}" into a zip: paths are relative, with / between names`);
   }
 }

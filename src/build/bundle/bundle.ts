@@ -79,7 +79,10 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
 /** index.mjs (and its map) bundled again with `options` (their plugins, say), in place of the ones in `bundle`. */
 export async function rebundleIndex(options: BundleOptions, bundle: BundleResult): Promise<BundleResult> {
   const output = await bundleIndex(options);
-  const index = new Map<string, Buffer | undefined>([['index.mjs', output.code], ['index.mjs.map', output.map]]);
+  const index = new Map<string, Buffer | undefined>([
+    ['index.mjs', output.code],
+    ['index.mjs.map', output.map],
+  ]);
   const files = bundle.files.map((file) => (index.has(file.path) ? { ...file, data: index.get(file.path)! } : file));
   return { ...bundle, files, metafile: output.metafile, bundleBytes: output.code.length };
 }
@@ -92,7 +95,13 @@ function bundleIndex(options: BundleOptions): Promise<EntryBundle> {
     entry: options.entry,
     arch: options.arch,
     // Specifiers that do not depend on where the kit or the project are, so maps come out the same anywhere.
-    contents: generatedEntry('lambda-kit/runtime', projectRelative(options.root, options.entry), options.exportName, options.name, sourcemap),
+    contents: generatedEntry(
+      'lambda-kit/runtime',
+      projectRelative(options.root, options.entry),
+      options.exportName,
+      options.name,
+      sourcemap,
+    ),
     sourcefile: FUNCTION_ENTRY,
     outName: 'index.mjs',
     sourcemap: sourcemap ? 'linked' : false,

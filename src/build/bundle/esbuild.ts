@@ -40,7 +40,10 @@ function runtimeEntry(): string {
     const path = resolve(here, candidate);
     if (existsSync(path)) return path;
   }
-  throw new KitError('LK_KIT_RUNTIME_NOT_FOUND', `the lambda-kit runtime is not at ${resolve(here, '../../../runtime')}: reinstall lambda-kit`);
+  throw new KitError(
+    'LK_KIT_RUNTIME_NOT_FOUND',
+    `the lambda-kit runtime is not at ${resolve(here, '../../../runtime')}: reinstall lambda-kit`,
+  );
 }
 
 /**

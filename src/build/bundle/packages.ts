@@ -4,7 +4,18 @@
  * native addons apart (they are compiled for one platform and cannot go into
  * a bundle).
  */
-import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
@@ -145,11 +156,7 @@ export function nativeAddonError(name: string, evidence: string, arch: Arch, why
   const otherwise = external
     ? `Install its prebuilt binary for linux-${arch} (npm install --os=linux --cpu=${cpu}) before building, or build it on a linux-${arch} machine (npm rebuild ${name}) and build from there.`
     : `Mark it --external ${name}: it is then shipped as files, and accepted when its binary is for linux-${arch} (install or rebuild it for linux-${arch} first).`;
-  return new KitError(
-    'LK_KIT_NATIVE_ADDON',
-    `package "${name}" contains a native addon (${evidence}), ${why}. ` +
-      otherwise,
-  );
+  return new KitError('LK_KIT_NATIVE_ADDON', `package "${name}" contains a native addon (${evidence}), ${why}. ${otherwise}`);
 }
 
 function describePlatform(platform: { os: string; arch: string }): string {
@@ -208,7 +215,10 @@ export function placeExternals(names: string[], fromDir: string, arch: Arch): Pl
     const real = realOf(item.dir);
     const state = reachable(item.name, real, item.parentAt);
     if (state === 'same') continue;
-    const at = state === 'free' && !byAt.has(`node_modules/${item.name}`) ? `node_modules/${item.name}` : `${item.parentAt ?? ''}/node_modules/${item.name}`.replace(/^\//, '');
+    const at =
+      state === 'free' && !byAt.has(`node_modules/${item.name}`)
+        ? `node_modules/${item.name}`
+        : `${item.parentAt ?? ''}/node_modules/${item.name}`.replace(/^\//, '');
     const entry: PlacedPackage = { name: item.name, dir: real, at };
     placed.push(entry);
     byAt.set(at, entry);
@@ -238,7 +248,10 @@ export function placeExternals(names: string[], fromDir: string, arch: Arch): Pl
     if (evidence.addons.length === 0 && !evidence.buildScript) continue; // only depends on a loader: the addon is elsewhere
     const platforms = evidence.addons.map((addon) => addonPlatform(join(entry.dir, addon)));
     if (platforms.some((platform) => platform.os === 'linux' && platform.arch === arch)) continue;
-    const found = platforms.length > 0 ? `its binaries are for ${[...new Set(platforms.map(describePlatform))].join(', ')}` : 'it has no prebuilt binary';
+    const found =
+      platforms.length > 0
+        ? `its binaries are for ${[...new Set(platforms.map(describePlatform))].join(', ')}`
+        : 'it has no prebuilt binary';
     throw nativeAddonError(entry.name, describeEvidence(evidence), arch, `and ${found}, none for linux-${arch}`, true);
   }
   return placed.sort((a, b) => (a.at < b.at ? -1 : 1));

@@ -46,14 +46,25 @@ export async function makeCodeCache(options: CodeCacheOptions): Promise<Artifact
     await mkdir(cacheDir, { recursive: true });
     // The runtime's own file list names its loader: no need to look in lib/ again.
     const loader = options.runtimeFiles.find((file) => file.path.startsWith('lib/ld-linux-'))?.path;
-    if (!loader) throw new KitError('LK_KIT_CODE_CACHE', `${options.name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`);
+    if (!loader)
+      throw new KitError(
+        'LK_KIT_CODE_CACHE',
+        `${options.name}: the Node runtime has no lib/ld-linux-*: --code-cache needs a lambda-kit bootstrap`,
+      );
     await loadOnce(root, loader, options.name);
     const files = await listFiles(cacheDir);
     if (files.length === 0) {
-      throw new KitError('LK_KIT_CODE_CACHE', `${options.name}: the function started but Node wrote no code cache; build without --code-cache`);
+      throw new KitError(
+        'LK_KIT_CODE_CACHE',
+        `${options.name}: the function started but Node wrote no code cache; build without --code-cache`,
+      );
     }
     const cache = await Promise.all(
-      files.sort().map(async (path) => ({ path: `${CODE_CACHE_DIR}/${relative(cacheDir, path).split('\\').join('/')}`, data: await readFile(path), mode: 0o644 })),
+      files.sort().map(async (path) => ({
+        path: `${CODE_CACHE_DIR}/${relative(cacheDir, path).split('\\').join('/')}`,
+        data: await readFile(path),
+        mode: 0o644,
+      })),
     );
     options.log?.(`${options.name}: code cache of ${cache.reduce((sum, file) => sum + file.data.length, 0)} bytes`);
     return cache;
@@ -95,7 +106,13 @@ async function loadOnce(root: string, loader: string, name: string): Promise<voi
         env: {
           PATH: process.env.PATH,
           LAMBDA_TASK_ROOT: root,
-          ...lambdaEnvironment({ name, version: '$LATEST', memoryMb: 1024, region: process.env.AWS_REGION ?? 'us-east-1', runtimeApi: `127.0.0.1:${port}` }),
+          ...lambdaEnvironment({
+            name,
+            version: '$LATEST',
+            memoryMb: 1024,
+            region: process.env.AWS_REGION ?? 'us-east-1',
+            runtimeApi: `127.0.0.1:${port}`,
+          }),
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

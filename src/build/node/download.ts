@@ -54,7 +54,11 @@ export async function extractNode(tarball: string): Promise<Buffer> {
   try {
     await pipeline(createReadStream(tarball), createGunzip(), tar);
   } catch (error) {
-    throw new KitError('LK_KIT_NODE_UNAVAILABLE', `${tarball} is not a readable npm tarball (delete it to download it again): ${(error as Error).message}`, { cause: error });
+    throw new KitError(
+      'LK_KIT_NODE_UNAVAILABLE',
+      `${tarball} is not a readable npm tarball (delete it to download it again): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (!node) throw new KitError('LK_KIT_NODE_UNAVAILABLE', `${tarball} has no package/bin/node (delete it to download it again)`);
   return node;

@@ -22,7 +22,10 @@ export async function patchelf(file: string, interpreter: string, rpath: string)
 }
 
 export async function patchelfVersion(): Promise<string> {
-  const { stdout } = await tool(await requireTool(['patchelf'], 'patchelf'), ['--version'], { code: 'LK_KIT_TOOL_MISSING', what: 'patchelf --version' });
+  const { stdout } = await tool(await requireTool(['patchelf'], 'patchelf'), ['--version'], {
+    code: 'LK_KIT_TOOL_MISSING',
+    what: 'patchelf --version',
+  });
   return stdout.trim();
 }
 
@@ -44,7 +47,15 @@ export function stripTool(arch: Arch): Promise<{ path: string; version: string }
     found = (async () => {
       const path = await requireTool(names, aptPackage);
       const { stdout } = await tool(path, ['--version'], { code: 'LK_KIT_TOOL_MISSING', what: `${path} --version` });
-      return { path, version: `${baseName(path)}: ${stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(', ')}` };
+      return {
+        path,
+        version: `${baseName(path)}: ${stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .slice(0, 2)
+          .join(', ')}`,
+      };
     })();
     found.catch(() => stripTools.delete(arch));
     stripTools.set(arch, found);

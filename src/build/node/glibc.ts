@@ -84,7 +84,12 @@ export async function ensureDebs(arch: Arch, cacheDir: string, log: (m: string) 
   const dir = join(cacheDir, 'debs', debArch);
   const find = async () => {
     const names = await readdir(dir).catch(() => [] as string[]);
-    return DEB_PACKAGES.map((p) => names.filter((n) => n.startsWith(`${p}_`) && n.endsWith(`_${debArch}.deb`)).sort().at(-1));
+    return DEB_PACKAGES.map((p) =>
+      names
+        .filter((n) => n.startsWith(`${p}_`) && n.endsWith(`_${debArch}.deb`))
+        .sort()
+        .at(-1),
+    );
   };
   let found = await find();
   if (found.every((name) => name !== undefined)) return found.map((name) => join(dir, name!));

@@ -41,12 +41,15 @@ export async function buildNodeWithGlibc(options: NodeWithGlibcOptions): Promise
   const { arch, cacheDir, nodeVersion } = options;
   const log = options.log ?? (() => {});
   if (!ARCHES.includes(arch)) throw invalidOptions(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`, 'buildNodeWithGlibc');
-  if (!isExactVersion(nodeVersion)) throw invalidOptions(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'buildNodeWithGlibc');
+  if (!isExactVersion(nodeVersion))
+    throw invalidOptions(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'buildNodeWithGlibc');
   if (!options.libPath.startsWith('/')) throw invalidOptions(`libPath '${options.libPath}' is not an absolute path`, 'buildNodeWithGlibc');
   const strip = options.strip ?? false;
   const extraLibs = [...new Set(options.extraLibs ?? [])].sort();
   const debs = await ensureDebs(arch, cacheDir, log);
-  const key = sha256(JSON.stringify({ RECIPE: GLIBC_RECIPE, nodeVersion, arch, libPath: options.libPath, extraLibs, strip, debs: debs.map(baseName) }));
+  const key = sha256(
+    JSON.stringify({ RECIPE: GLIBC_RECIPE, nodeVersion, arch, libPath: options.libPath, extraLibs, strip, debs: debs.map(baseName) }),
+  );
   const done = join(cacheDir, 'node-glibc', `${arch}-${nodeVersion}-${key.slice(0, 16)}`);
   const cached = await readBuild(done);
   if (cached) return cached;
@@ -60,7 +63,16 @@ export async function buildNodeWithGlibc(options: NodeWithGlibcOptions): Promise
     const files: ArtifactFile[] = [{ path: 'bin/node', data: await readFile(nodePath), mode: 0o755 }];
     for (const lib of libs) files.push({ path: `lib/${lib}`, data: await readFile(join(libDir, lib)), mode: 0o755 });
     const tools = { ...(strip && { strip: (await stripTool(arch)).version }), patchelf: await patchelfVersion() };
-    await writeBuild(work, done, files, { nodeVersion, arch, libPath: options.libPath, extraLibs, strip, recipe: GLIBC_RECIPE, debs: debs.map(baseName), tools });
+    await writeBuild(work, done, files, {
+      nodeVersion,
+      arch,
+      libPath: options.libPath,
+      extraLibs,
+      strip,
+      recipe: GLIBC_RECIPE,
+      debs: debs.map(baseName),
+      tools,
+    });
     log(`built Node ${nodeVersion} with glibc in ${options.libPath} for ${arch} in ${Date.now() - started} ms`);
     return files;
   } finally {
@@ -99,7 +111,8 @@ export interface ExtensionNodeOptions {
  */
 export async function buildExtensionNode(options: ExtensionNodeOptions): Promise<NodeRuntime> {
   const nodeMajor = options.nodeMajor ?? 24;
-  if (nodeMajor !== 24 && nodeMajor !== 22) throw invalidOptions(`unsupported nodeMajor ${String(nodeMajor)}: 24 or 22`, 'buildExtensionNode');
+  if (nodeMajor !== 24 && nodeMajor !== 22)
+    throw invalidOptions(`unsupported nodeMajor ${String(nodeMajor)}: 24 or 22`, 'buildExtensionNode');
   const log = options.log ?? (() => {});
   const nodeVersion = options.nodeVersion ?? (await resolveNodeVersion(options.arch, nodeMajor, options.cacheDir, log));
   const files = await buildNodeWithGlibc({

@@ -31,17 +31,27 @@ export function spawnTarget(
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
   return new Promise((resolve) => {
     const started = Date.now();
-    execFile(loader, ['--library-path', libDir, ...args], { cwd, env, maxBuffer: 16 << 20, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      const failed = error as (Error & { code?: number | string | null; signal?: string | null; killed?: boolean }) | null;
-      const code = failed ? (typeof failed.code === 'number' ? failed.code : null) : 0;
-      const signal = failed?.signal ?? null;
-      const timedOut = Boolean(failed?.killed && options.timeoutMs && Date.now() - started >= options.timeoutMs);
-      resolve({ code, signal, stdout, stderr, timedOut, ...(failed ? { error: failed } : {}) });
-    });
+    execFile(
+      loader,
+      ['--library-path', libDir, ...args],
+      { cwd, env, maxBuffer: 16 << 20, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const failed = error as (Error & { code?: number | string | null; signal?: string | null; killed?: boolean }) | null;
+        const code = failed ? (typeof failed.code === 'number' ? failed.code : null) : 0;
+        const signal = failed?.signal ?? null;
+        const timedOut = Boolean(failed?.killed && options.timeoutMs && Date.now() - started >= options.timeoutMs);
+        resolve({ code, signal, stdout, stderr, timedOut, ...(failed ? { error: failed } : {}) });
+      },
+    );
   });
 }
 
-export function crossArchError(arch: Arch, what: string, result: { code: number | null; signal?: string | null; stderr: string; error?: Error }, spawnFailed = true): KitError {
+export function crossArchError(
+  arch: Arch,
+  what: string,
+  result: { code: number | null; signal?: string | null; stderr: string; error?: Error },
+  spawnFailed = true,
+): KitError {
   const crossArch = arch !== HOST_ARCH;
   return new KitError(
     'LK_KIT_SEA_FAILED',

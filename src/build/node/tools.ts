@@ -75,7 +75,13 @@ export async function which(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
     if (!dir) continue;
     const path = join(dir, name);
-    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   return undefined;
 }

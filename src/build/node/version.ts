@@ -36,7 +36,8 @@ export async function resolveNodeVersion(
   now: () => number = Date.now,
 ): Promise<string> {
   const name = npmPackage(arch);
-  const ofMajor = (versions: string[]) => versions.filter((v) => isExactVersion(v) && Number(v.split('.')[0]) === major).sort(compareVersions);
+  const ofMajor = (versions: string[]) =>
+    versions.filter((v) => isExactVersion(v) && Number(v.split('.')[0]) === major).sort(compareVersions);
   const listing = join(cacheDir, 'npm', `${name}.versions.json`);
   let versions = ofMajor(await readFreshListing(listing, now()));
   if (versions.length === 0) {
@@ -71,10 +72,7 @@ export async function resolveNodeVersion(
   }
   const newest = versions.at(-1);
   if (newest === undefined) {
-    throw new KitError(
-      'LK_KIT_NODE_UNAVAILABLE',
-      `npm has no ${name} release of Node ${major} (for ${arch}): choose another nodeMajor`,
-    );
+    throw new KitError('LK_KIT_NODE_UNAVAILABLE', `npm has no ${name} release of Node ${major} (for ${arch}): choose another nodeMajor`);
   }
   return newest;
 }

@@ -17,7 +17,10 @@ export type NodeMajor = (typeof NODE_MAJORS)[number];
 /** The host's architecture, as Lambda names it: the default arch. */
 export function hostArch(): Arch {
   if (HOST_ARCH) return HOST_ARCH;
-  throw new KitError('LK_KIT_BAD_OPTION', `this machine's architecture (${process.arch}) is not one Lambda runs: give --arch x86_64 or --arch arm64`);
+  throw new KitError(
+    'LK_KIT_BAD_OPTION',
+    `this machine's architecture (${process.arch}) is not one Lambda runs: give --arch x86_64 or --arch arm64`,
+  );
 }
 
 function choice<T extends string | number>(value: string | number, allowed: readonly T[], what: string, where: string): T {

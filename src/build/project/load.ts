@@ -26,7 +26,12 @@ function describeIssues(error: z.ZodError, file: string): string {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((key) => `"${key}"`).join(', ');
       const inEntry = issue.path.length === 2 ? issue.path[0] : undefined;
-      const shape = inEntry === 'functions' ? functionConfigSchema.shape : inEntry === 'extensions' ? extensionConfigSchema.shape : projectConfigSchema.shape;
+      const shape =
+        inEntry === 'functions'
+          ? functionConfigSchema.shape
+          : inEntry === 'extensions'
+            ? extensionConfigSchema.shape
+            : projectConfigSchema.shape;
       const allowed = Object.keys(shape);
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} at ${at} (allowed: ${allowed.join(', ')})`;
     }
@@ -63,7 +68,8 @@ async function readConfigFile(path: string, file: string): Promise<unknown> {
   }
   let config = module.default;
   if (typeof config === 'function') config = await (config as () => unknown)();
-  if (config === undefined) throw new KitError('LK_KIT_CONFIG', `${file}: it has no default export; write export default { functions: { ... } }`);
+  if (config === undefined)
+    throw new KitError('LK_KIT_CONFIG', `${file}: it has no default export; write export default { functions: { ... } }`);
   return config;
 }
 
@@ -77,7 +83,8 @@ export async function loadConfig(root: string, explicitFile?: string): Promise<L
     const path = resolve(root, explicitFile);
     if (!existsSync(path)) throw new KitError('LK_KIT_CONFIG', `config file ${explicitFile} does not exist`);
     const file = relative(process.cwd(), path) || basename(path);
-    const raw = basename(path) === 'package.json' ? (readJson(path, file) as { lambda?: unknown }).lambda : await readConfigFile(path, file);
+    const raw =
+      basename(path) === 'package.json' ? (readJson(path, file) as { lambda?: unknown }).lambda : await readConfigFile(path, file);
     if (raw === undefined) throw new KitError('LK_KIT_CONFIG', `${file} has no "lambda" field`);
     return { file, path, config: parseProjectConfig(raw, basename(path) === 'package.json' ? `${file}#lambda` : file) };
   }
@@ -98,4 +105,3 @@ export async function loadConfig(root: string, explicitFile?: string): Promise<L
   const [source] = found as [(typeof found)[number]];
   return { file: source.file, path: source.path, config: parseProjectConfig(await source.read(), source.file) };
 }
-

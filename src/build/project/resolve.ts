@@ -134,7 +134,10 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
   // `lambda-kit build <name>` picks by name: one name, one thing.
   const clash = [...declaredExtensions.keys()].find((name) => declared.has(name));
   if (clash !== undefined) {
-    throw new KitError('LK_KIT_CONFIG', `${where}: "${clash}" is both a function and an extension: give them different names (a name picks what lambda-kit build builds)`);
+    throw new KitError(
+      'LK_KIT_CONFIG',
+      `${where}: "${clash}" is both a function and an extension: give them different names (a name picks what lambda-kit build builds)`,
+    );
   }
 
   let selected: Array<[string, FunctionConfig, string]>;
@@ -166,7 +169,9 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
         selected = [];
         selectedExtensions = [[extensionFor[0], extensionFor[1], asFile]];
       } else {
-        selected = [declaredFor ? [declaredFor[0], declaredFor[1], asFile] : [functionNameFor(asFile), { entry: options.selector }, asFile]];
+        selected = [
+          declaredFor ? [declaredFor[0], declaredFor[1], asFile] : [functionNameFor(asFile), { entry: options.selector }, asFile],
+        ];
       }
     } else {
       const lists = [
@@ -189,7 +194,8 @@ export async function resolveProject(options: ResolveOptions): Promise<ResolvedP
       );
     }
   };
-  const arch = (configured: Arch | undefined) => (overrides.arch !== undefined ? parseArch(overrides.arch) : (configured ?? config.arch ?? hostArch()));
+  const arch = (configured: Arch | undefined) =>
+    overrides.arch !== undefined ? parseArch(overrides.arch) : (configured ?? config.arch ?? hostArch());
   const nodeMajor = (configured: NodeMajor | undefined) =>
     overrides.nodeMajor !== undefined ? parseNodeMajor(overrides.nodeMajor) : (configured ?? config.nodeMajor ?? 24);
 

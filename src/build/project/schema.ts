@@ -13,7 +13,8 @@ import { LAYOUTS, TARGETS } from './choices.ts';
  * Lambda-Extension-Name must match when it registers.
  */
 const EXTENSION_NAME = /^[a-zA-Z0-9_-]+$/;
-const EXTENSION_NAME_RULE = 'an extension name is letters, digits, - or _ (its file name in /opt/extensions, which Lambda-Extension-Name must match)';
+const EXTENSION_NAME_RULE =
+  'an extension name is letters, digits, - or _ (its file name in /opt/extensions, which Lambda-Extension-Name must match)';
 
 /** Settings a function may have, and the project may give as defaults for all its functions. */
 const settingsShape = {
@@ -78,7 +79,8 @@ export const projectConfigSchema = z
   // A default tag for several functions would name all their images alike: at the top level it is the shorthand's own.
   .refine((config) => config.imageTag === undefined || config.entry !== undefined, {
     path: ['imageTag'],
-    message: 'at the top level it is the tag of the single-function shorthand ("entry"); give each function its own (functions.<name>.imageTag)',
+    message:
+      'at the top level it is the tag of the single-function shorthand ("entry"); give each function its own (functions.<name>.imageTag)',
   });
 
 export type FunctionConfig = z.infer<typeof functionConfigSchema>;

@@ -95,7 +95,15 @@ function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
       const formatOf = (path: string) => {
         let format = formats.get(path);
         if (!format) {
-          format = build({ entryPoints: [path], bundle: false, write: false, metafile: true, logLevel: 'silent', absWorkingDir: options.root, outdir: options.root }).then(
+          format = build({
+            entryPoints: [path],
+            bundle: false,
+            write: false,
+            metafile: true,
+            logLevel: 'silent',
+            absWorkingDir: options.root,
+            outdir: options.root,
+          }).then(
             (result) => (Object.values(result.metafile.inputs).some((input) => input.format === 'esm') ? 'esm' : 'cjs'),
             () => 'cjs' as const,
           );
@@ -124,13 +132,17 @@ function snapshotPlugin(options: SnapshotPluginOptions): Plugin {
           pluginData: { lambdaKitSnapshot: true },
         });
         // Errors are esbuild's to report, as in any build; a workspace package (a link out of node_modules) is the project's own code.
-        if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file' || !inNodeModules(resolved.path)) return undefined;
+        if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file' || !inNodeModules(resolved.path))
+          return undefined;
         const key = relative(options.root, resolved.path).split(sep).join('/');
         const name = packageOf(resolved.path)?.name ?? specifier;
         if (!options.modules.has(key)) options.modules.set(key, { key, package: name, format: await formatOf(resolved.path) });
         return { path: key, namespace: NAMESPACE, sideEffects: true };
       });
-      pluginBuild.onResolve({ filter: /.*/, namespace: NAMESPACE }, (args) => ({ path: args.path.replace(/^cjs:/, ''), namespace: CJS_NAMESPACE }));
+      pluginBuild.onResolve({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
+        path: args.path.replace(/^cjs:/, ''),
+        namespace: CJS_NAMESPACE,
+      }));
       pluginBuild.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
         const module = options.modules.get(args.path)!;
         const names = options.exports?.[module.key];
@@ -168,7 +180,9 @@ function evaluationOrder(metafile: Metafile, entry: string, modules: Map<string,
   };
   visit(entry);
   // Not reached from the entry (never expected): after the rest, by key.
-  const rest = [...modules.values()].filter((module) => !ordered.includes(module)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rest = [...modules.values()]
+    .filter((module) => !ordered.includes(module))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return [...ordered, ...rest];
 }
 
@@ -182,7 +196,10 @@ export interface SnapshotBundle {
 /** The function bundled for --snapshot: index.mjs with stand-ins, and the vendor bundle they read from. */
 export async function bundleForSnapshot(options: BundleOptions): Promise<SnapshotBundle> {
   const modules = new Map<string, VendorModule>();
-  const bundle = await bundleFunction({ ...options, plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules })] });
+  const bundle = await bundleFunction({
+    ...options,
+    plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules })],
+  });
   // Only lambda-kit's own modules to hold: a snapshot of the runtime alone only costs (see build.ts), so index.mjs is the plain one.
   if ([...modules.values()].every((module) => module.package === LAMBDA_KIT_PACKAGE)) {
     return { bundle: await rebundleIndex(options, bundle), vendor: { code: Buffer.alloc(0), modules: [], packages: [] } };
@@ -195,6 +212,13 @@ export async function bundleForSnapshot(options: BundleOptions): Promise<Snapsho
  * CommonJS modules exporting the names the snapshot found (`exports`, by key),
  * in place of the first build's.
  */
-export function rebundleWithExports(options: BundleOptions, bundle: BundleResult, exports: Record<string, string[]>): Promise<BundleResult> {
-  return rebundleIndex({ ...options, plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules: new Map(), exports })] }, bundle);
+export function rebundleWithExports(
+  options: BundleOptions,
+  bundle: BundleResult,
+  exports: Record<string, string[]>,
+): Promise<BundleResult> {
+  return rebundleIndex(
+    { ...options, plugins: [snapshotPlugin({ root: options.root, external: options.external ?? [], modules: new Map(), exports })] },
+    bundle,
+  );
 }

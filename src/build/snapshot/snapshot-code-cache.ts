@@ -116,7 +116,8 @@ function findVector(blob: Buffer, from: number, end: number): { start: number; e
   let found: { start: number; entries: CodeCacheEntry[] } | undefined;
   for (let at = from; at + 8 <= end; at++) {
     // A count below 2^16: its upper six bytes are zero (a cheap test before parsing).
-    if (blob[at + 2] !== 0 || blob[at + 3] !== 0 || blob[at + 4] !== 0 || blob[at + 5] !== 0 || blob[at + 6] !== 0 || blob[at + 7] !== 0) continue;
+    if (blob[at + 2] !== 0 || blob[at + 3] !== 0 || blob[at + 4] !== 0 || blob[at + 5] !== 0 || blob[at + 6] !== 0 || blob[at + 7] !== 0)
+      continue;
     const entries = parseVector(blob, at, end);
     if (!entries) continue;
     if (found) return undefined;

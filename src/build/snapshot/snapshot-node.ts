@@ -86,7 +86,8 @@ export class SnapshotNode {
     const { arch, nodeVersion, cacheDir } = options;
     const log = options.log ?? (() => {});
     if (!ARCHES.includes(arch)) throw invalidOptions(`unknown arch '${String(arch)}': 'x86_64' or 'arm64'`, 'SnapshotNode');
-    if (!isExactVersion(nodeVersion)) throw invalidOptions(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'SnapshotNode');
+    if (!isExactVersion(nodeVersion))
+      throw invalidOptions(`nodeVersion '${nodeVersion}' is not an exact version like '24.21.0'`, 'SnapshotNode');
     const debs = await ensureDebs(arch, cacheDir, log);
     await mkdir(join(cacheDir, 'snapshot'), { recursive: true });
     const work = await mkdtemp(join(cacheDir, 'snapshot', `.build-${arch}-`));
@@ -111,7 +112,13 @@ export class SnapshotNode {
       // The shapes of the built-ins the snapshot cannot hold, from the same Node in another process: one file per Node and launcher.
       const shapes = join(cacheDir, 'snapshot', `shapes-${arch}-${nodeVersion}-${sha256(launcher).slice(0, 16)}.json`);
       if (!(await exists(shapes))) {
-        const { stdout } = await runTarget(arch, libDir, [nodePath, '--no-warnings', 'snapshot-launcher.cjs', '--shapes'], work, 'reading the shapes of built-ins');
+        const { stdout } = await runTarget(
+          arch,
+          libDir,
+          [nodePath, '--no-warnings', 'snapshot-launcher.cjs', '--shapes'],
+          work,
+          'reading the shapes of built-ins',
+        );
         JSON.parse(stdout);
         await writeFile(`${shapes}.tmp`, stdout);
         await rename(`${shapes}.tmp`, shapes);
@@ -160,7 +167,15 @@ export class SnapshotNode {
     const bootstrap = join(this.work, 'bootstrap');
     await rm(bootstrap, { force: true });
     await writeFile(bootstrap, await readFile(this.nodePath), { mode: 0o755 });
-    await injectBlob({ arch: this.arch, nodeVersion: this.nodeVersion, interpreter: `${root}/lib/${ARCH_NAMES[this.arch].loader}`, libDir: this.libDir, work: this.work, bootstrap, blob });
+    await injectBlob({
+      arch: this.arch,
+      nodeVersion: this.nodeVersion,
+      interpreter: `${root}/lib/${ARCH_NAMES[this.arch].loader}`,
+      libDir: this.libDir,
+      work: this.work,
+      bootstrap,
+      blob,
+    });
     return {
       file: { path: 'bootstrap', data: await readFile(bootstrap), mode: 0o755 },
       codeCache: trim && { kept: trim.kept, dropped: trim.dropped, droppedBytes: trim.droppedBytes },

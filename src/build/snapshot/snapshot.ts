@@ -106,7 +106,10 @@ export async function snapshotFunction(options: SnapshotFunctionOptions): Promis
     rebundle: (modules) => bundleVendor(modules, bundleOptions),
     ...(options.log && { log: options.log }),
   });
-  const own: NodeRuntime = { nodeVersion: runtime.nodeVersion, files: runtime.files.map((file) => (file.path === 'bootstrap' ? bootstrap : file)) };
+  const own: NodeRuntime = {
+    nodeVersion: runtime.nodeVersion,
+    files: runtime.files.map((file) => (file.path === 'bootstrap' ? bootstrap : file)),
+  };
   return { bundle: await rebundleWithExports(bundleOptions, bundled.bundle, exports), runtime: own };
 }
 
@@ -114,7 +117,12 @@ async function makeSnapshotBootstrap(options: SnapshotOptions): Promise<Snapshot
   const log = options.log ?? (() => {});
   const started = Date.now();
   const timeoutMs = options.arch === HOST_ARCH ? TIMEOUT_MS.native : TIMEOUT_MS.qemu;
-  const node = await SnapshotNode.prepare({ arch: options.arch, nodeVersion: options.nodeVersion, cacheDir: options.cacheDir, log: (line) => log(`node runtime: ${line}`) });
+  const node = await SnapshotNode.prepare({
+    arch: options.arch,
+    nodeVersion: options.nodeVersion,
+    cacheDir: options.cacheDir,
+    log: (line) => log(`node runtime: ${line}`),
+  });
   try {
     const attempt = await node.attempt(options.vendor.code, timeoutMs);
     if (!attempt.ok) throw await explain(node, attempt, options, timeoutMs);
@@ -208,7 +216,11 @@ function parseReport(stderr: string): Report | undefined {
 
 function stack(text: string | undefined): string {
   if (!text) return '';
-  const lines = text.split('\n').slice(1, 6).map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .slice(1, 6)
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines.length ? `\n  ${lines.join('\n  ')}` : '';
 }
 

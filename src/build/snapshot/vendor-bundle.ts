@@ -49,7 +49,10 @@ function vendorEntry(modules: VendorModule[]): string {
 }
 
 /** vendor.cjs of `modules`, loaded in the order given (evaluationOrder's), their names shortened: its code runs at build time only. */
-export async function bundleVendor(modules: VendorModule[], options: Pick<BundleOptions, 'root' | 'entry' | 'arch' | 'external' | 'minify'>): Promise<VendorBundle> {
+export async function bundleVendor(
+  modules: VendorModule[],
+  options: Pick<BundleOptions, 'root' | 'entry' | 'arch' | 'external' | 'minify'>,
+): Promise<VendorBundle> {
   const output = await bundleEntry({
     root: options.root,
     entry: options.entry,

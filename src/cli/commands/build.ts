@@ -105,7 +105,10 @@ export async function buildCommand(args: string[]): Promise<number> {
   if (values.layout !== undefined) parseLayout(values.layout);
   if (values.node !== undefined) parseNodeMajor(values.node);
   if (values.format !== undefined && !Object.hasOwn(formats, values.format)) {
-    throw new KitError('LK_KIT_UNKNOWN_FORMAT', `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`);
+    throw new KitError(
+      'LK_KIT_UNKNOWN_FORMAT',
+      `unknown format "${values.format}" (--format): this lambda-kit builds ${Object.keys(formats).join(', ')}`,
+    );
   }
   const started = Date.now();
   const overrides = {
@@ -148,6 +151,6 @@ export async function buildCommand(args: string[]): Promise<number> {
     log,
   });
   log(`built ${counted(result.project)} in ${Date.now() - started} ms`);
-  if (values.json) process.stdout.write(JSON.stringify({ artifacts: result.artifacts }, null, 2) + '\n');
+  if (values.json) process.stdout.write(`${JSON.stringify({ artifacts: result.artifacts }, null, 2)}\n`);
   return 0;
 }

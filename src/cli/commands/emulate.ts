@@ -148,7 +148,7 @@ export async function emulateCommand(args: string[]): Promise<number> {
   say(`Invoke API listening on ${emulator.endpoint} (functions: ${emulator.functionNames.join(', ')})`);
   say(`try: lambda-kit invoke ${emulator.functionNames[0]} --endpoint ${emulator.endpoint} --payload '{}' --tail`);
   // For scripts that start the emulator and wait for it: one machine-readable line on stdout.
-  process.stdout.write(JSON.stringify({ endpoint: emulator.endpoint, functions: emulator.functionNames }) + '\n');
+  process.stdout.write(`${JSON.stringify({ endpoint: emulator.endpoint, functions: emulator.functionNames })}\n`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

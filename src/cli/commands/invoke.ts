@@ -69,9 +69,7 @@ export async function invokeCommand(args: string[]): Promise<number> {
     }
     headers['x-amz-client-context'] = Buffer.from(values['client-context']).toString('base64');
   }
-  const path = values.stream
-    ? streamInvokePath(name)
-    : invokePath(name);
+  const path = values.stream ? streamInvokePath(name) : invokePath(name);
 
   let response: Awaited<ReturnType<typeof request>>;
   try {
@@ -80,7 +78,7 @@ export async function invokeCommand(args: string[]): Promise<number> {
     throw new CliError(
       'LK_CLI_ENDPOINT_UNREACHABLE',
       `no Lambda Invoke API answers at ${base.origin} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ` +
-        'start one with `lambda-kit emulate <handler>` or pass --endpoint'
+        'start one with `lambda-kit emulate <handler>` or pass --endpoint',
     );
   }
   if (response.statusCode >= 300) {
@@ -93,7 +91,10 @@ export async function invokeCommand(args: string[]): Promise<number> {
     } catch {
       // Not JSON: show it as it is.
     }
-    throw new CliError(response.statusCode < 500 ? 'LK_CLI_INVOKE_REFUSED' : 'LK_CLI_INVOKE_FAILED', `${response.headers['x-amzn-errortype'] ?? `HTTP ${response.statusCode}`}: ${message}`);
+    throw new CliError(
+      response.statusCode < 500 ? 'LK_CLI_INVOKE_REFUSED' : 'LK_CLI_INVOKE_FAILED',
+      `${response.headers['x-amzn-errortype'] ?? `HTTP ${response.statusCode}`}: ${message}`,
+    );
   }
   if (values.event) {
     await response.body.dump();
@@ -103,7 +104,7 @@ export async function invokeCommand(args: string[]): Promise<number> {
   if (values.stream) return printStream(response.body, Boolean(values.tail));
 
   const body = await response.body.text();
-  process.stdout.write(body + '\n');
+  process.stdout.write(`${body}\n`);
   if (values.tail) printTail(response.headers['x-amz-log-result']);
   if (response.headers['x-amz-function-error']) {
     process.stderr.write('lambda-kit: the function returned an error\n');

@@ -24,7 +24,8 @@ export interface RunLocalResult {
 export async function runLocal(options: RunLocalOptions, log: (line: string) => void): Promise<RunLocalResult> {
   const file = resolve(options.handlerFile);
   // A zip is named after itself (hello.zip: hello), a source file after its folder (examples/hello/handler.ts: hello).
-  const functionName = (file.endsWith('.zip') ? basename(file, '.zip') : basename(dirname(file))).replace(/[^a-zA-Z0-9_-]/g, '-') || 'function';
+  const functionName =
+    (file.endsWith('.zip') ? basename(file, '.zip') : basename(dirname(file))).replace(/[^a-zA-Z0-9_-]/g, '-') || 'function';
   const emulator = await Emulator.start({
     functions: [
       {
@@ -38,7 +39,7 @@ export async function runLocal(options: RunLocalOptions, log: (line: string) => 
       },
     ],
     // Function logs go to stderr so that stdout carries only the response.
-    log: (_name, line) => process.stderr.write(line + '\n'),
+    log: (_name, line) => process.stderr.write(`${line}\n`),
   });
   try {
     const started = Date.now();
@@ -49,7 +50,6 @@ export async function runLocal(options: RunLocalOptions, log: (line: string) => 
     await emulator.close();
   }
 }
-
 
 const RUN_USAGE = `lambda-kit run <handler-file | function.zip> [options]
 
@@ -104,7 +104,7 @@ export async function runCommand(args: string[]): Promise<number> {
     },
     (line) => process.stderr.write(`lambda-kit: ${line}\n`),
   );
-  process.stdout.write(result.body + '\n');
+  process.stdout.write(`${result.body}\n`);
   if (result.functionError) process.stderr.write('lambda-kit: the function returned an error\n');
   return result.functionError ? 1 : 0;
 }

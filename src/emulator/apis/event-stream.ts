@@ -48,8 +48,10 @@ export function decodeEventMessages(data: Buffer): { messages: DecodedEventMessa
     const total = data.readUInt32BE(offset);
     if (data.length - offset < total) break;
     const message = data.subarray(offset, offset + total);
-    if (message.readUInt32BE(8) !== crc32(message.subarray(0, 8))) throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad prelude CRC');
-    if (message.readUInt32BE(total - 4) !== crc32(message.subarray(0, total - 4))) throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad message CRC');
+    if (message.readUInt32BE(8) !== crc32(message.subarray(0, 8)))
+      throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad prelude CRC');
+    if (message.readUInt32BE(total - 4) !== crc32(message.subarray(0, total - 4)))
+      throw new EmulatorError('LK_EMULATOR_EVENT_STREAM', 'event stream: bad message CRC');
     const headersLength = message.readUInt32BE(4);
     const headers: Record<string, string> = {};
     let position = 12;

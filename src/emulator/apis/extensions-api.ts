@@ -293,4 +293,3 @@ export function replyIdentifyError(response: ServerResponse, failed: IdentifyErr
 function isIdle(extension: Extension): boolean {
   return extension.ready && !extension.busy && extension.queue.length === 0;
 }
-

@@ -236,7 +236,11 @@ function parsePayload(body: Buffer): Buffer {
 function decodeClientContext(encoded: string | undefined): string | undefined {
   if (encoded === undefined) return undefined;
   if (encoded.length > MAX_CLIENT_CONTEXT_BYTES) {
-    throw new ApiError(400, 'InvalidParameterValueException', `Client context must be ${MAX_CLIENT_CONTEXT_BYTES} bytes or less, base64-encoded`);
+    throw new ApiError(
+      400,
+      'InvalidParameterValueException',
+      `Client context must be ${MAX_CLIENT_CONTEXT_BYTES} bytes or less, base64-encoded`,
+    );
   }
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const parsed = parseJson(Buffer.from(decoded));
@@ -247,7 +251,7 @@ function decodeClientContext(encoded: string | undefined): string | undefined {
 }
 
 function logTail(result: InvokeResult): string {
-  const text = Buffer.from(result.logs.join('\n') + '\n');
+  const text = Buffer.from(`${result.logs.join('\n')}\n`);
   return text.subarray(Math.max(0, text.byteLength - LOG_TAIL_BYTES)).toString('base64');
 }
 

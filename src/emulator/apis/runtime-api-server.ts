@@ -232,7 +232,7 @@ export class RuntimeApiServer extends EventEmitter {
     if (this.#requests.length > RECENT_REQUESTS) this.#requests.shift();
     const url = request.url ?? '';
     for (const [prefix, handler] of this.#mounts) if (url.startsWith(prefix)) return handler(request, response);
-    if (!url.startsWith(RUNTIME_API_PREFIX + '/')) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
+    if (!url.startsWith(`${RUNTIME_API_PREFIX}/`)) return this.#reject(request, response, 404, 'UnknownPath', 'no such path');
     const path = url.slice(RUNTIME_API_PREFIX.length);
     let route: Route | undefined;
     let requestId: string | undefined;
@@ -299,9 +299,7 @@ export class RuntimeApiServer extends EventEmitter {
       chunks.push(chunk as Buffer);
       pending.options.onChunk?.(chunk as Buffer);
     }
-    const trailers = Object.fromEntries(
-      Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]),
-    );
+    const trailers = Object.fromEntries(Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]));
     this.#reply(response, 202);
     const outcome: InvocationOutcome = {
       kind: 'stream',

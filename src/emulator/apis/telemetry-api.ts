@@ -73,7 +73,15 @@ class Subscription {
   #delivering: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(init: { name: string; api: Api; schemaVersion: string; types: TelemetryType[]; buffering: Buffering; port: number; path: string }) {
+  constructor(init: {
+    name: string;
+    api: Api;
+    schemaVersion: string;
+    types: TelemetryType[];
+    buffering: Buffering;
+    port: number;
+    path: string;
+  }) {
     this.name = init.name;
     this.api = init.api;
     this.schemaVersion = init.schemaVersion;
@@ -280,7 +288,8 @@ function parseSubscription(
     }
     if (uri) {
       if (uri.protocol !== 'http:') problems.push('destination.URI must be http://');
-      else if (!LOCAL_HOSTS.has(uri.hostname)) problems.push('destination.URI must be inside the execution environment (http://sandbox.localdomain:PORT/...)');
+      else if (!LOCAL_HOSTS.has(uri.hostname))
+        problems.push('destination.URI must be inside the execution environment (http://sandbox.localdomain:PORT/...)');
       else if (uri.port === '') problems.push('URI port is not provided');
       else {
         port = Number(uri.port);

@@ -166,12 +166,22 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'init-error':
       // A runtime that reports an init error mid-invoke cannot go on.
       await terminate(sandbox, 'failure');
-      return { functionError: true, body: errorDocument(answer.errorType, String(answer.error.errorMessage ?? '')), contentType: json, streamed: false };
+      return {
+        functionError: true,
+        body: errorDocument(answer.errorType, String(answer.error.errorMessage ?? '')),
+        contentType: json,
+        streamed: false,
+      };
     case 'timeout':
       sandbox.log.timedOut(requestId, sandbox.settings.timeoutSeconds);
       sandbox.server.abandon(requestId);
       await terminate(sandbox, 'timeout');
-      return { functionError: true, body: timedOutDocument(requestId, sandbox.settings.timeoutSeconds), contentType: json, streamed: false };
+      return {
+        functionError: true,
+        body: timedOutDocument(requestId, sandbox.settings.timeoutSeconds),
+        contentType: json,
+        streamed: false,
+      };
     case 'runtime-exit':
     case 'extension-exit': {
       // An extension that dies takes the environment with it, as a runtime crash does.
@@ -180,7 +190,12 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
       sandbox.log.crashed(requestId, errorType, message);
       sandbox.server.abandon(requestId);
       await terminate(sandbox, 'failure');
-      return { functionError: true, body: errorDocument(errorType, invocationErrorMessage(requestId, message)), contentType: json, streamed: false };
+      return {
+        functionError: true,
+        body: errorDocument(errorType, invocationErrorMessage(requestId, message)),
+        contentType: json,
+        streamed: false,
+      };
     }
   }
 }

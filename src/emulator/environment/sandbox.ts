@@ -63,7 +63,7 @@ export class Sandbox {
     });
     this.telemetry = new TelemetryApi(this.extensionsApi);
     this.log = new PlatformLog(write, this.telemetry);
-    server.mount(EXTENSIONS_API_PREFIX + '/', (request, response) => this.extensionsApi.handle(request, response));
+    server.mount(`${EXTENSIONS_API_PREFIX}/`, (request, response) => this.extensionsApi.handle(request, response));
     server.mount(TELEMETRY_API_PATH, (request, response) => this.telemetry.handle('telemetry', request, response));
     server.mount(LOGS_API_PATH, (request, response) => this.telemetry.handle('logs', request, response));
     server.on('next', () => {

@@ -34,9 +34,7 @@ export async function shutdown(sandbox: Sandbox, graceMs?: number, reason: Shutd
     await Promise.race([telemetry.flush(), windowClosed]);
     const targets = extensionsApi.dispatch({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs: Date.now() + windowMs });
     const finished = sandbox.until(
-      () =>
-        sandbox.runtimeExited &&
-        targets.every((extension) => sandbox.hasExited(extension.name) || extensionsApi.isIdle(extension)),
+      () => sandbox.runtimeExited && targets.every((extension) => sandbox.hasExited(extension.name) || extensionsApi.isIdle(extension)),
     );
     await Promise.race([finished.promise, windowClosed]);
     finished.cancel();

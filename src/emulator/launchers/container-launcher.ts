@@ -143,9 +143,13 @@ export class ContainerLauncher implements Launcher {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const out = lineSplitter(output);
     const err = lineSplitter(output);
-    docker.modem.demuxStream(stream, { write: (chunk: Buffer) => out.push(chunk) } as never, {
-      write: (chunk: Buffer) => err.push(chunk),
-    } as never);
+    docker.modem.demuxStream(
+      stream,
+      { write: (chunk: Buffer) => out.push(chunk) } as never,
+      {
+        write: (chunk: Buffer) => err.push(chunk),
+      } as never,
+    );
     // 'next-exit': the default ('not-running') would return at once for a container not started yet.
     const waited = container.wait({ condition: 'next-exit' });
     await container.start();

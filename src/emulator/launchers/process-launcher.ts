@@ -53,7 +53,10 @@ export class ProcessLauncher implements Launcher {
       const info = await stat(path).catch(() => undefined);
       if (!info?.isFile()) continue;
       // Lambda runs what is executable there; anything else is skipped, as it would fail to start.
-      const executable = await access(path, constants.X_OK).then(() => true, () => false);
+      const executable = await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
       if (executable) paths.push(path);
     }
     return paths;
@@ -90,9 +93,7 @@ export class ProcessLauncher implements Launcher {
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
-      child.once('error', (error) =>
-        reject(new LaunchError(`cannot start ${description}: ${error.message}`, { cause: error })),
-      );
+      child.once('error', (error) => reject(new LaunchError(`cannot start ${description}: ${error.message}`, { cause: error })));
     });
     const pid = child.pid!;
     let done = false;

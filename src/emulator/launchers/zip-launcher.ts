@@ -82,7 +82,10 @@ async function bootstrapCommand(taskRoot: string, bootstrap: string): Promise<st
   if (!loader) return [bootstrap];
   const interpreter = await elfInterpreter(bootstrap);
   if (!interpreter?.startsWith('/var/task/lib/') && !interpreter?.startsWith('/opt/lib/')) return [bootstrap];
-  const present = await access(interpreter, constants.X_OK).then(() => true, () => false);
+  const present = await access(interpreter, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   return present ? [bootstrap] : [join(lib, loader), '--library-path', lib, bootstrap];
 }
 

@@ -14,7 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
 import { buildFunctionImage } from '../../../src/build/artifacts/image.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, docker, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
+import {
+  ARCHES,
+  KIT_ARCH,
+  NODE_ARCH,
+  baseImage,
+  docker,
+  filesOf,
+  invokeSelfServingImage,
+  removeImage,
+  requireDockerAndBase,
+  type Arch,
+} from '../../support/docker.ts';
 
 const ENTRY = fileURLToPath(new URL('../../fixtures/functions/greet-handler.ts', import.meta.url));
 
@@ -49,11 +60,7 @@ describe.each(ARCHES)('built artifacts on linux/%s', (arch) => {
   });
 
   const start = async (image: string) => {
-    const lambda = await new LambdaContainer(image)
-      .withPlatform(`linux/${arch}`)
-      .withFunctionName('greet')
-      .withFunctionTimeout(60)
-      .start();
+    const lambda = await new LambdaContainer(image).withPlatform(`linux/${arch}`).withFunctionName('greet').withFunctionTimeout(60).start();
     started.push(lambda);
     return lambda;
   };
@@ -104,6 +111,11 @@ describe('image build errors', () => {
     );
     expect(error).toMatchObject({ code: 'LK_KIT_IMAGE_BUILD' });
     expect((error as Error).message).toMatch(/docker build of lambda-kit\/test-never-built:\w+ failed: COPY failed/);
-    expect(await docker.getImage(tag).inspect().catch(() => undefined)).toBeUndefined();
+    expect(
+      await docker
+        .getImage(tag)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
   });
 });

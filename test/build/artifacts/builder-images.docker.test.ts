@@ -17,7 +17,17 @@ import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, cleanUpAll, docker, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
+import {
+  ARCHES,
+  KIT_ARCH,
+  NODE_ARCH,
+  baseImage,
+  cleanUpAll,
+  docker,
+  removeImage,
+  requireDockerAndBase,
+  type Arch,
+} from '../../support/docker.ts';
 
 const FLAVOURS = ['al2', 'al1'] as const;
 type Flavour = (typeof FLAVOURS)[number];
@@ -96,139 +106,154 @@ export async function handler() {
 }
 `;
 
-describe.each(
-  FLAVOURS.flatMap((flavour) => ARCHES.map((arch) => [flavour, arch] as [Flavour, Arch])),
-)('builder image %s on linux/%s', (flavour, arch) => {
-  const imageName = `lambda-kit/test-builder:${flavour}-${arch}-${randomUUID().slice(0, 8)}`;
-  const containers: Docker.Container[] = [];
-  let project: string | undefined;
+describe.each(FLAVOURS.flatMap((flavour) => ARCHES.map((arch) => [flavour, arch] as [Flavour, Arch])))(
+  'builder image %s on linux/%s',
+  (flavour, arch) => {
+    const imageName = `lambda-kit/test-builder:${flavour}-${arch}-${randomUUID().slice(0, 8)}`;
+    const containers: Docker.Container[] = [];
+    let project: string | undefined;
 
-  /** `docker run --rm --network host -v <project>:/code -u uid:gid <image> ...args`, to the end. */
-  async function runBuilder(args: string[], options: { entrypoint?: string[]; env?: string[]; binds?: string[] } = {}): Promise<RunResult> {
-    const container = await docker.createContainer({
-      Image: imageName,
-      Cmd: args,
-      ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
-      Env: options.env ?? [],
-      User: `${uid}:${gid}`,
-      Tty: false,
-      HostConfig: { NetworkMode: 'host', Binds: [`${project}:/code`, ...(options.binds ?? [])] },
+    /** `docker run --rm --network host -v <project>:/code -u uid:gid <image> ...args`, to the end. */
+    async function runBuilder(
+      args: string[],
+      options: { entrypoint?: string[]; env?: string[]; binds?: string[] } = {},
+    ): Promise<RunResult> {
+      const container = await docker.createContainer({
+        Image: imageName,
+        Cmd: args,
+        ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
+        Env: options.env ?? [],
+        User: `${uid}:${gid}`,
+        Tty: false,
+        HostConfig: { NetworkMode: 'host', Binds: [`${project}:/code`, ...(options.binds ?? [])] },
+      });
+      containers.push(container);
+      await container.start();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const { StatusCode } = await Promise.race([
+          container.wait() as Promise<{ StatusCode: number }>,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`${args.join(' ')}: still running after ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+          }),
+        ]);
+        const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        return { exitCode: StatusCode, ...demux(logs) };
+      } finally {
+        clearTimeout(timer);
+        await container.remove({ force: true });
+        containers.splice(containers.indexOf(container), 1);
+      }
+    }
+
+    beforeAll(async () => {
+      await requireDockerAndBase(arch);
+      const context = await contextFor(arch);
+      await GenericContainer.fromDockerfile(context, `Dockerfile.${flavour}`)
+        .withBuildArgs({ BASE_IMAGE: baseImage(arch) })
+        .withPlatform(`linux/${arch}`)
+        .build(imageName, { deleteOnExit: false });
+      const image = await docker.getImage(imageName).inspect();
+      expect(image.Architecture, `${imageName} has the wrong platform`).toBe(arch);
+
+      // A user's project: examples/hello plus a handler that writes output, owned by the user.
+      project = await mkdtemp(join(tmpdir(), `lambda-kit-builder-project-${flavour}-${arch}-`));
+      await cp(EXAMPLE, project, { recursive: true });
+      await writeFile(join(project, 'write-output.ts'), WRITE_OUTPUT);
+      await cp(PROBE, join(project, 'probe.ts'));
+      if (isRoot) {
+        for (const name of ['', 'handler.ts', 'write-output.ts', 'probe.ts']) await chown(join(project, name), uid, gid);
+      }
     });
-    containers.push(container);
-    await container.start();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const { StatusCode } = await Promise.race([
-        container.wait() as Promise<{ StatusCode: number }>,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${args.join(' ')}: still running after ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
-        }),
-      ]);
-      const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-      return { exitCode: StatusCode, ...demux(logs) };
-    } finally {
-      clearTimeout(timer);
-      await container.remove({ force: true });
-      containers.splice(containers.indexOf(container), 1);
-    }
-  }
 
-  beforeAll(async () => {
-    await requireDockerAndBase(arch);
-    const context = await contextFor(arch);
-    await GenericContainer.fromDockerfile(context, `Dockerfile.${flavour}`)
-      .withBuildArgs({ BASE_IMAGE: baseImage(arch) })
-      .withPlatform(`linux/${arch}`)
-      .build(imageName, { deleteOnExit: false });
-    const image = await docker.getImage(imageName).inspect();
-    expect(image.Architecture, `${imageName} has the wrong platform`).toBe(arch);
+    afterAll(() =>
+      cleanUpAll(`the ${flavour}/${arch} builder`, [
+        ...containers.map((container) => () => container.remove({ force: true })),
+        () => removeImage(imageName),
+        async () => project && rm(project, { recursive: true, force: true }),
+      ]),
+    );
 
-    // A user's project: examples/hello plus a handler that writes output, owned by the user.
-    project = await mkdtemp(join(tmpdir(), `lambda-kit-builder-project-${flavour}-${arch}-`));
-    await cp(EXAMPLE, project, { recursive: true });
-    await writeFile(join(project, 'write-output.ts'), WRITE_OUTPUT);
-    await cp(PROBE, join(project, 'probe.ts'));
-    if (isRoot) {
-      for (const name of ['', 'handler.ts', 'write-output.ts', 'probe.ts']) await chown(join(project, name), uid, gid);
-    }
-  });
+    it('builds the mounted project into zips byte-identical to the ones built on the host (a function and an extension layer)', async () => {
+      const kitArch = KIT_ARCH[arch];
+      const cacheDir = defaultCacheDir();
+      const hostOut = await mkdtemp(join(tmpdir(), 'lambda-kit-host-build-'));
+      try {
+        // On the host: this also leaves the Node runtimes in the cache the builder reads (as --docker does).
+        // A named function: a bare entry file would be named after its folder, which differs (/code in the builder).
+        await writeFile(
+          join(project!, 'lambda-kit.config.json'),
+          JSON.stringify({ name: 'hello', entry: 'handler.ts', extensions: { probe: { entry: 'probe.ts' } } }),
+        );
+        const host = await buildProject({ cwd: project!, overrides: { arch: kitArch, out: hostOut }, cacheDir });
+        expect(host.artifacts.map((artifact) => artifact.kind)).toEqual(['function', 'extension-layer']);
+        const [hostZip, hostLayer] = host.artifacts as [(typeof host.artifacts)[number], (typeof host.artifacts)[number]];
+        const result = await runBuilder(['build', '--arch', kitArch, '--out', 'out', '--json'], {
+          env: ['LAMBDA_KIT_CACHE_DIR=/lambda-kit-cache', 'HOME=/tmp'],
+          binds: [`${cacheDir}:/lambda-kit-cache:ro`],
+        });
+        expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
+        const built = JSON.parse(result.stdout) as { artifacts: Array<{ sha256: string; path: string }> };
+        expect(built.artifacts.map((artifact) => artifact.sha256)).toEqual([hostZip.sha256, hostLayer.sha256]);
+        const onHost = join(project!, 'out', basename(hostZip.path));
+        expect(
+          createHash('sha256')
+            .update(await readFile(onHost))
+            .digest('hex'),
+        ).toBe(hostZip.sha256);
+        expect((await stat(onHost)).uid).toBe(uid);
+        const layerOnHost = join(project!, 'out/layers/probe.zip');
+        expect(
+          createHash('sha256')
+            .update(await readFile(layerOnHost))
+            .digest('hex'),
+        ).toBe(hostLayer.sha256);
+        expect((await stat(layerOnHost)).uid).toBe(uid);
+      } finally {
+        await rm(hostOut, { recursive: true, force: true });
+      }
+    });
 
-  afterAll(() =>
-    cleanUpAll(`the ${flavour}/${arch} builder`, [
-      ...containers.map((container) => () => container.remove({ force: true })),
-      () => removeImage(imageName),
-      async () => project && rm(project, { recursive: true, force: true }),
-    ]),
-  );
+    it('runs a handler of the mounted project: lambda-kit run handler.ts --payload ...', async () => {
+      const result = await runBuilder(['run', 'handler.ts', '--payload', '{"firstName":"Ada"}', ...FUNCTION_TIMEOUT]);
+      expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
+      expect(result.stdout).toBe('{"message":"Hello, Ada!"}\n');
+      expect(result.stderr).toContain('greeting Ada');
+    });
 
-  it('builds the mounted project into zips byte-identical to the ones built on the host (a function and an extension layer)', async () => {
-    const kitArch = KIT_ARCH[arch];
-    const cacheDir = defaultCacheDir();
-    const hostOut = await mkdtemp(join(tmpdir(), 'lambda-kit-host-build-'));
-    try {
-      // On the host: this also leaves the Node runtimes in the cache the builder reads (as --docker does).
-      // A named function: a bare entry file would be named after its folder, which differs (/code in the builder).
-      await writeFile(join(project!, 'lambda-kit.config.json'), JSON.stringify({ name: 'hello', entry: 'handler.ts', extensions: { probe: { entry: 'probe.ts' } } }));
-      const host = await buildProject({ cwd: project!, overrides: { arch: kitArch, out: hostOut }, cacheDir });
-      expect(host.artifacts.map((artifact) => artifact.kind)).toEqual(['function', 'extension-layer']);
-      const [hostZip, hostLayer] = host.artifacts as [(typeof host.artifacts)[number], (typeof host.artifacts)[number]];
-      const result = await runBuilder(['build', '--arch', kitArch, '--out', 'out', '--json'], {
-        env: ['LAMBDA_KIT_CACHE_DIR=/lambda-kit-cache', 'HOME=/tmp'],
-        binds: [`${cacheDir}:/lambda-kit-cache:ro`],
+    it('writes into /code as the calling user, on the image architecture and Node 24', async () => {
+      const result = await runBuilder(['run', 'write-output.ts', ...FUNCTION_TIMEOUT]);
+      expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
+      const written = JSON.parse(await readFile(join(project!, 'out/result.json'), 'utf8'));
+      expect(written).toMatchObject({ uid, gid, arch: NODE_ARCH[arch], cwd: '/code' });
+      expect(written.node).toMatch(/^v24\./);
+      expect(JSON.parse(result.stdout)).toEqual(written);
+      for (const path of ['out', 'out/result.json']) {
+        const info = await stat(join(project!, path));
+        expect({ path, uid: info.uid, gid: info.gid }).toEqual({ path, uid, gid });
+      }
+    });
+
+    it('fails with exit code 2 and says what is wrong when the handler file does not exist', async () => {
+      const result = await runBuilder(['run', 'missing.ts']);
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('lambda-kit: handler file missing.ts does not exist');
+    });
+
+    it("runs Node on its own glibc, not the base image's, even with LD_LIBRARY_PATH pointing there", async () => {
+      // AWS's base images set LD_LIBRARY_PATH=/lib64:/usr/lib64:...; this points it at the stand-in's glibc.
+      const script =
+        "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');" +
+        "console.log(JSON.stringify([...new Set(maps.split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.includes('.so')))]))";
+      const result = await runBuilder(['-e', script], {
+        entrypoint: ['/opt/lambda-kit/bin/node'],
+        env: [`LD_LIBRARY_PATH=/lib/${LIB_DIRS[arch]}:/usr/lib/${LIB_DIRS[arch]}:/lib64:/usr/lib64`],
       });
       expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
-      const built = JSON.parse(result.stdout) as { artifacts: Array<{ sha256: string; path: string }> };
-      expect(built.artifacts.map((artifact) => artifact.sha256)).toEqual([hostZip.sha256, hostLayer.sha256]);
-      const onHost = join(project!, 'out', basename(hostZip.path));
-      expect(createHash('sha256').update(await readFile(onHost)).digest('hex')).toBe(hostZip.sha256);
-      expect((await stat(onHost)).uid).toBe(uid);
-      const layerOnHost = join(project!, 'out/layers/probe.zip');
-      expect(createHash('sha256').update(await readFile(layerOnHost)).digest('hex')).toBe(hostLayer.sha256);
-      expect((await stat(layerOnHost)).uid).toBe(uid);
-    } finally {
-      await rm(hostOut, { recursive: true, force: true });
-    }
-  });
-
-  it('runs a handler of the mounted project: lambda-kit run handler.ts --payload ...', async () => {
-    const result = await runBuilder(['run', 'handler.ts', '--payload', '{"firstName":"Ada"}', ...FUNCTION_TIMEOUT]);
-    expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
-    expect(result.stdout).toBe('{"message":"Hello, Ada!"}\n');
-    expect(result.stderr).toContain('greeting Ada');
-  });
-
-  it('writes into /code as the calling user, on the image architecture and Node 24', async () => {
-    const result = await runBuilder(['run', 'write-output.ts', ...FUNCTION_TIMEOUT]);
-    expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
-    const written = JSON.parse(await readFile(join(project!, 'out/result.json'), 'utf8'));
-    expect(written).toMatchObject({ uid, gid, arch: NODE_ARCH[arch], cwd: '/code' });
-    expect(written.node).toMatch(/^v24\./);
-    expect(JSON.parse(result.stdout)).toEqual(written);
-    for (const path of ['out', 'out/result.json']) {
-      const info = await stat(join(project!, path));
-      expect({ path, uid: info.uid, gid: info.gid }).toEqual({ path, uid, gid });
-    }
-  });
-
-  it('fails with exit code 2 and says what is wrong when the handler file does not exist', async () => {
-    const result = await runBuilder(['run', 'missing.ts']);
-    expect(result.exitCode).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('lambda-kit: handler file missing.ts does not exist');
-  });
-
-  it("runs Node on its own glibc, not the base image's, even with LD_LIBRARY_PATH pointing there", async () => {
-    // AWS's base images set LD_LIBRARY_PATH=/lib64:/usr/lib64:...; this points it at the stand-in's glibc.
-    const script =
-      "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');" +
-      "console.log(JSON.stringify([...new Set(maps.split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.includes('.so')))]))";
-    const result = await runBuilder(['-e', script], {
-      entrypoint: ['/opt/lambda-kit/bin/node'],
-      env: [`LD_LIBRARY_PATH=/lib/${LIB_DIRS[arch]}:/usr/lib/${LIB_DIRS[arch]}:/lib64:/usr/lib64`],
+      const libraries: string[] = JSON.parse(result.stdout);
+      expect(libraries).toEqual(expect.arrayContaining(['/opt/lambda-kit/lib/libc.so.6', '/opt/lambda-kit/lib/libstdc++.so.6']));
+      expect(libraries.filter((path) => !path.startsWith('/opt/lambda-kit/lib/'))).toEqual([]);
     });
-    expect(result.exitCode, `stderr:\n${result.stderr}`).toBe(0);
-    const libraries: string[] = JSON.parse(result.stdout);
-    expect(libraries).toEqual(expect.arrayContaining(['/opt/lambda-kit/lib/libc.so.6', '/opt/lambda-kit/lib/libstdc++.so.6']));
-    expect(libraries.filter((path) => !path.startsWith('/opt/lambda-kit/lib/'))).toEqual([]);
-  });
-});
+  },
+);

@@ -108,17 +108,25 @@ describe.each(ARCHES)('an extension layer built by the kit, in a linux/%s functi
 
   it('has no shell: the kernel starts extensions/probe through its #! line, with --enable-source-maps', async () => {
     // The image's /bin/sh does not exist: only the kernel can have followed the #! line.
-    const shell = await runOnce(tag, platform, ['/bin/sh', '-c', 'true'], []).catch((error: Error) => ({ code: -1, output: error.message }));
+    const shell = await runOnce(tag, platform, ['/bin/sh', '-c', 'true'], []).catch((error: Error) => ({
+      code: -1,
+      output: error.message,
+    }));
     expect(shell.code).not.toBe(0);
     expect(shell.output).toMatch(/\/bin\/sh: no such file or directory/);
     // fetch refuses port 9: the probe fails its first fetch, and the stack trace is mapped to its .ts line.
-    const started = await runOnce(tag, platform, ['/opt/extensions/probe'], ['AWS_LAMBDA_RUNTIME_API=127.0.0.1:9', `PROBE_REPORT=${REPORT}`]);
+    const started = await runOnce(
+      tag,
+      platform,
+      ['/opt/extensions/probe'],
+      ['AWS_LAMBDA_RUNTIME_API=127.0.0.1:9', `PROBE_REPORT=${REPORT}`],
+    );
     expect(started.code, started.output).toBe(1);
     expect(started.output).toMatch(/TypeError: fetch failed/);
     expect(started.output).toMatch(/probe-extension\.ts:\d+:\d+\)/);
   });
 
-  it('registers, gets an INVOKE per invoke, and the function\'s log lines through the Telemetry API', async () => {
+  it("registers, gets an INVOKE per invoke, and the function's log lines through the Telemetry API", async () => {
     const invoke = async (payload: unknown) => {
       const result = await emulator!.invoke('with-layer', { payload: Buffer.from(JSON.stringify(payload)) });
       expect(result.functionError, result.body.toString()).toBe(false);
@@ -133,14 +141,25 @@ describe.each(ARCHES)('an extension layer built by the kit, in a linux/%s functi
     // Telemetry is delivered in batches (timeoutMs 25): ask the function for the report until both lines are in.
     let entries: ReportEntry[] = [];
     const has = (marker: string) =>
-      entries.some((entry) => entry.kind === 'batch' && entry.records!.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`)));
+      entries.some(
+        (entry) =>
+          entry.kind === 'batch' &&
+          entry.records!.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`)),
+      );
     for (let attempt = 0; attempt < 50 && !(has('first') && has('second')); attempt++) {
       const report = await invoke({ action: 'report' });
-      entries = (JSON.parse(report.body.toString()) as string).split('\n').filter(Boolean).map((line) => JSON.parse(line) as ReportEntry);
+      entries = (JSON.parse(report.body.toString()) as string)
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as ReportEntry);
       if (!(has('first') && has('second'))) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(has('first') && has('second'), JSON.stringify(entries).slice(0, 2000)).toBe(true);
-    expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({ name: 'probe', status: 200, body: { functionName: 'with-layer' } });
+    expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({
+      name: 'probe',
+      status: 200,
+      body: { functionName: 'with-layer' },
+    });
     expect(entries.find((entry) => entry.kind === 'subscribed')).toMatchObject({ status: 200 });
     const invokes = entries.filter((entry) => entry.kind === 'event').map((entry) => entry.event!);
     expect(invokes.slice(0, 2)).toEqual([

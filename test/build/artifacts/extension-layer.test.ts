@@ -17,7 +17,16 @@ import { REQUIRE_BANNER } from '../../../src/build/bundle/esbuild.ts';
 import type { Arch } from '../../../src/platform/arch.ts';
 import type { ExtensionLayerArtifact } from '../../../src/build/artifacts/formats.ts';
 import { fixture } from '../../support/function-process.ts';
-import { kitError, layerArtifactLike, makeProject, placeholderExtensionNode, placeholderNodeRuntime, readZip, removeAll, type ZipEntry } from '../support.ts';
+import {
+  kitError,
+  layerArtifactLike,
+  makeProject,
+  placeholderExtensionNode,
+  placeholderNodeRuntime,
+  readZip,
+  removeAll,
+  type ZipEntry,
+} from '../support.ts';
 
 const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const PROBE = fileURLToPath(new URL('../../fixtures/extensions/probe-extension.ts', import.meta.url));
@@ -34,7 +43,11 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = { PATH: process.env.PATH },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
@@ -44,14 +57,18 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = { PATH: proc
 
 /** A project whose config declares the probe extension (and, when asked, a function). */
 function probeProject(extra: Record<string, unknown> = {}, files: Record<string, string> = {}): Promise<string> {
-  return makeProject({ 'lambda-kit.config.json': JSON.stringify({ extensions: { probe: { entry: PROBE } }, ...extra }), ...files }, cleanup);
+  return makeProject(
+    { 'lambda-kit.config.json': JSON.stringify({ extensions: { probe: { entry: PROBE } }, ...extra }), ...files },
+    cleanup,
+  );
 }
 
-const layerOf = (artifacts: Array<{ kind: string }>) => artifacts.find((artifact): artifact is ExtensionLayerArtifact => artifact.kind === 'extension-layer')!;
+const layerOf = (artifacts: Array<{ kind: string }>) =>
+  artifacts.find((artifact): artifact is ExtensionLayerArtifact => artifact.kind === 'extension-layer')!;
 const listing = (entries: ZipEntry[]) => entries.map((entry) => `${entry.path} ${entry.mode.toString(8)}`);
 
 describe('extension layer zip (placeholder Node)', () => {
-  it('holds extensions/<name> (0755, #! line to the layer\'s Node) and lambda-kit-node/v<version>/; nothing else under extensions/', async () => {
+  it("holds extensions/<name> (0755, #! line to the layer's Node) and lambda-kit-node/v<version>/; nothing else under extensions/", async () => {
     const cwd = await probeProject({ functions: { api: { entry: 'api.ts' } } }, { 'api.ts': 'export const handler = async () => 1;\n' });
     const calls: unknown[] = [];
     const result = await buildProject({
@@ -82,17 +99,23 @@ describe('extension layer zip (placeholder Node)', () => {
   it('gives byte-identical zips from two builds', async () => {
     const cwd = await probeProject();
     const build = async (out: string) =>
-      layerOf((await buildProject({ cwd, overrides: { out, arch: 'x86_64' }, extensionNode: placeholderExtensionNode(), cacheDir: CACHE })).artifacts);
+      layerOf(
+        (await buildProject({ cwd, overrides: { out, arch: 'x86_64' }, extensionNode: placeholderExtensionNode(), cacheDir: CACHE }))
+          .artifacts,
+      );
     const [a, b] = [await build(await tempDir('lambda-kit-layer-a-')), await build(await tempDir('lambda-kit-layer-b-'))];
     expect(a.sha256).toBe(b.sha256);
     expect((await readFile(a.path)).equals(await readFile(b.path))).toBe(true);
   });
 
   it("maps stack traces to the .ts line below the #! line (the entry's own #! line dropped); sourcemap: false leaves map and flag out", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a file under test, with a template literal in it
     const boom = ['#!/usr/bin/env node', 'const where: string = "boom";', '', 'throw new Error(`${where} on line 4`);', ''].join('\n');
     const cwd = await makeProject(
       {
-        'lambda-kit.config.json': JSON.stringify({ extensions: { boom: { entry: 'src/boom.ts' }, quiet: { entry: 'src/boom.ts', sourcemap: false } } }),
+        'lambda-kit.config.json': JSON.stringify({
+          extensions: { boom: { entry: 'src/boom.ts' }, quiet: { entry: 'src/boom.ts', sourcemap: false } },
+        }),
         'src/boom.ts': boom,
       },
       cleanup,
@@ -127,7 +150,9 @@ describe('extension layer zip (placeholder Node)', () => {
       },
       cleanup,
     );
-    const error = await kitError(buildProject({ cwd, overrides: { arch: 'arm64' }, extensionNode: placeholderExtensionNode(), cacheDir: CACHE }));
+    const error = await kitError(
+      buildProject({ cwd, overrides: { arch: 'arm64' }, extensionNode: placeholderExtensionNode(), cacheDir: CACHE }),
+    );
     expect(error.code).toBe('LK_KIT_NATIVE_ADDON');
     expect(error.message).toMatch(/package "fast-thing" contains a native addon/);
   });
@@ -174,11 +199,17 @@ describe.each([HOST_ARCH, HOST_ARCH === 'x86_64' ? 'arm64' : 'x86_64'] as const)
     const paths = entries.map((entry) => entry.path);
     expect(paths.filter((path) => path.startsWith('extensions/'))).toEqual(['extensions/probe']);
     expect(paths).toEqual(
-      expect.arrayContaining([`lambda-kit-node/v${layer.nodeVersion}/bin/node`, `lambda-kit-node/v${layer.nodeVersion}/lib/${loader}`, `lambda-kit-node/v${layer.nodeVersion}/lib/libc.so.6`]),
+      expect.arrayContaining([
+        `lambda-kit-node/v${layer.nodeVersion}/bin/node`,
+        `lambda-kit-node/v${layer.nodeVersion}/lib/${loader}`,
+        `lambda-kit-node/v${layer.nodeVersion}/lib/libc.so.6`,
+      ]),
     );
     expect(paths.every((path) => path === 'extensions/probe' || path.startsWith(`lambda-kit-node/v${layer.nodeVersion}/`))).toBe(true);
     expect(entries.find((entry) => entry.path.endsWith('/bin/node'))!.mode.toString(8)).toBe('100755');
-    expect(entries[0]!.data.toString('utf8').split('\n')[0]).toBe(`#!/opt/lambda-kit-node/v${layer.nodeVersion}/bin/node --enable-source-maps`);
+    expect(entries[0]!.data.toString('utf8').split('\n')[0]).toBe(
+      `#!/opt/lambda-kit-node/v${layer.nodeVersion}/bin/node --enable-source-maps`,
+    );
 
     const libPath = `/opt/lambda-kit-node/v${layer.nodeVersion}/lib`;
     const interpreter = await run('patchelf', ['--print-interpreter', join(nodeDir, 'bin/node')]);
@@ -191,57 +222,84 @@ describe.each([HOST_ARCH, HOST_ARCH === 'x86_64' ? 'arm64' : 'x86_64'] as const)
   });
 
   it('runs its Node through its own loader (under qemu for the other arch)', async () => {
-    const version = await run(join(nodeDir, 'lib', loader), ['--library-path', join(nodeDir, 'lib'), join(nodeDir, 'bin/node'), '--version']);
+    const version = await run(join(nodeDir, 'lib', loader), [
+      '--library-path',
+      join(nodeDir, 'lib'),
+      join(nodeDir, 'bin/node'),
+      '--version',
+    ]);
     expect(version).toMatchObject({ code: 0, stdout: `v${layer.nodeVersion}\n` });
   }, 60_000);
 });
 
 describe(`the probe from an unpacked ${HOST_ARCH} layer, under the emulator`, () => {
-  it('registers, gets an INVOKE per invoke, the function\'s log lines, and SHUTDOWN', async () => {
-    const { dir, nodeDir } = await unpackedLayer(HOST_ARCH);
-    const loader = LOADERS[HOST_ARCH];
-    // /opt/extensions/probe, as the kernel would start it from /opt: the #! line's Node, through its loader here.
-    const extensionsDir = join(dir, 'started-as');
-    await mkdir(extensionsDir);
-    const node = [join(nodeDir, 'lib', loader), '--library-path', join(nodeDir, 'lib'), join(nodeDir, 'bin/node'), '--enable-source-maps'];
-    await writeFile(join(extensionsDir, 'probe'), `#!/bin/sh\nexec ${[...node, join(dir, 'extensions/probe')].map((arg) => `'${arg}'`).join(' ')}\n`);
-    await chmod(join(extensionsDir, 'probe'), 0o755);
-    const report = join(dir, 'probe-report.jsonl');
-    const lines: string[] = [];
-    const emulator = await Emulator.start({
-      functions: [
-        {
-          name: 'with-layer',
-          source: { command: [process.execPath, fixture('extension-host.ts')] },
-          extensionsDir,
-          maxEnvironments: 1,
-          environment: { PROBE_REPORT: report },
-        },
-      ],
-      log: (_name, line) => lines.push(line),
-    });
-    const requestIds: string[] = [];
-    try {
-      for (const marker of ['first', 'second']) {
-        const result = await emulator.invoke('with-layer', { payload: Buffer.from(JSON.stringify({ action: 'log', marker })) });
-        expect(JSON.parse(result.body.toString())).toBe('logged');
-        await result.settled;
-        requestIds.push(result.requestId);
+  it(
+    "registers, gets an INVOKE per invoke, the function's log lines, and SHUTDOWN",
+    async () => {
+      const { dir, nodeDir } = await unpackedLayer(HOST_ARCH);
+      const loader = LOADERS[HOST_ARCH];
+      // /opt/extensions/probe, as the kernel would start it from /opt: the #! line's Node, through its loader here.
+      const extensionsDir = join(dir, 'started-as');
+      await mkdir(extensionsDir);
+      const node = [
+        join(nodeDir, 'lib', loader),
+        '--library-path',
+        join(nodeDir, 'lib'),
+        join(nodeDir, 'bin/node'),
+        '--enable-source-maps',
+      ];
+      await writeFile(
+        join(extensionsDir, 'probe'),
+        `#!/bin/sh\nexec ${[...node, join(dir, 'extensions/probe')].map((arg) => `'${arg}'`).join(' ')}\n`,
+      );
+      await chmod(join(extensionsDir, 'probe'), 0o755);
+      const report = join(dir, 'probe-report.jsonl');
+      const lines: string[] = [];
+      const emulator = await Emulator.start({
+        functions: [
+          {
+            name: 'with-layer',
+            source: { command: [process.execPath, fixture('extension-host.ts')] },
+            extensionsDir,
+            maxEnvironments: 1,
+            environment: { PROBE_REPORT: report },
+          },
+        ],
+        log: (_name, line) => lines.push(line),
+      });
+      const requestIds: string[] = [];
+      try {
+        for (const marker of ['first', 'second']) {
+          const result = await emulator.invoke('with-layer', { payload: Buffer.from(JSON.stringify({ action: 'log', marker })) });
+          expect(JSON.parse(result.body.toString())).toBe('logged');
+          await result.settled;
+          requestIds.push(result.requestId);
+        }
+        expect(lines).toContain('EXTENSION\tName: probe\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
+      } finally {
+        await emulator.close();
       }
-      expect(lines).toContain('EXTENSION\tName: probe\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
-    } finally {
-      await emulator.close();
-    }
-    const entries = (await readFile(report, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({ name: 'probe', status: 200, body: { functionName: 'with-layer' } });
-    expect(entries.find((entry) => entry.kind === 'subscribed')).toMatchObject({ status: 200 });
-    const events = entries.filter((entry) => entry.kind === 'event').map((entry) => entry.event);
-    expect(events.map((event) => event.eventType)).toEqual(['INVOKE', 'INVOKE', 'SHUTDOWN']);
-    expect(events.slice(0, 2).map((event) => event.requestId)).toEqual(requestIds);
-    expect(events[2].shutdownReason).toBe('spindown');
-    const records = entries.filter((entry) => entry.kind === 'batch').flatMap((entry) => entry.records);
-    for (const marker of ['first', 'second']) {
-      expect(records.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`))).toBe(true);
-    }
-  }, BUILD_TIMEOUT_MS);
+      const entries = (await readFile(report, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      expect(entries.find((entry) => entry.kind === 'registered')).toMatchObject({
+        name: 'probe',
+        status: 200,
+        body: { functionName: 'with-layer' },
+      });
+      expect(entries.find((entry) => entry.kind === 'subscribed')).toMatchObject({ status: 200 });
+      const events = entries.filter((entry) => entry.kind === 'event').map((entry) => entry.event);
+      expect(events.map((event) => event.eventType)).toEqual(['INVOKE', 'INVOKE', 'SHUTDOWN']);
+      expect(events.slice(0, 2).map((event) => event.requestId)).toEqual(requestIds);
+      expect(events[2].shutdownReason).toBe('spindown');
+      const records = entries.filter((entry) => entry.kind === 'batch').flatMap((entry) => entry.records);
+      for (const marker of ['first', 'second']) {
+        expect(records.some((record) => record.type === 'function' && String(record.record).includes(`function says ${marker}`))).toBe(
+          true,
+        );
+      }
+    },
+    BUILD_TIMEOUT_MS,
+  );
 });

@@ -52,10 +52,14 @@ describe('createZip', () => {
       const zip = await createZip([{ path: 'a', data: Buffer.from('x'), mode: 0o644 }]);
       console.log(require('node:crypto').createHash('sha256').update(zip).digest('hex'));`;
     const hashIn = (tz: string) =>
-      execFileSync(process.execPath, ['--input-type=module', '-e', script.replace("require('node:crypto')", "(await import('node:crypto'))")], {
-        env: { ...process.env, TZ: tz, SOURCE_DATE_EPOCH: '' },
-        encoding: 'utf8',
-      }).trim();
+      execFileSync(
+        process.execPath,
+        ['--input-type=module', '-e', script.replace("require('node:crypto')", "(await import('node:crypto'))")],
+        {
+          env: { ...process.env, TZ: tz, SOURCE_DATE_EPOCH: '' },
+          encoding: 'utf8',
+        },
+      ).trim();
     expect(hashIn('Pacific/Kiritimati')).toBe(hashIn('America/Los_Angeles'));
   });
 
@@ -151,7 +155,11 @@ describe('createZip: the bytes yazl wrote, and a deflate cache', () => {
     const fromCache = await createZip(one, { deflateCache: cache });
     expect(fromCache.includes(level1)).toBe(true);
     expect(readZip(fromCache)[0]!.data.equals(big)).toBe(true);
-    for (const damage of [good.subarray(0, good.length - 10), Buffer.concat([good.subarray(0, 40), Buffer.from('x'), good.subarray(41)]), Buffer.from('LKZD1')]) {
+    for (const damage of [
+      good.subarray(0, good.length - 10),
+      Buffer.concat([good.subarray(0, 40), Buffer.from('x'), good.subarray(41)]),
+      Buffer.from('LKZD1'),
+    ]) {
       await writeFile(entry, damage);
       expect((await createZip(one, { deflateCache: cache })).equals(expected)).toBe(true);
       // ... and the entry is whole again.
@@ -159,7 +167,7 @@ describe('createZip: the bytes yazl wrote, and a deflate cache', () => {
     }
   });
 
-  it('takes a file\'s SHA-256 when handed one, and checks the CRC-32 so that a wrong digest cannot bring in another file', async () => {
+  it("takes a file's SHA-256 when handed one, and checks the CRC-32 so that a wrong digest cannot bring in another file", async () => {
     const cache = join(await tempDir(), 'deflate');
     const digest = createHash('sha256').update(big).digest('hex');
     const withDigest = [{ path: 'bootstrap', data: big, mode: 0o755, sha256: digest }];
@@ -238,7 +246,10 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
   it('keeps the deflated Node in <cacheDir>/deflate: a warm build writes the same bytes as a cold one', async () => {
     const cacheDir = await tempDir();
     const bootstrap = binaryLike(DEFLATE_CACHE_MIN_BYTES * 3, 3);
-    const nodeRuntime: NodeRuntimeBuilder = async () => ({ nodeVersion: '24.0.0', files: [{ path: 'bootstrap', data: bootstrap, mode: 0o755 }] });
+    const nodeRuntime: NodeRuntimeBuilder = async () => ({
+      nodeVersion: '24.0.0',
+      files: [{ path: 'bootstrap', data: bootstrap, mode: 0o755 }],
+    });
     const zips: Buffer[] = [];
     for (let i = 0; i < 2; i++) {
       const out = await tempDir();
@@ -253,7 +264,14 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
     const out = await tempDir();
     const calls: unknown[] = [];
     const result = await buildProject({ cwd: root, overrides: { out, arch: 'x86_64' }, nodeRuntime: placeholderNodeRuntime(calls) });
-    expect(result.artifacts.map((artifact) => (artifact.kind === 'extension-layer' ? artifact.extension : artifact.function))).toEqual(['hello', 'fails', 'streaming', 'http', 'logs-to-file', 'telemetry-counter']);
+    expect(result.artifacts.map((artifact) => (artifact.kind === 'extension-layer' ? artifact.extension : artifact.function))).toEqual([
+      'hello',
+      'fails',
+      'streaming',
+      'http',
+      'logs-to-file',
+      'telemetry-counter',
+    ]);
     expect(calls).toHaveLength(1);
   });
 });

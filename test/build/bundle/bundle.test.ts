@@ -31,7 +31,12 @@ async function unpack(result: BundleResult): Promise<string> {
  * the emulator. `nodeFlags`: e.g. --enable-source-maps, for Node to map stack
  * traces itself (the bundle does, lazily, without).
  */
-async function withBundle<T>(result: BundleResult, name: string, use: (emulator: Emulator) => Promise<T>, nodeFlags: string[] = []): Promise<T> {
+async function withBundle<T>(
+  result: BundleResult,
+  name: string,
+  use: (emulator: Emulator) => Promise<T>,
+  nodeFlags: string[] = [],
+): Promise<T> {
   const taskRoot = await unpack(result);
   const emulator = await Emulator.start({
     functions: [{ name, source: { command: [process.execPath, ...nodeFlags, 'index.mjs'], taskRoot } }],
@@ -53,7 +58,9 @@ describe('bundleFunction', () => {
     const result = await example('hello');
     expect(result.files.map((file) => file.path)).toEqual(['index.mjs', 'index.mjs.map']);
     const inputs = Object.keys(result.metafile.inputs);
-    const others = inputs.filter((input) => !input.startsWith('runtime/') && input !== 'examples/hello/handler.ts' && input !== '<lambda-kit entry>');
+    const others = inputs.filter(
+      (input) => !input.startsWith('runtime/') && input !== 'examples/hello/handler.ts' && input !== '<lambda-kit entry>',
+    );
     expect(others).toEqual([]);
     expect(inputs).toContain('examples/hello/handler.ts');
     const code = result.files[0]!.data.toString('utf8');
@@ -106,7 +113,13 @@ describe('bundleFunction', () => {
   });
 
   it('maps its stack traces itself, as Node does with --enable-source-maps: the same lines, frame by frame', async () => {
-    const result = await bundleFunction({ name: 'stacks', entry: join(root, 'test/fixtures/functions/stack-shapes.ts'), exportName: 'handler', root, arch: 'x86_64' });
+    const result = await bundleFunction({
+      name: 'stacks',
+      entry: join(root, 'test/fixtures/functions/stack-shapes.ts'),
+      exportName: 'handler',
+      root,
+      arch: 'x86_64',
+    });
     const kinds = ['constructor', 'method', 'await', 'node'];
     const traces = async (nodeFlags: string[]) =>
       withBundle(
@@ -156,7 +169,15 @@ describe('bundleFunction', () => {
     expect(inputs.filter((input) => input.endsWith('response-stream.ts'))).toEqual(['runtime/loop/response-stream.ts']);
     const event = JSON.parse(readFileSync(join(root, 'test/fixtures/events/http/apigw_v2_proxy_request.json'), 'utf8'));
     const answer = await withBundle(result, 'http', async (emulator) => {
-      const hello = await emulator.invoke('http', { payload: Buffer.from(JSON.stringify({ ...event, rawPath: '/hello/Ada', requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } } })) });
+      const hello = await emulator.invoke('http', {
+        payload: Buffer.from(
+          JSON.stringify({
+            ...event,
+            rawPath: '/hello/Ada',
+            requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } },
+          }),
+        ),
+      });
       return JSON.parse(hello.body.toString('utf8'));
     });
     expect(answer.statusCode).toBe(200);

@@ -33,13 +33,15 @@ const project = {
   ].join('\n'),
   // greeter needs shout@2 (nested under it on disk); old needs shout@1 (hoisted on disk).
   'node_modules/greeter/package.json': pkg({ name: 'greeter', type: 'module', main: 'index.js', dependencies: { shout: '^2' } }),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a package under test, with a template literal in it
   'node_modules/greeter/index.js': "import shout from 'shout';\nexport const greet = (name) => shout(`greeter says hello ${name}`);\n",
   'node_modules/greeter/node_modules/shout/package.json': pkg({ name: 'shout', version: '2.0.0', main: 'index.js' }),
   'node_modules/greeter/node_modules/shout/index.js': "module.exports = (text) => text.toUpperCase() + '!';\n",
   'node_modules/old/package.json': pkg({ name: 'old', type: 'module', main: 'index.js', dependencies: { shout: '^1' } }),
   'node_modules/old/index.js': "import shout from 'shout';\nexport const old = (text) => shout(text);\n",
   'node_modules/shout/package.json': pkg({ name: 'shout', main: 'index.js' }),
-  'node_modules/shout/index.js': "module.exports = (text) => `shout@1 ${text}`;\n",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a package under test, with a template literal in it
+  'node_modules/shout/index.js': 'module.exports = (text) => `shout@1 ${text}`;\n',
   'node_modules/unrelated/package.json': pkg({ name: 'unrelated' }),
   // A CommonJS dependency that requires a built-in: bundled, it needs the require banner.
   'node_modules/cjs-dep/package.json': pkg({ name: 'cjs-dep', main: 'index.js' }),
@@ -87,7 +89,11 @@ describe('externals', () => {
     });
     try {
       const answer = await emulator.invoke('app', { payload: Buffer.from('{}') });
-      expect(JSON.parse(answer.body.toString())).toEqual({ greeting: 'GREETER SAYS HELLO ADA!', old: 'shout@1 x', platform: process.platform });
+      expect(JSON.parse(answer.body.toString())).toEqual({
+        greeting: 'GREETER SAYS HELLO ADA!',
+        old: 'shout@1 x',
+        platform: process.platform,
+      });
     } finally {
       await emulator.close();
     }
@@ -119,8 +125,18 @@ describe('native addons', () => {
   });
 
   it.each([
-    ['bindings', { 'index.js': "module.exports = require('bindings')('thing');\n" }, { dependencies: { bindings: '^1' } }, /loads its addon with bindings|depends on bindings/],
-    ['node-gyp-build', { 'index.js': "module.exports = require('node-gyp-build')(__dirname);\n" }, { dependencies: { 'node-gyp-build': '^4' } }, /node-gyp-build/],
+    [
+      'bindings',
+      { 'index.js': "module.exports = require('bindings')('thing');\n" },
+      { dependencies: { bindings: '^1' } },
+      /loads its addon with bindings|depends on bindings/,
+    ],
+    [
+      'node-gyp-build',
+      { 'index.js': "module.exports = require('node-gyp-build')(__dirname);\n" },
+      { dependencies: { 'node-gyp-build': '^4' } },
+      /node-gyp-build/,
+    ],
     ['binding.gyp', { 'index.js': 'module.exports = {};\n', 'binding.gyp': '{}' }, {}, /binding\.gyp/],
   ])('refuses a package that uses %s', async (_what, files, fields, evidence) => {
     const root = await makeProject(
@@ -149,6 +165,8 @@ describe('native addons', () => {
     expect(result.files.map((file) => file.path)).toContain('node_modules/native-thing/build/Release/thing.node');
     const error = await kitError(bundle(root, { external: ['native-thing'], arch: 'arm64' }));
     expect(error.code).toBe('LK_KIT_NATIVE_ADDON');
-    expect(error.message).toMatch(/package "native-thing" contains a native addon .* its binaries are for linux-x86_64, none for linux-arm64\. Install its prebuilt binary for linux-arm64 \(npm install --os=linux --cpu=arm64\)/);
+    expect(error.message).toMatch(
+      /package "native-thing" contains a native addon .* its binaries are for linux-x86_64, none for linux-arm64\. Install its prebuilt binary for linux-arm64 \(npm install --os=linux --cpu=arm64\)/,
+    );
   });
 });

@@ -17,10 +17,15 @@ const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 
 // --code-cache with the real Node runtime: the cache is made by the artifact's own bootstrap.
 describe('lambda-kit build --code-cache', () => {
-  it('ships V8\'s code for index.mjs, which the bootstrap hands to Node and Node accepts', async () => {
+  it("ships V8's code for index.mjs, which the bootstrap hands to Node and Node accepts", async () => {
     const out = await mkdtemp(join(tmpdir(), 'lambda-kit-code-cache-'));
     cleanup.push(out);
-    const { artifacts } = await buildProject({ cwd: root, selector: 'hello', overrides: { out, arch: hostArch, codeCache: true }, cacheDir });
+    const { artifacts } = await buildProject({
+      cwd: root,
+      selector: 'hello',
+      overrides: { out, arch: hostArch, codeCache: true },
+      cacheDir,
+    });
     const entries = readZip(await readFile(artifacts[0]!.path));
     const cache = entries.filter((entry) => entry.path.startsWith('.lambda-kit/compile-cache/'));
     expect(cache).toHaveLength(1);
@@ -33,13 +38,21 @@ describe('lambda-kit build --code-cache', () => {
     await extract(artifacts[0]!.path, { dir: taskRoot });
     const { answer, lines } = await invokeUnpacked(taskRoot, { firstName: 'Ada' }, { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
     expect(JSON.parse(answer.body.toString())).toEqual({ message: 'Hello, Ada!' });
-    expect(lines.some((line) => /V8 code cache for ESM file:\/\/.*\/index\.mjs was accepted/.test(line)), lines.join('\n').slice(0, 3000)).toBe(true);
+    expect(
+      lines.some((line) => /V8 code cache for ESM file:\/\/.*\/index\.mjs was accepted/.test(line)),
+      lines.join('\n').slice(0, 3000),
+    ).toBe(true);
   });
 
   it('fails with LK_KIT_CODE_CACHE, and the init error, when the function cannot initialise', async () => {
-    const cwd = await makeProject({ 'broken.ts': "throw new Error('no config at build time');\nexport const handler = () => 1;\n" }, cleanup);
+    const cwd = await makeProject(
+      { 'broken.ts': "throw new Error('no config at build time');\nexport const handler = () => 1;\n" },
+      cleanup,
+    );
     const out = join(cwd, 'out');
-    const error = await kitError(buildProject({ cwd, selector: 'broken.ts', overrides: { out, arch: hostArch, codeCache: true }, cacheDir }));
+    const error = await kitError(
+      buildProject({ cwd, selector: 'broken.ts', overrides: { out, arch: hostArch, codeCache: true }, cacheDir }),
+    );
     expect(error.code).toBe('LK_KIT_CODE_CACHE');
     expect(error.message).toMatch(/--code-cache loads the function once at build time/);
     expect(error.message).toMatch(/no config at build time/);

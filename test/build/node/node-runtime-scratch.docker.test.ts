@@ -18,7 +18,17 @@ import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeApiServer } from '../../../src/emulator/apis/runtime-api-server.ts';
 import { buildNodeRuntime, writeNodeRuntime, type NodeRuntime } from '../../../src/build/node/node-runtime.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, bundleTestFunction, cleanUpAll, docker, removeImage, requireDocker, type Arch } from '../../support/docker.ts';
+import {
+  ARCHES,
+  KIT_ARCH,
+  NODE_ARCH,
+  bundleTestFunction,
+  cleanUpAll,
+  docker,
+  removeImage,
+  requireDocker,
+  type Arch,
+} from '../../support/docker.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/functions/greet.ts', import.meta.url));
 const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
@@ -107,7 +117,11 @@ describe.each(ARCHES)('a bootstrap for linux/%s in a FROM scratch image', (arch:
     const container = await create(name, env);
     try {
       await container.start();
-      const { StatusCode } = await within(container.wait() as Promise<{ StatusCode: number }>, RUN_TIMEOUT_MS, () => `${name} still running`);
+      const { StatusCode } = await within(
+        container.wait() as Promise<{ StatusCode: number }>,
+        RUN_TIMEOUT_MS,
+        () => `${name} still running`,
+      );
       return { exitCode: StatusCode, ...(await output(container)) };
     } finally {
       await remove(container);
@@ -140,7 +154,9 @@ describe.each(ARCHES)('a bootstrap for linux/%s in a FROM scratch image', (arch:
         "console.log(JSON.stringify({ emulator: 'here', arch: process.arch, execPath: process.execPath }));\n",
       );
       await writeFile(join(dir, 'Dockerfile.decoys'), [`FROM ${image}`, 'COPY decoys/ /', ''].join('\n'));
-      await GenericContainer.fromDockerfile(dir, 'Dockerfile.decoys').withPlatform(`linux/${arch}`).build(decoyImage, { deleteOnExit: false });
+      await GenericContainer.fromDockerfile(dir, 'Dockerfile.decoys')
+        .withPlatform(`linux/${arch}`)
+        .build(decoyImage, { deleteOnExit: false });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

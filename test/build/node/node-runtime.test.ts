@@ -24,8 +24,7 @@ const CACHE = fileURLToPath(new URL('../../../.cache/kit', import.meta.url));
 const arch: Arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 const loader = arch === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2';
 const BUILD_TIMEOUT_MS = 180_000;
-const NOT_UNDER_LAMBDA =
-  'AWS_LAMBDA_RUNTIME_API is not set: this is a Lambda bootstrap; run it under Lambda or `lambda-kit emulate`';
+const NOT_UNDER_LAMBDA = 'AWS_LAMBDA_RUNTIME_API is not set: this is a Lambda bootstrap; run it under Lambda or `lambda-kit emulate`';
 
 interface Exit {
   code: number;
@@ -61,7 +60,8 @@ async function inFreshCaches(build: (cacheDir: string) => Promise<NodeRuntime>):
   }
 }
 
-const digests = (runtime: NodeRuntime) => Object.fromEntries(runtime.files.map((f) => [f.path, createHash('sha256').update(f.data).digest('hex')]));
+const digests = (runtime: NodeRuntime) =>
+  Object.fromEntries(runtime.files.map((f) => [f.path, createHash('sha256').update(f.data).digest('hex')]));
 
 describe(`buildNodeRuntime (${arch}, this machine)`, () => {
   let dir: string;
@@ -154,21 +154,27 @@ describe(`buildNodeRuntime (${arch}, this machine)`, () => {
   it(
     'builds byte-identical files from empty build caches',
     async () => {
-      const builds = await inFreshCaches((cacheDir) => buildNodeRuntime({ arch, root: '/var/task', cacheDir, nodeVersion: runtime.nodeVersion }));
+      const builds = await inFreshCaches((cacheDir) =>
+        buildNodeRuntime({ arch, root: '/var/task', cacheDir, nodeVersion: runtime.nodeVersion }),
+      );
       expect(digests(builds[0]!)).toEqual(digests(builds[1]!));
       expect(digests(builds[0]!)).toEqual(digests(runtime));
     },
     BUILD_TIMEOUT_MS,
   );
 
-  it('differs only in the interpreter for root /opt', async () => {
-    const opt = await buildNodeRuntime({ arch, root: '/opt', cacheDir: CACHE, nodeVersion: runtime.nodeVersion });
-    const a = digests(runtime);
-    const b = digests(opt);
-    expect(Object.keys(b)).toEqual(Object.keys(a));
-    expect(b.bootstrap).not.toBe(a.bootstrap);
-    for (const path of Object.keys(a).filter((p) => p !== 'bootstrap')) expect(b[path], path).toBe(a[path]);
-  }, BUILD_TIMEOUT_MS);
+  it(
+    'differs only in the interpreter for root /opt',
+    async () => {
+      const opt = await buildNodeRuntime({ arch, root: '/opt', cacheDir: CACHE, nodeVersion: runtime.nodeVersion });
+      const a = digests(runtime);
+      const b = digests(opt);
+      expect(Object.keys(b)).toEqual(Object.keys(a));
+      expect(b.bootstrap).not.toBe(a.bootstrap);
+      for (const path of Object.keys(a).filter((p) => p !== 'bootstrap')) expect(b[path], path).toBe(a[path]);
+    },
+    BUILD_TIMEOUT_MS,
+  );
 
   it('rejects an unknown arch or root with a KitError', async () => {
     await expect(buildNodeRuntime({ arch: 'mips' as Arch, root: '/var/task', cacheDir: CACHE })).rejects.toMatchObject({

@@ -40,7 +40,9 @@ describe('resolveNodeVersion', () => {
       // Another package (arch), another listing.
       await resolveNodeVersion('arm64', 24, cacheDir, undefined, clock);
       expect(await npm.calls()).toBe(3);
-      await expect(resolveNodeVersion('x86_64', 26 as 24, cacheDir, undefined, clock)).rejects.toMatchObject({ code: 'LK_KIT_NODE_UNAVAILABLE' });
+      await expect(resolveNodeVersion('x86_64', 26 as 24, cacheDir, undefined, clock)).rejects.toMatchObject({
+        code: 'LK_KIT_NODE_UNAVAILABLE',
+      });
       expect(await npm.calls()).toBe(4);
     } finally {
       npm.restore();

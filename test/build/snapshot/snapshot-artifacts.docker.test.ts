@@ -11,7 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject, defaultCacheDir } from '../../../src/build/build.ts';
 import { buildFunctionImage } from '../../../src/build/artifacts/image.ts';
 import { LambdaContainer, type StartedLambdaContainer } from '../../../src/testing/index.ts';
-import { ARCHES, KIT_ARCH, NODE_ARCH, baseImage, filesOf, invokeSelfServingImage, removeImage, requireDockerAndBase, type Arch } from '../../support/docker.ts';
+import {
+  ARCHES,
+  KIT_ARCH,
+  NODE_ARCH,
+  baseImage,
+  filesOf,
+  invokeSelfServingImage,
+  removeImage,
+  requireDockerAndBase,
+  type Arch,
+} from '../../support/docker.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = 'test/fixtures/functions/snapshot-handler.ts';
@@ -75,6 +85,10 @@ describe.each(ARCHES)('--snapshot artifacts on linux/%s', (arch: Arch) => {
     });
     const answer = await invokeSelfServingImage(functionImage, arch, '{"name":"Docker"}');
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ greeting: 'Hello, Docker!', arch: NODE_ARCH[arch], snapshotModules: ['lambda-kit/runtime', expect.stringMatching(/zod/)] });
+    expect(answer.body).toMatchObject({
+      greeting: 'Hello, Docker!',
+      arch: NODE_ARCH[arch],
+      snapshotModules: ['lambda-kit/runtime', expect.stringMatching(/zod/)],
+    });
   });
 });

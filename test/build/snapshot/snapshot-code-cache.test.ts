@@ -42,7 +42,7 @@ const CACHES: Array<[string, Buffer]> = [
 ];
 
 describe('the code cache of a snapshot in a SEA blob', () => {
-  it('is found at the snapshot\'s end, with the Node version of its metadata', () => {
+  it("is found at the snapshot's end, with the Node version of its metadata", () => {
     const found = readSnapshotCodeCache(seaBlob(snapshot('24.21.0', CACHES)));
     expect(found?.nodeVersion).toBe('24.21.0');
     expect(found?.entries.map((entry) => entry.id)).toEqual(['fs', 'https', 'internal/errors', '_http_client']);
@@ -53,7 +53,7 @@ describe('the code cache of a snapshot in a SEA blob', () => {
     const after = Buffer.from('the exec argv that follows');
     const blob = seaBlob(snapshot('24.21.0', CACHES), after);
     const trim = dropLoadedBuiltinCaches(blob, '24.21.0', new Set(['fs', 'internal/errors', 'events']));
-    expect(trim).toMatchObject({ kept: 2, dropped: 2, droppedBytes: (8 + 2 + 8 + 300) + (8 + 15 + 8 + 500) });
+    expect(trim).toMatchObject({ kept: 2, dropped: 2, droppedBytes: 8 + 2 + 8 + 300 + (8 + 15 + 8 + 500) });
     expect(trim!.blob.length).toBe(blob.length - trim!.droppedBytes);
     const found = readSnapshotCodeCache(trim!.blob)!;
     expect(found.entries.map((entry) => entry.id)).toEqual(['https', '_http_client']);
@@ -72,7 +72,7 @@ describe('the code cache of a snapshot in a SEA blob', () => {
     expect(trim!.blob).toEqual(blob);
   });
 
-  it('leaves a blob alone that is not laid out as that Node\'s: another version, a cache that overruns the snapshot, no snapshot', () => {
+  it("leaves a blob alone that is not laid out as that Node's: another version, a cache that overruns the snapshot, no snapshot", () => {
     const loaded = new Set(['fs']);
     expect(dropLoadedBuiltinCaches(seaBlob(snapshot('22.12.0', CACHES)), '24.21.0', loaded)).toBeUndefined();
     const overrun = snapshot('24.21.0', CACHES);

@@ -140,7 +140,13 @@ describe('lambda-kit build --snapshot', () => {
     const cwd = await makeProject({ ...PROBE, ...ESM, ...ORDERED, 'handler.ts': HANDLER });
     const out = join(cwd, 'out');
     const lines: string[] = [];
-    const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out, arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
+    const { artifacts } = await buildProject({
+      cwd,
+      selector: 'handler.ts',
+      overrides: { out, arch: hostArch, snapshot: true },
+      cacheDir,
+      log: (line) => lines.push(line),
+    });
     expect(lines.join('\n')).toMatch(/snapshot of 6 package\(s\) \(lambda-kit, lk-a-uses-polyfill, lk-esm, lk-probe and 2 more\)/);
     expect(lines.join('\n')).toMatch(/code caches of \d+ built-ins it holds left out \([\d.]+ MB\), \d+ kept/);
     zipEntries = readZip(await readFile(artifacts[0]!.path));
@@ -155,7 +161,7 @@ describe('lambda-kit build --snapshot', () => {
     return { body: JSON.parse(answer.body.toString()) as Record<string, unknown>, functionError: answer.functionError, logs: lines };
   }
 
-  it('leaves the packages out of index.mjs, which reads them from the bootstrap\'s snapshot', () => {
+  it("leaves the packages out of index.mjs, which reads them from the bootstrap's snapshot", () => {
     const index = zipEntries.find((entry) => entry.path === 'index.mjs')!.data.toString();
     expect(index).toContain('Symbol.for("lambda-kit.snapshot")');
     expect(index).not.toContain('exports.evaluatedWhileBuilding');
@@ -177,7 +183,7 @@ describe('lambda-kit build --snapshot', () => {
     for (const id of ['fs', 'net', 'events', 'node:fs']) expect(ids).not.toContain(id);
   });
 
-  it('answers, with the packages evaluated once, at build time, and the function\'s own code at start with the runtime\'s environment', async () => {
+  it("answers, with the packages evaluated once, at build time, and the function's own code at start with the runtime's environment", async () => {
     const { body, functionError } = await startAndInvoke({ name: 'Ada' });
     expect(functionError).toBe(false);
     expect(body).toMatchObject({
@@ -195,8 +201,20 @@ describe('lambda-kit build --snapshot', () => {
       probeIsTheSnapshots: true,
       probeNamespace: {
         keys: [
-          'default', 'envAtLoad', 'evaluatedWhileBuilding', 'fresh', 'httpsWorks', 'intAtLoad', 'later', 'neverImportedByName',
-          'not-an-identifier', 'notFound', 'randomAtLoad', 'stack', 'uuidAtLoad', 'webUuidAtLoad',
+          'default',
+          'envAtLoad',
+          'evaluatedWhileBuilding',
+          'fresh',
+          'httpsWorks',
+          'intAtLoad',
+          'later',
+          'neverImportedByName',
+          'not-an-identifier',
+          'notFound',
+          'randomAtLoad',
+          'stack',
+          'uuidAtLoad',
+          'webUuidAtLoad',
         ],
         default: true,
         oddName: 'named as it is',
@@ -217,13 +235,15 @@ describe('lambda-kit build --snapshot', () => {
       timer: 'timer fired',
     });
     // The packages' frames have a stable name, not the build machine's paths.
-    expect((body.packageStack as string).split('\n')[1]).toMatch(/^\s+at .*stackFromThePackage.* \(lambda-kit:snapshot\/packages\.cjs:\d+:\d+\)$/);
+    expect((body.packageStack as string).split('\n')[1]).toMatch(
+      /^\s+at .*stackFromThePackage.* \(lambda-kit:snapshot\/packages\.cjs:\d+:\d+\)$/,
+    );
     // performance was in the snapshot: its origin is this start's, not the build's.
     expect(body.sinceStartMs).toBeLessThan(5_000);
     expect(body.timeOriginSkewMs).toBeLessThan(50);
   });
 
-  it('draws fresh randomness at each start (Math.random, randomUUID, webcrypto, randomInt), while values made at build time stay the build\'s', async () => {
+  it("draws fresh randomness at each start (Math.random, randomUUID, webcrypto, randomInt), while values made at build time stay the build's", async () => {
     const first = await startAndInvoke({ name: 'one' });
     const second = await startAndInvoke({ name: 'two' });
     const [a, b] = [first.body.fresh as Record<string, unknown>, second.body.fresh as Record<string, unknown>];
@@ -237,7 +257,7 @@ describe('lambda-kit build --snapshot', () => {
     expect(Object.values(a)).not.toContain((first.body.atLoad as Record<string, unknown>).uuid);
   });
 
-  it('maps stack traces of the function\'s own code to its .ts lines', async () => {
+  it("maps stack traces of the function's own code to its .ts lines", async () => {
     const { body, functionError } = await startAndInvoke({ name: 'x', fail: true });
     expect(functionError).toBe(true);
     expect(body.errorType).toBe('TypeError');
@@ -246,37 +266,76 @@ describe('lambda-kit build --snapshot', () => {
 });
 
 describe('lambda-kit build --snapshot: named imports of a CommonJS package', () => {
-  it('take the names from the snapshot: index.mjs reads the ones imported and copies no others at start', async () => {
-    const names = Array.from({ length: 200 }, (_, i) => `wideExport${i}`);
-    const cwd = await makeProject({
-      'node_modules/lk-wide/package.json': '{ "name": "lk-wide", "version": "1.0.0", "main": "index.js" }',
-      'node_modules/lk-wide/index.js': names.map((name) => `exports.${name} = ${JSON.stringify(name)};`).join('\n'),
-      'handler.ts': "import { wideExport7 } from 'lk-wide';\nexport const handler = () => wideExport7;\n",
-    });
-    const { artifacts } = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true }, cacheDir });
-    const index = readZip(await readFile(artifacts[0]!.path)).find((entry) => entry.path === 'index.mjs')!.data.toString();
-    expect(index).toContain('wideExport7');
-    expect(index).not.toContain('wideExport8');
-    // Not module.exports of a CommonJS stand-in, which esbuild's interop would copy (all 200 getters) at start.
-    expect(index).not.toMatch(/\.exports=\(globalThis\[Symbol\.for\("lambda-kit\.snapshot"\)\][^\]]*\["node_modules\/lk-wide\/index\.js"\]/);
-  }, BUILD_MS);
+  it(
+    'take the names from the snapshot: index.mjs reads the ones imported and copies no others at start',
+    async () => {
+      const names = Array.from({ length: 200 }, (_, i) => `wideExport${i}`);
+      const cwd = await makeProject({
+        'node_modules/lk-wide/package.json': '{ "name": "lk-wide", "version": "1.0.0", "main": "index.js" }',
+        'node_modules/lk-wide/index.js': names.map((name) => `exports.${name} = ${JSON.stringify(name)};`).join('\n'),
+        'handler.ts': "import { wideExport7 } from 'lk-wide';\nexport const handler = () => wideExport7;\n",
+      });
+      const { artifacts } = await buildProject({
+        cwd,
+        selector: 'handler.ts',
+        overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true },
+        cacheDir,
+      });
+      const index = readZip(await readFile(artifacts[0]!.path))
+        .find((entry) => entry.path === 'index.mjs')!
+        .data.toString();
+      expect(index).toContain('wideExport7');
+      expect(index).not.toContain('wideExport8');
+      // Not module.exports of a CommonJS stand-in, which esbuild's interop would copy (all 200 getters) at start.
+      expect(index).not.toMatch(
+        /\.exports=\(globalThis\[Symbol\.for\("lambda-kit\.snapshot"\)\][^\]]*\["node_modules\/lk-wide\/index\.js"\]/,
+      );
+    },
+    BUILD_MS,
+  );
 });
 
 describe('lambda-kit build --snapshot with nothing to snapshot', () => {
-  it('builds as without it (byte for byte), and says so: a snapshot of nothing would only cost', async () => {
-    const cwd = await makeProject({ 'handler.ts': "import { format } from 'node:util';\nexport const handler = () => format('%s', 'plain');\n" });
-    const lines: string[] = [];
-    const withIt = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'with'), arch: hostArch, snapshot: true }, cacheDir, log: (line) => lines.push(line) });
-    const without = await buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'without'), arch: hostArch }, cacheDir });
-    expect(lines.join('\n')).toMatch(/--snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without/);
-    expect(withIt.artifacts[0]!.sha256).toBe(without.artifacts[0]!.sha256);
-  }, BUILD_MS);
+  it(
+    'builds as without it (byte for byte), and says so: a snapshot of nothing would only cost',
+    async () => {
+      const cwd = await makeProject({
+        'handler.ts': "import { format } from 'node:util';\nexport const handler = () => format('%s', 'plain');\n",
+      });
+      const lines: string[] = [];
+      const withIt = await buildProject({
+        cwd,
+        selector: 'handler.ts',
+        overrides: { out: join(cwd, 'with'), arch: hostArch, snapshot: true },
+        cacheDir,
+        log: (line) => lines.push(line),
+      });
+      const without = await buildProject({
+        cwd,
+        selector: 'handler.ts',
+        overrides: { out: join(cwd, 'without'), arch: hostArch },
+        cacheDir,
+      });
+      expect(lines.join('\n')).toMatch(
+        /--snapshot: it imports no packages from node_modules, so there is nothing to snapshot; built without/,
+      );
+      expect(withIt.artifacts[0]!.sha256).toBe(without.artifacts[0]!.sha256);
+    },
+    BUILD_MS,
+  );
 });
 
 describe('lambda-kit build --snapshot: what it refuses', () => {
   it('refuses the thin layout, whose bootstrap is the shared /opt layer, with LK_KIT_SNAPSHOT_OPTIONS', async () => {
     const cwd = await makeProject({ ...PROBE, 'handler.ts': "import 'lk-probe';\nexport const handler = () => 1;\n" });
-    const error = await kitError(buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true, layout: 'thin' }, cacheDir }));
+    const error = await kitError(
+      buildProject({
+        cwd,
+        selector: 'handler.ts',
+        overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true, layout: 'thin' },
+        cacheDir,
+      }),
+    );
     expect(error.code).toBe('LK_KIT_SNAPSHOT_OPTIONS');
     expect(error.message).toMatch(/thin layout's bootstrap is the Node runtime layer in \/opt/);
     expect(error.message).toMatch(/--layout self-contained/);
@@ -284,7 +343,14 @@ describe('lambda-kit build --snapshot: what it refuses', () => {
 
   it('refuses --code-cache with it, with LK_KIT_SNAPSHOT_OPTIONS', async () => {
     const cwd = await makeProject({ ...PROBE, 'handler.ts': "import 'lk-probe';\nexport const handler = () => 1;\n" });
-    const error = await kitError(buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true, codeCache: true }, cacheDir }));
+    const error = await kitError(
+      buildProject({
+        cwd,
+        selector: 'handler.ts',
+        overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true, codeCache: true },
+        cacheDir,
+      }),
+    );
     expect(error.code).toBe('LK_KIT_SNAPSHOT_OPTIONS');
     expect(error.message).toMatch(/--snapshot and --code-cache do not go together/);
   });
@@ -296,37 +362,56 @@ describe('lambda-kit build --snapshot: what it refuses', () => {
       files[`node_modules/${name}/package.json`] = JSON.stringify({ name, version: '1.0.0', main: 'index.js' });
       files[`node_modules/${name}/index.js`] = source;
     }
-    files['handler.ts'] = `${[...Object.keys(packages), 'lk-probe'].map((name) => `import '${name}';`).join('\n')}\nexport const handler = () => 1;\n`;
+    files['handler.ts'] =
+      `${[...Object.keys(packages), 'lk-probe'].map((name) => `import '${name}';`).join('\n')}\nexport const handler = () => 1;\n`;
     const cwd = await makeProject(files);
-    return kitError(buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true }, cacheDir }));
+    return kitError(
+      buildProject({ cwd, selector: 'handler.ts', overrides: { out: join(cwd, 'out'), arch: hostArch, snapshot: true }, cacheDir }),
+    );
   }
 
-  it('names a package whose load-time objects V8 cannot serialise (narrowed down in load order)', async () => {
-    const error = await failure({ 'lk-hasher': "exports.hash = require('node:crypto').createHash('sha256');\n" });
-    expect(error.code).toBe('LK_KIT_SNAPSHOT');
-    expect(error.message).toMatch(/V8 cannot hold what lk-hasher makes while loading/);
-    expect(error.message).not.toMatch(/lk-probe makes/);
-    expect(error.message).toMatch(/--external lk-hasher/);
-    expect(error.message).toMatch(/or build without --snapshot/);
-  }, BUILD_MS);
+  it(
+    'names a package whose load-time objects V8 cannot serialise (narrowed down in load order)',
+    async () => {
+      const error = await failure({ 'lk-hasher': "exports.hash = require('node:crypto').createHash('sha256');\n" });
+      expect(error.code).toBe('LK_KIT_SNAPSHOT');
+      expect(error.message).toMatch(/V8 cannot hold what lk-hasher makes while loading/);
+      expect(error.message).not.toMatch(/lk-probe makes/);
+      expect(error.message).toMatch(/--external lk-hasher/);
+      expect(error.message).toMatch(/or build without --snapshot/);
+    },
+    BUILD_MS,
+  );
 
-  it('names a package that calls node:https while loading', async () => {
-    const error = await failure({ 'lk-fetcher': "require('node:https').request('https://127.0.0.1:1/').on('error', () => {});\n" });
-    expect(error.code).toBe('LK_KIT_SNAPSHOT');
-    expect(error.message).toMatch(/lk-fetcher failed while loading: it uses node:https \(request\(\)\) while loading/);
-    expect(error.message).toMatch(/--external lk-fetcher/);
-  }, BUILD_MS);
+  it(
+    'names a package that calls node:https while loading',
+    async () => {
+      const error = await failure({ 'lk-fetcher': "require('node:https').request('https://127.0.0.1:1/').on('error', () => {});\n" });
+      expect(error.code).toBe('LK_KIT_SNAPSHOT');
+      expect(error.message).toMatch(/lk-fetcher failed while loading: it uses node:https \(request\(\)\) while loading/);
+      expect(error.message).toMatch(/--external lk-fetcher/);
+    },
+    BUILD_MS,
+  );
 
-  it('names a package that leaves a timer pending, which would break every timer after the start', async () => {
-    const error = await failure({ 'lk-ticker': 'setInterval(() => {}, 60_000).unref();\n' });
-    expect(error.code).toBe('LK_KIT_SNAPSHOT');
-    expect(error.message).toMatch(/lk-ticker \(setInterval\) left a timer pending while loading/);
-    expect(error.message).toMatch(/--external lk-ticker/);
-  }, BUILD_MS);
+  it(
+    'names a package that leaves a timer pending, which would break every timer after the start',
+    async () => {
+      const error = await failure({ 'lk-ticker': 'setInterval(() => {}, 60_000).unref();\n' });
+      expect(error.code).toBe('LK_KIT_SNAPSHOT');
+      expect(error.message).toMatch(/lk-ticker \(setInterval\) left a timer pending while loading/);
+      expect(error.message).toMatch(/--external lk-ticker/);
+    },
+    BUILD_MS,
+  );
 
-  it('names a package that throws while loading, with its error', async () => {
-    const error = await failure({ 'lk-thrower': "throw new Error('needs a database at load time');\n" });
-    expect(error.code).toBe('LK_KIT_SNAPSHOT');
-    expect(error.message).toMatch(/lk-thrower failed while loading: needs a database at load time/);
-  }, BUILD_MS);
+  it(
+    'names a package that throws while loading, with its error',
+    async () => {
+      const error = await failure({ 'lk-thrower': "throw new Error('needs a database at load time');\n" });
+      expect(error.code).toBe('LK_KIT_SNAPSHOT');
+      expect(error.message).toMatch(/lk-thrower failed while loading: needs a database at load time/);
+    },
+    BUILD_MS,
+  );
 });

@@ -15,7 +15,10 @@ describe('bundleVendor', () => {
     const project = await mkdtemp(join(tmpdir(), 'lambda-kit-vendor-'));
     dirs.push(project);
     await mkdir(join(project, 'node_modules/fake'), { recursive: true });
-    await writeFile(join(project, 'node_modules/fake/index.js'), 'function aDescriptiveName() { return 1; }\nmodule.exports = { aDescriptiveName };\n');
+    await writeFile(
+      join(project, 'node_modules/fake/index.js'),
+      'function aDescriptiveName() { return 1; }\nmodule.exports = { aDescriptiveName };\n',
+    );
     await writeFile(join(project, 'handler.js'), "export { aDescriptiveName as handler } from 'fake';\n");
     const vendor = await bundleVendor([{ key: 'node_modules/fake/index.js', package: 'fake', format: 'cjs' }], {
       root: project,
@@ -28,7 +31,7 @@ describe('bundleVendor', () => {
     expect(code).toContain('"aDescriptiveName"');
   });
 
-  describe('the vendor bundle of --snapshot lets go of each CommonJS module\'s body once it has run', () => {
+  describe("the vendor bundle of --snapshot lets go of each CommonJS module's body once it has run", () => {
     /** A package of two CommonJS modules that require each other, one with a long top-level body; and a handler importing it. */
     async function vendorOfCycle() {
       const project = await mkdtemp(join(tmpdir(), 'lambda-kit-vendor-'));
@@ -37,7 +40,8 @@ describe('bundleVendor', () => {
       // Classes and functions, as a package's top level mostly is (the AWS SDK's client: thousands).
       const longBody = Array.from(
         { length: 1000 },
-        (_, i) => `class C${i} { constructor(v) { this.v = v; } get scaled() { return this.v * ${i}; } }\nexports.C${i} = C${i};\nexports.f${i} = (x) => x + ${i};`,
+        (_, i) =>
+          `class C${i} { constructor(v) { this.v = v; } get scaled() { return this.v * ${i}; } }\nexports.C${i} = C${i};\nexports.f${i} = (x) => x + ${i};`,
       ).join('\n');
       await writeFile(
         join(project, 'node_modules/cycle/index.js'),
@@ -80,7 +84,7 @@ describe('bundleVendor', () => {
       return { bytes: (await stat(blob)).size, ...started };
     }
 
-    it('loads as esbuild\'s own wrapper would, a require cycle included', async () => {
+    it("loads as esbuild's own wrapper would, a require cycle included", async () => {
       const vendor = await vendorOfCycle();
       const code = vendor.code.toString('utf8');
       // The wrapper as released: the body's variable set to 0 once it has run.
@@ -89,10 +93,13 @@ describe('bundleVendor', () => {
       expect(started).toMatchObject({ seenByB: 'set before b', loads: 1, made: [1998, 1000], again: true });
     });
 
-    it('holds no module\'s body in the snapshot once it has run (esbuild\'s wrapper as written keeps each)', async () => {
+    it("holds no module's body in the snapshot once it has run (esbuild's wrapper as written keeps each)", async () => {
       const code = (await vendorOfCycle()).code.toString('utf8');
       // esbuild's own wrapper: the release undone.
-      const kept = code.replace(/\|\|\(([\w$]+)\(\(([\w$]+)=\{exports:\{\}\}\)\.exports,\2\),\1=0\),/, '||$1(($2={exports:{}}).exports,$2),');
+      const kept = code.replace(
+        /\|\|\(([\w$]+)\(\(([\w$]+)=\{exports:\{\}\}\)\.exports,\2\),\1=0\),/,
+        '||$1(($2={exports:{}}).exports,$2),',
+      );
       expect(kept).not.toBe(code);
       const [released, held] = [await snapshotOf(code), await snapshotOf(kept)];
       expect(held.made).toEqual(released.made);

@@ -42,6 +42,9 @@ describe('InvokeApiServer over an InvokeTarget', () => {
     const answer = await fetch(`${api.endpoint}/2015-03-31/functions/other:live/invocations`, { method: 'POST', body: '{}' });
     expect(answer.status).toBe(404);
     expect(answer.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
-    expect(await answer.json()).toEqual({ Type: 'User', Message: 'Function not found: arn:aws:lambda:eu-west-1:111122223333:function:other:live' });
+    expect(await answer.json()).toEqual({
+      Type: 'User',
+      Message: 'Function not found: arn:aws:lambda:eu-west-1:111122223333:function:other:live',
+    });
   });
 });

@@ -20,7 +20,11 @@ describe('peakTreeMemory', () => {
     });
     let output = '';
     root.stdout!.on('data', (data: Buffer) => (output += data.toString()));
-    await waitFor(() => output, (text) => text.includes('ready'), 20_000);
+    await waitFor(
+      () => output,
+      (text) => text.includes('ready'),
+      20_000,
+    );
     const tree = await peakTreeMemory(root.pid!);
     expect(tree).toBeGreaterThan(96 * 1024 * 1024);
     // This test's own process (far from 96 MiB bigger) is outside the tree: a lone process counts only itself.

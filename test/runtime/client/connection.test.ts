@@ -186,7 +186,9 @@ describe('ApiConnection', () => {
 
   it('finds fields a server writes in lower case when asked in the Runtime API spelling', async () => {
     const started = await rawServer((socket) =>
-      socket.write('HTTP/1.1 200 OK\r\nlambda-runtime-trace-id: Root=1\r\nlambda-runtime-aws-request-id: id-2\r\ncontent-length: 0\r\n\r\n'),
+      socket.write(
+        'HTTP/1.1 200 OK\r\nlambda-runtime-trace-id: Root=1\r\nlambda-runtime-aws-request-id: id-2\r\ncontent-length: 0\r\n\r\n',
+      ),
     );
     server = started.server;
     const connection = new ApiConnection('127.0.0.1', started.port);

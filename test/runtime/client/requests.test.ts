@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { headerSafe, invocationErrorRequest, invocationResponseRequest, nextInvocationRequest, streamingResponseRequest } from '../../../runtime/client/requests.ts';
+import {
+  headerSafe,
+  invocationErrorRequest,
+  invocationResponseRequest,
+  nextInvocationRequest,
+  streamingResponseRequest,
+} from '../../../runtime/client/requests.ts';
 import { extensionErrorRequest, nextEventRequest, registerRequest, subscribeRequest } from '../../../runtime/extension/index.ts';
 
 const target = { authority: '127.0.0.1:9001' };

@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import {
-  InvalidBatchOptionsError,
-  processBatch,
-  UnsupportedBatchEventError,
-  type BatchRecord,
-} from '../../../runtime/events/index.ts';
+import { InvalidBatchOptionsError, processBatch, UnsupportedBatchEventError, type BatchRecord } from '../../../runtime/events/index.ts';
 
 function fixture(name: string): any {
   return JSON.parse(readFileSync(new URL(`../../fixtures/events/sources/${name}`, import.meta.url), 'utf8'));
@@ -185,7 +180,9 @@ describe('processBatch: events it cannot answer for', () => {
     expect(error.code).toBe('LK_EVENT_BATCH_UNSUPPORTED');
     expect(error.errorType).toBe('Event.UnsupportedBatch');
     // SNS records spell it EventSource: no eventSource at all.
-    expect(error.message).toMatch(/^record 0 has eventSource undefined: processBatch reports partial batch failures for aws:sqs, aws:kinesis and aws:dynamodb only/);
+    expect(error.message).toMatch(
+      /^record 0 has eventSource undefined: processBatch reports partial batch failures for aws:sqs, aws:kinesis and aws:dynamodb only/,
+    );
     const s3 = await refusal(fixture('example-s3-event.json'));
     expect(s3.message).toMatch(/^record 0 has eventSource "aws:s3"/);
   });

@@ -24,7 +24,9 @@ describe('events bundle', () => {
     expect(inputs.filter((input) => input.startsWith(SCHEMAS))).toEqual([`${SCHEMAS}sqs.ts`]);
     expect(inputs.some((input) => input.startsWith('node_modules/zod/'))).toBe(true);
     expect(inputs).toContain('runtime/events/index.ts');
-    const others = inputs.filter((input) => !input.startsWith('runtime/') && !input.startsWith('node_modules/zod/') && input !== 'handler.ts');
+    const others = inputs.filter(
+      (input) => !input.startsWith('runtime/') && !input.startsWith('node_modules/zod/') && input !== 'handler.ts',
+    );
     expect(others).toEqual([]);
     expect(externals.filter((path) => !path.startsWith('node:'))).toEqual([]);
     // `import * as z from 'zod'` lets esbuild shake zod (about 150 KB with the schema, minified as the kit does, names
@@ -37,6 +39,9 @@ describe('events bundle', () => {
     const { inputs } = await bundleOf({
       contents: "import { FunctionUrlEventSchema } from 'lambda-kit/events/function-url'; export const schema = FunctionUrlEventSchema;",
     });
-    expect(inputs.filter((input) => input.startsWith(SCHEMAS)).sort()).toEqual([`${SCHEMAS}api-gateway-v2.ts`, `${SCHEMAS}function-url.ts`]);
+    expect(inputs.filter((input) => input.startsWith(SCHEMAS)).sort()).toEqual([
+      `${SCHEMAS}api-gateway-v2.ts`,
+      `${SCHEMAS}function-url.ts`,
+    ]);
   });
 });

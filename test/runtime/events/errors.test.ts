@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LambdaRuntimeError } from '../../../runtime/errors.ts';
-import { EVENTS_ERRORS, EventValidationError, InvalidBatchOptionsError, UnsupportedBatchEventError } from '../../../runtime/events/index.ts';
+import {
+  EVENTS_ERRORS,
+  EventValidationError,
+  InvalidBatchOptionsError,
+  UnsupportedBatchEventError,
+} from '../../../runtime/events/index.ts';
 
 describe('EVENTS_ERRORS', () => {
   it('names every errorType Event.*', () => {

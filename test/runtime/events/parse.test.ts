@@ -10,9 +10,7 @@ import { SqsEventSchema, sqsEventWithBody } from '../../../runtime/events/schema
 import { run } from '../../../runtime/index.ts';
 
 const sqsEvent = (...bodies: string[]) => {
-  const template = JSON.parse(
-    readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
-  );
+  const template = JSON.parse(readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'));
   return { Records: bodies.map((body, index) => ({ ...template.Records[0], messageId: `m${index + 1}`, body })) };
 };
 
@@ -76,7 +74,9 @@ describe('parse(schema, handler)', () => {
     const event = sqsEvent('secret-body');
     (event.Records[0] as Record<string, unknown>).receiptHandle = { token: 'secret-token' };
     const error = await rejection(wrapped(event, context));
-    expect(error.message).toMatch(/^the event does not match the handler's schema: Records\[0\]\.receiptHandle: Invalid input: expected string, received object\./);
+    expect(error.message).toMatch(
+      /^the event does not match the handler's schema: Records\[0\]\.receiptHandle: Invalid input: expected string, received object\./,
+    );
     expect(error.message).not.toMatch(/secret/);
   });
 

@@ -4,9 +4,8 @@ import { RuntimeApiServer, type InvocationOutcome } from '../../../src/emulator/
 import { fixture, startFunction, type FunctionProcess } from '../../support/function-process.ts';
 
 function sqsEvent(bodies: string[]) {
-  const template = JSON.parse(
-    readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'),
-  ).Records[0];
+  const template = JSON.parse(readFileSync(new URL('../../fixtures/events/sources/example-sqs-event.json', import.meta.url), 'utf8'))
+    .Records[0];
   return { Records: bodies.map((body, index) => ({ ...template, messageId: `msg-${index + 1}`, body })) };
 }
 

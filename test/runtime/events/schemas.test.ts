@@ -10,10 +10,7 @@ import {
   ApiGatewayV2LambdaEventSchema,
 } from '../../../runtime/events/schemas/api-gateway-v2.ts';
 import { ApiGatewayWebSocketEventSchema } from '../../../runtime/events/schemas/api-gateway-websocket.ts';
-import {
-  DynamoDbKinesisChangeRecordSchema,
-  DynamoDbStreamEventSchema,
-} from '../../../runtime/events/schemas/dynamodb-stream.ts';
+import { DynamoDbKinesisChangeRecordSchema, DynamoDbStreamEventSchema } from '../../../runtime/events/schemas/dynamodb-stream.ts';
 import { EventBridgeEventSchema, eventBridgeEventWithDetail } from '../../../runtime/events/schemas/eventbridge.ts';
 import { FunctionUrlEventSchema } from '../../../runtime/events/schemas/function-url.ts';
 import { jsonString } from '../../../runtime/events/schemas/json-string.ts';
@@ -392,7 +389,9 @@ describe('event schemas: what AWS sends, field by field', () => {
       binaryListValues: ['MA==', 'MQ==', 'MA=='],
       dataType: 'Binary',
     });
-    const typed = sqsEventWithBody(jsonString(z.object({ a: z.string(), b: z.number() }))).parse(load('sources/example-sqs-event-obj.json'));
+    const typed = sqsEventWithBody(jsonString(z.object({ a: z.string(), b: z.number() }))).parse(
+      load('sources/example-sqs-event-obj.json'),
+    );
     expect(typed.Records[0]!.body).toEqual({ a: 'Test', b: 123 });
   });
 
@@ -444,7 +443,11 @@ describe('event schemas: what AWS sends, field by field', () => {
     raw.Records[0].eventName = 'ObjectRemoved:Delete';
     delete raw.Records[0].s3.object.size;
     delete raw.Records[0].s3.object.eTag;
-    expect(S3EventSchema.parse(raw).Records[0]!.s3.object).toEqual({ key: 'Happy%20Face.jpg', versionId: 'version', sequencer: 'Happy Sequencer' });
+    expect(S3EventSchema.parse(raw).Records[0]!.s3.object).toEqual({
+      key: 'Happy%20Face.jpg',
+      versionId: 'version',
+      sequencer: 'Happy Sequencer',
+    });
   });
 
   it('EventBridge: generic, scheduled, and with a detail schema', () => {
@@ -460,7 +463,10 @@ describe('event schemas: what AWS sends, field by field', () => {
 
   it('DynamoDB Streams: every attribute type, sequence numbers', () => {
     const event = DynamoDbStreamEventSchema.parse(load('sources/example-dynamodb-event.json'));
-    expect(event.Records.map((record) => record.dynamodb.SequenceNumber)).toEqual(['1405400000000002063282832', '1405400000000002063282832']);
+    expect(event.Records.map((record) => record.dynamodb.SequenceNumber)).toEqual([
+      '1405400000000002063282832',
+      '1405400000000002063282832',
+    ]);
     expect(event.Records[0]!.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
     const image = event.Records[1]!.dynamodb.NewImage!;
     expect(image.Map).toEqual({ M: { Name: { S: 'Joe' }, Age: { N: '35' } } });
@@ -486,18 +492,72 @@ describe('event schemas: what AWS sends, field by field', () => {
 
 /** A broken copy of one fixture per source, and the path the first issue must name. */
 const BROKEN: Array<[string, z.ZodType, string, (event: any) => void, PropertyKey[]]> = [
-  ['API Gateway v1', ApiGatewayV1EventSchema, 'sources/example-apigw-request.json', (e) => delete e.requestContext.identity.sourceIp, ['requestContext', 'identity', 'sourceIp']],
-  ['API Gateway v2', ApiGatewayV2EventSchema, 'http/apigw_v2_proxy_request.json', (e) => (e.requestContext.http.method = 7), ['requestContext', 'http', 'method']],
-  ['WebSocket', ApiGatewayWebSocketEventSchema, 'sources/example-apigw-websocket-request.json', (e) => (e.requestContext.eventType = 'OPEN'), ['requestContext', 'eventType']],
-  ['ALB', AlbEventSchema, 'http/alb_request.json', (e) => delete e.requestContext.elb.targetGroupArn, ['requestContext', 'elb', 'targetGroupArn']],
+  [
+    'API Gateway v1',
+    ApiGatewayV1EventSchema,
+    'sources/example-apigw-request.json',
+    (e) => delete e.requestContext.identity.sourceIp,
+    ['requestContext', 'identity', 'sourceIp'],
+  ],
+  [
+    'API Gateway v2',
+    ApiGatewayV2EventSchema,
+    'http/apigw_v2_proxy_request.json',
+    (e) => (e.requestContext.http.method = 7),
+    ['requestContext', 'http', 'method'],
+  ],
+  [
+    'WebSocket',
+    ApiGatewayWebSocketEventSchema,
+    'sources/example-apigw-websocket-request.json',
+    (e) => (e.requestContext.eventType = 'OPEN'),
+    ['requestContext', 'eventType'],
+  ],
+  [
+    'ALB',
+    AlbEventSchema,
+    'http/alb_request.json',
+    (e) => delete e.requestContext.elb.targetGroupArn,
+    ['requestContext', 'elb', 'targetGroupArn'],
+  ],
   ['function URL', FunctionUrlEventSchema, 'http/lambda_function_url_request.json', (e) => delete e.rawPath, ['rawPath']],
   ['SQS', SqsEventSchema, 'sources/example-sqs-event.json', (e) => (e.Records[0].body = 42), ['Records', 0, 'body']],
-  ['SNS', SnsEventSchema, 'sources/example-sns-event.json', (e) => delete e.Records[0].Sns.SigningCertURL, ['Records', 0, 'Sns', 'SigningCertUrl']],
-  ['S3', S3EventSchema, 'sources/example-s3-event.json', (e) => (e.Records[0].s3.object.size = '1024'), ['Records', 0, 's3', 'object', 'size']],
-  ['S3 Object Lambda', S3ObjectLambdaEventSchema, 'sources/example-s3-object-lambda-event-get-object-iam.json', (e) => delete e.configuration.accessPointArn, ['configuration', 'accessPointArn']],
+  [
+    'SNS',
+    SnsEventSchema,
+    'sources/example-sns-event.json',
+    (e) => delete e.Records[0].Sns.SigningCertURL,
+    ['Records', 0, 'Sns', 'SigningCertUrl'],
+  ],
+  [
+    'S3',
+    S3EventSchema,
+    'sources/example-s3-event.json',
+    (e) => (e.Records[0].s3.object.size = '1024'),
+    ['Records', 0, 's3', 'object', 'size'],
+  ],
+  [
+    'S3 Object Lambda',
+    S3ObjectLambdaEventSchema,
+    'sources/example-s3-object-lambda-event-get-object-iam.json',
+    (e) => delete e.configuration.accessPointArn,
+    ['configuration', 'accessPointArn'],
+  ],
   ['EventBridge', EventBridgeEventSchema, 'sources/example-eventbridge-schedule.json', (e) => delete e['detail-type'], ['detail-type']],
-  ['DynamoDB Streams', DynamoDbStreamEventSchema, 'sources/example-dynamodb-event.json', (e) => delete e.Records[1].dynamodb.SequenceNumber, ['Records', 1, 'dynamodb', 'SequenceNumber']],
-  ['Kinesis', KinesisEventSchema, 'sources/example-kinesis-event.json', (e) => (e.Records[1].kinesis.data = null), ['Records', 1, 'kinesis', 'data']],
+  [
+    'DynamoDB Streams',
+    DynamoDbStreamEventSchema,
+    'sources/example-dynamodb-event.json',
+    (e) => delete e.Records[1].dynamodb.SequenceNumber,
+    ['Records', 1, 'dynamodb', 'SequenceNumber'],
+  ],
+  [
+    'Kinesis',
+    KinesisEventSchema,
+    'sources/example-kinesis-event.json',
+    (e) => (e.Records[1].kinesis.data = null),
+    ['Records', 1, 'kinesis', 'data'],
+  ],
 ];
 
 describe('event schemas: broken events are refused, naming the field', () => {

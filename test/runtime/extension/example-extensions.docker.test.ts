@@ -69,12 +69,17 @@ describe('examples/extensions as layers built by the kit, in a linux/amd64 funct
     throw new Error(`${path} never got ready; last: ${text.slice(0, 1000)}`);
   }
 
-  it('both register; logs-to-file appends the function\'s lines, telemetry-counter counts what it saw', async () => {
+  it("both register; logs-to-file appends the function's lines, telemetry-counter counts what it saw", async () => {
     for (const marker of ['one', 'two', 'three']) expect(await invoke({ action: 'log', marker })).toBe('logged');
     expect(lines).toContainEqual(expect.stringMatching(/^EXTENSION\tName: logs-to-file\tState: Ready\tEvents: \[SHUTDOWN\]/));
     expect(lines).toContainEqual(expect.stringMatching(/^EXTENSION\tName: telemetry-counter\tState: Ready\tEvents: \[INVOKE, SHUTDOWN\]/));
     const log = await readUntil('/tmp/lambda-logs/observed.log', (text) => text.includes('function says three'));
-    expect(log.split('\n').filter((line) => line.includes('function says')).map((line) => line.replace(/.*function says /, ''))).toEqual(['one', 'two', 'three']);
+    expect(
+      log
+        .split('\n')
+        .filter((line) => line.includes('function says'))
+        .map((line) => line.replace(/.*function says /, '')),
+    ).toEqual(['one', 'two', 'three']);
     const counts = JSON.parse(await readUntil('/tmp/telemetry-counter.json', (text) => text !== '' && JSON.parse(text).invokes >= 3));
     expect(counts).toMatchObject({ errors: 0, maxMemoryUsedMB: expect.any(Number) });
     expect(counts.invokeEvents).toBeGreaterThanOrEqual(3);

@@ -44,8 +44,9 @@ describe('examples/extensions under the emulator', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('logs-to-file appends the function\'s log lines to <function>.log; telemetry-counter counts invokes, INVOKE events and lines', async () => {
-    for (const marker of ['alpha', 'beta', 'gamma']) expect((await invokeHttp(emulator.endpoint, 'observed', { action: 'log', marker })).status).toBe(200);
+  it("logs-to-file appends the function's log lines to <function>.log; telemetry-counter counts invokes, INVOKE events and lines", async () => {
+    for (const marker of ['alpha', 'beta', 'gamma'])
+      expect((await invokeHttp(emulator.endpoint, 'observed', { action: 'log', marker })).status).toBe(200);
     const log = await waitFor(
       () => readFile(join(dir, 'logs', 'observed.log'), 'utf8').catch(() => ''),
       (text) => text.includes('function says gamma'),
@@ -55,7 +56,10 @@ describe('examples/extensions under the emulator', () => {
     // Each line: the record's ISO time, then the line as the function wrote it.
     expect(logged[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+\t\S+\tINFO\tfunction says alpha$/);
     const counts = await waitFor(
-      () => readFile(join(dir, 'counts.json'), 'utf8').then(JSON.parse).catch(() => ({})),
+      () =>
+        readFile(join(dir, 'counts.json'), 'utf8')
+          .then(JSON.parse)
+          .catch(() => ({})),
       (value: Record<string, number>) => value.invokes === 3,
     );
     expect(counts).toMatchObject({ invokes: 3, invokeEvents: 3, errors: 0, logLines: expect.any(Number) });

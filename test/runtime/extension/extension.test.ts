@@ -19,9 +19,13 @@ interface Entry {
 
 async function readReport(path: string): Promise<Entry[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Entry);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Entry);
 }
-const eventsOf = (entries: Entry[], type: string) => entries.filter((entry) => entry.kind === 'event' && entry.event!.eventType === type).map((entry) => entry.event!);
+const eventsOf = (entries: Entry[], type: string) =>
+  entries.filter((entry) => entry.kind === 'event' && entry.event!.eventType === type).map((entry) => entry.event!);
 const recordsOf = (entries: Entry[]) => entries.flatMap((entry) => entry.records ?? []);
 const hasReportFor = (requestId: string) => (entries: Entry[]) =>
   recordsOf(entries).some((record) => record.type === 'platform.report' && record.record.requestId === requestId);
@@ -54,7 +58,11 @@ describe('lambda-kit/extension under the emulator: one external and one internal
         external('processor-throws', 'processor'),
         external('processor-slow', 'slow-processor'),
         external('logs-api', undefined, { KIT_API: 'logs' }),
-        { name: 'internal', source: { command: [process.execPath, fixture('internal-extension.ts')] }, environment: { KIT_REPORT: report('internal') } },
+        {
+          name: 'internal',
+          source: { command: [process.execPath, fixture('internal-extension.ts')] },
+          environment: { KIT_REPORT: report('internal') },
+        },
         { name: 'graceful', source: { command: [process.execPath, fixture('behaviours.ts')] } },
       ],
       log: (name, line) => lines.push(`${name}: ${line}`),
@@ -69,26 +77,43 @@ describe('lambda-kit/extension under the emulator: one external and one internal
     const first = await invokeHttp(emulator.endpoint, 'external', { action: 'log', marker: 'one' });
     const second = await invokeHttp(emulator.endpoint, 'external', { action: 'log', marker: 'two' });
     const ids = [first, second].map((answer) => answer.headers.get('x-amzn-requestid')!);
-    const entries = await waitFor(() => readReport(report('external')), (all) => ids.every((id) => hasReportFor(id)(all)));
-    expect(entries[0]).toMatchObject({ kind: 'registered', registration: { functionName: 'external', functionVersion: '$LATEST', accountId: '000000000000', extensionId: expect.any(String) } });
+    const entries = await waitFor(
+      () => readReport(report('external')),
+      (all) => ids.every((id) => hasReportFor(id)(all)),
+    );
+    expect(entries[0]).toMatchObject({
+      kind: 'registered',
+      registration: { functionName: 'external', functionVersion: '$LATEST', accountId: '000000000000', extensionId: expect.any(String) },
+    });
     expect(eventsOf(entries, 'INVOKE').map((event) => event.requestId)).toEqual(ids);
     const records = recordsOf(entries);
     expect(records.filter((record) => record.type === 'function').map((record) => record.record)).toEqual(
       expect.arrayContaining([expect.stringContaining('function says one'), expect.stringContaining('function says two')]),
     );
     const reportRecord = records.find((record) => record.type === 'platform.report' && record.record.requestId === ids[0])!;
-    expect(reportRecord.record).toMatchObject({ status: 'success', metrics: { durationMs: expect.any(Number), billedDurationMs: expect.any(Number), maxMemoryUsedMB: expect.any(Number) } });
+    expect(reportRecord.record).toMatchObject({
+      status: 'success',
+      metrics: { durationMs: expect.any(Number), billedDurationMs: expect.any(Number), maxMemoryUsedMB: expect.any(Number) },
+    });
     expect(lines).toContain('external: EXTENSION\tName: kit-external\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
   });
 
   it('internal: registered from inside the function during init, gets an INVOKE per invoke and the telemetry', async () => {
-    const answers = [await invokeHttp(emulator.endpoint, 'internal', { say: 'hi' }), await invokeHttp(emulator.endpoint, 'internal', { say: 'again' })];
+    const answers = [
+      await invokeHttp(emulator.endpoint, 'internal', { say: 'hi' }),
+      await invokeHttp(emulator.endpoint, 'internal', { say: 'again' }),
+    ];
     expect(answers.map((answer) => answer.json())).toEqual(['ok', 'ok']);
     const ids = answers.map((answer) => answer.headers.get('x-amzn-requestid')!);
-    const entries = await waitFor(() => readReport(report('internal')), (all) => ids.every((id) => hasReportFor(id)(all)));
+    const entries = await waitFor(
+      () => readReport(report('internal')),
+      (all) => ids.every((id) => hasReportFor(id)(all)),
+    );
     expect(entries[0]).toMatchObject({ kind: 'registered', registration: { functionName: 'internal' } });
     expect(eventsOf(entries, 'INVOKE').map((event) => event.requestId)).toEqual(ids);
-    expect(recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says again'))).toBe(true);
+    expect(recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says again'))).toBe(
+      true,
+    );
     expect(lines).toContain('internal: EXTENSION\tName: kit-internal\tState: Ready\tEvents: [INVOKE]');
   });
 
@@ -96,7 +121,9 @@ describe('lambda-kit/extension under the emulator: one external and one internal
     const answer = await invokeHttp(emulator.endpoint, 'logs-api', { action: 'log', marker: 'via-logs-api' });
     const requestId = answer.headers.get('x-amzn-requestid')!;
     const entries = await waitFor(() => readReport(report('logs-api')), hasReportFor(requestId));
-    expect(recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says via-logs-api'))).toBe(true);
+    expect(
+      recordsOf(entries).some((record) => record.type === 'function' && String(record.record).includes('function says via-logs-api')),
+    ).toBe(true);
     expect(lines).toContain('logs-api: EXTENSION\tName: kit-external\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
   });
 
@@ -108,7 +135,10 @@ describe('lambda-kit/extension under the emulator: one external and one internal
   it('an onInit that throws is reported on init/error: the invoke fails with Extension.InitError', async () => {
     const answer = await invokeHttp(emulator.endpoint, 'init-fails', { action: 'log', marker: 'x' });
     expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
-    expect(answer.json()).toMatchObject({ errorType: 'Extension.InitError', errorMessage: 'Extension kit-external reported an init error' });
+    expect(answer.json()).toMatchObject({
+      errorType: 'Extension.InitError',
+      errorMessage: 'Extension kit-external reported an init error',
+    });
   });
 
   it('an onInvoke that throws is reported on exit/error and ends the extension; the environment is replaced', async () => {
@@ -116,7 +146,10 @@ describe('lambda-kit/extension under the emulator: one external and one internal
     // Whether the caller gets the function's answer or Extension.Crash depends on which ends first, as on Lambda.
     if (first.headers.get('x-amz-function-error')) expect(first.json().errorType).toMatch(/^Extension\./);
     await waitFor(() => lines.some((line) => line.startsWith('invoke-fails:') && line.includes('bad invoke handling')), Boolean);
-    await waitFor(() => emulator.pool('invoke-fails')!.environmentCount, (count) => count === 0);
+    await waitFor(
+      () => emulator.pool('invoke-fails')!.environmentCount,
+      (count) => count === 0,
+    );
     await invokeHttp(emulator.endpoint, 'invoke-fails', { action: 'log', marker: 'y' });
     // A fresh environment: the extension started and registered again.
     const entries = await readReport(report('invoke-fails'));
@@ -128,9 +161,15 @@ describe('lambda-kit/extension under the emulator: one external and one internal
       const answer = await invokeHttp(emulator.endpoint, 'processor-throws', { action: 'log', marker });
       expect(answer.json()).toBe('logged');
     }
-    const entries = await waitFor(() => readReport(report('processor-throws')), (all) => eventsOf(all, 'INVOKE').length === 3);
+    const entries = await waitFor(
+      () => readReport(report('processor-throws')),
+      (all) => eventsOf(all, 'INVOKE').length === 3,
+    );
     expect(entries.filter((entry) => entry.kind === 'batch')).toEqual([]);
-    await waitFor(() => lines.filter((line) => line.startsWith('processor-throws:') && line.includes('processor broke')).length, (count) => count >= 2);
+    await waitFor(
+      () => lines.filter((line) => line.startsWith('processor-throws:') && line.includes('processor broke')).length,
+      (count) => count >= 2,
+    );
   });
 
   it('a slow telemetry processor does not hold up invocations: batches are acknowledged before processing', async () => {

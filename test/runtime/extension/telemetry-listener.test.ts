@@ -6,7 +6,11 @@ afterEach(async () => {
   await Promise.all(listeners.splice(0).map((listener) => listener.close()));
 });
 
-async function start(options: Partial<Parameters<typeof TelemetryListener.start>[0]> & { processor: Parameters<typeof TelemetryListener.start>[0]['processor'] }) {
+async function start(
+  options: Partial<Parameters<typeof TelemetryListener.start>[0]> & {
+    processor: Parameters<typeof TelemetryListener.start>[0]['processor'];
+  },
+) {
   const errors: unknown[] = [];
   const listener = await TelemetryListener.start({ host: '127.0.0.1', onError: (error) => errors.push(error), ...options });
   listeners.push(listener);
@@ -106,7 +110,15 @@ describe('parseTelemetryBatch and isRecordOf', () => {
   it('keeps records of every type, types the known ones, and counts entries that are no records', () => {
     const { records, skipped } = parseTelemetryBatch(
       JSON.stringify([
-        { time: '2026-11-24T10:00:00.000Z', type: 'platform.report', record: { requestId: 'r1', status: 'success', metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 40 } } },
+        {
+          time: '2026-11-24T10:00:00.000Z',
+          type: 'platform.report',
+          record: {
+            requestId: 'r1',
+            status: 'success',
+            metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 40 },
+          },
+        },
         { time: '2026-11-24T10:00:00.001Z', type: 'function', record: { level: 'INFO', message: 'json log' } },
         { time: '2026-11-24T10:00:00.002Z', type: 'platform.someday', record: {} },
         { type: 'no time' },

@@ -5,7 +5,7 @@ import { lambdaContext, loadEvent } from './support.ts';
 const ok = handle(() => new Response('ok'));
 const call = (event: unknown) => ok(event, lambdaContext()) as Promise<Record<string, any>>;
 
-describe('lambda-kit/http: bad events get a 400 in their source\'s shape, and are logged', () => {
+describe("lambda-kit/http: bad events get a 400 in their source's shape, and are logged", () => {
   let logged: MockInstance;
   beforeEach(() => {
     logged = vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -22,14 +22,36 @@ describe('lambda-kit/http: bad events get a 400 in their source\'s shape, and ar
   });
 
   const cases: Array<[string, Record<string, unknown>, (result: Record<string, any>) => void]> = [
-    ['REST, a body that is not base64', { ...loadEvent('http/apigw_multi_value_proxy_request.json'), body: '!!', isBase64Encoded: true }, (result) =>
-      expect(result).toMatchObject({ statusCode: 400, isBase64Encoded: false })],
-    ['HTTP API, a header name with a space', { ...loadEvent('http/apigw_v2_proxy_request.json'), headers: { 'bad name': 'x' } }, (result) =>
-      expect(result).toMatchObject({ statusCode: 400, headers: { 'content-type': 'application/json' } })],
-    ['ALB single-value, a method no Request may have', { ...loadEvent('http/alb_request.json'), httpMethod: 'CONNECT' }, (result) =>
-      expect(result).toMatchObject({ statusCode: 400, statusDescription: '400 Bad Request', headers: { 'content-type': 'application/json' } })],
-    ['ALB multi-value, a header value with a newline', { ...loadEvent('http/alb_multi_value_request.json'), multiValueHeaders: { 'x-a': ['1\n2'] } }, (result) =>
-      expect(result).toMatchObject({ statusCode: 400, statusDescription: '400 Bad Request', multiValueHeaders: { 'content-type': ['application/json'] } })],
+    [
+      'REST, a body that is not base64',
+      { ...loadEvent('http/apigw_multi_value_proxy_request.json'), body: '!!', isBase64Encoded: true },
+      (result) => expect(result).toMatchObject({ statusCode: 400, isBase64Encoded: false }),
+    ],
+    [
+      'HTTP API, a header name with a space',
+      { ...loadEvent('http/apigw_v2_proxy_request.json'), headers: { 'bad name': 'x' } },
+      (result) => expect(result).toMatchObject({ statusCode: 400, headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'ALB single-value, a method no Request may have',
+      { ...loadEvent('http/alb_request.json'), httpMethod: 'CONNECT' },
+      (result) =>
+        expect(result).toMatchObject({
+          statusCode: 400,
+          statusDescription: '400 Bad Request',
+          headers: { 'content-type': 'application/json' },
+        }),
+    ],
+    [
+      'ALB multi-value, a header value with a newline',
+      { ...loadEvent('http/alb_multi_value_request.json'), multiValueHeaders: { 'x-a': ['1\n2'] } },
+      (result) =>
+        expect(result).toMatchObject({
+          statusCode: 400,
+          statusDescription: '400 Bad Request',
+          multiValueHeaders: { 'content-type': ['application/json'] },
+        }),
+    ],
   ];
   for (const [name, event, check] of cases) {
     it(name, async () => {
@@ -56,7 +78,7 @@ describe('lambda-kit/http: a handler that breaks its contract', () => {
     expect(failure).toMatchObject({ code: 'LK_HTTP_NOT_A_RESPONSE', errorType: 'Http.InvalidResponse' });
   });
 
-  it('an error thrown by the app is the function\'s error, not a 400', async () => {
+  it("an error thrown by the app is the function's error, not a 400", async () => {
     const throwing = handle(() => {
       throw new RangeError('app broke');
     });

@@ -23,7 +23,8 @@ async function invokeStreaming(emulator: Emulator, name: string, payload: unknow
   for await (const value of response.body!) {
     const decoded = decodeEventMessages(Buffer.concat([pending, Buffer.from(value)]));
     pending = decoded.rest;
-    for (const message of decoded.messages) arrivals.push({ at: Date.now(), event: message.headers[':event-type']!, payload: message.payload });
+    for (const message of decoded.messages)
+      arrivals.push({ at: Date.now(), event: message.headers[':event-type']!, payload: message.payload });
   }
   return { arrivals };
 }
@@ -77,7 +78,12 @@ describe('lambda-kit/http through the emulator: hono served by the real runtime 
   });
 
   it('streams a REST API response with its cookies in multiValueHeaders', async () => {
-    const rest = { ...loadEvent('http/apigw_proxy_request.json'), path: '/stream', queryStringParameters: null, multiValueQueryStringParameters: null };
+    const rest = {
+      ...loadEvent('http/apigw_proxy_request.json'),
+      path: '/stream',
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+    };
     const { prelude, body } = splitPrelude(payloadOf((await invokeStreaming(emulator, 'http-stream', rest)).arrivals));
     expect(prelude).toMatchObject({ statusCode: 200, multiValueHeaders: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] } });
     expect(prelude.headers['content-length']).toBeUndefined();
@@ -85,7 +91,9 @@ describe('lambda-kit/http through the emulator: hono served by the real runtime 
   });
 
   it('answers an HTTP API event (which cannot stream) from the same function with the buffered result', async () => {
-    const payload = payloadOf((await invokeStreaming(emulator, 'http-stream', loadEvent('http/apigw_v2_proxy_request_minimal.json'))).arrivals);
+    const payload = payloadOf(
+      (await invokeStreaming(emulator, 'http-stream', loadEvent('http/apigw_v2_proxy_request_minimal.json'))).arrivals,
+    );
     const result = JSON.parse(payload.toString());
     expect(result).toMatchObject({ statusCode: 404, isBase64Encoded: false });
   });
@@ -94,7 +102,10 @@ describe('lambda-kit/http through the emulator: hono served by the real runtime 
     const answer = await invokeHttp(emulator.endpoint, 'http-buffered', loadEvent('http/lambda_function_url_request.json'));
     expect(answer.status).toBe(200);
     expect(answer.json()).toMatchObject({ statusCode: 200, isBase64Encoded: false });
-    expect(JSON.parse(answer.json().body)).toEqual({ source: 'function-url', query: { parameter1: ['value1', 'value2'], parameter2: ['value'] } });
+    expect(JSON.parse(answer.json().body)).toEqual({
+      source: 'function-url',
+      query: { parameter1: ['value1', 'value2'], parameter2: ['value'] },
+    });
   });
 
   it('answers bad events with a 400 and keeps serving: no crash, no function error', async () => {

@@ -61,32 +61,63 @@ describe('lambda-kit/http: query strings', () => {
       multiValueQueryStringParameters: { tag: ['a', 'b'], q: ['a b&c'] },
     });
     const { query } = JSON.parse((await call(urlEcho, event)).body);
-    expect(query).toEqual([['tag', 'a'], ['tag', 'b'], ['q', 'a b&c']]);
+    expect(query).toEqual([
+      ['tag', 'a'],
+      ['tag', 'b'],
+      ['q', 'a b&c'],
+    ]);
   });
 
   it('HTTP API: rawQueryString as sent, repeats and encoding intact', async () => {
     const { query } = JSON.parse((await call(urlEcho, v2({ rawQueryString: 'tag=a&tag=b&q=a%20b%26c' }))).body);
-    expect(query).toEqual([['tag', 'a'], ['tag', 'b'], ['q', 'a b&c']]);
+    expect(query).toEqual([
+      ['tag', 'a'],
+      ['tag', 'b'],
+      ['q', 'a b&c'],
+    ]);
   });
 
   it('ALB: values are not decoded by the load balancer, so they are not encoded again', async () => {
     const event = albMulti({ multiValueQueryStringParameters: { q: ['a%20b%26c', 'x'] } });
     const { query, search } = JSON.parse((await call(urlEcho, event)).body);
     expect(search).toBe('?q=a%20b%26c&q=x');
-    expect(query).toEqual([['q', 'a b&c'], ['q', 'x']]);
+    expect(query).toEqual([
+      ['q', 'a b&c'],
+      ['q', 'x'],
+    ]);
   });
 });
 
 describe('lambda-kit/http: bodies', () => {
   const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe, 0x0d, 0x0a]);
-  const binaryEcho = handle(async (request) =>
-    new Response(await request.arrayBuffer(), { headers: { 'content-type': request.headers.get('content-type') ?? 'application/octet-stream' } }),
+  const binaryEcho = handle(
+    async (request) =>
+      new Response(await request.arrayBuffer(), {
+        headers: { 'content-type': request.headers.get('content-type') ?? 'application/octet-stream' },
+      }),
   );
 
   for (const [name, event] of [
-    ['REST', v1({ httpMethod: 'PUT', body: bytes.toString('base64'), isBase64Encoded: true, headers: { 'Content-Type': 'image/png' }, multiValueHeaders: { 'Content-Type': ['image/png'] } })],
+    [
+      'REST',
+      v1({
+        httpMethod: 'PUT',
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+        headers: { 'Content-Type': 'image/png' },
+        multiValueHeaders: { 'Content-Type': ['image/png'] },
+      }),
+    ],
     ['HTTP API', v2({ body: bytes.toString('base64'), isBase64Encoded: true, headers: { 'content-type': 'image/png' } })],
-    ['ALB', albMulti({ httpMethod: 'POST', body: bytes.toString('base64'), isBase64Encoded: true, multiValueHeaders: { 'content-type': ['image/png'] } })],
+    [
+      'ALB',
+      albMulti({
+        httpMethod: 'POST',
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+        multiValueHeaders: { 'content-type': ['image/png'] },
+      }),
+    ],
   ] as const) {
     it(`${name}: a base64 body arrives as its bytes, and a binary answer goes back base64`, async () => {
       const result = await call(binaryEcho, event);
@@ -97,8 +128,18 @@ describe('lambda-kit/http: bodies', () => {
 
   it('text types go back as text; a Content-Encoding makes any body binary', async () => {
     const typed = (type: string, extra: Record<string, string> = {}) =>
-      call(handle(async () => new Response('héllo', { headers: { 'content-type': type, ...extra } })), v2());
-    for (const type of ['text/html; charset=utf-8', 'application/json', 'application/problem+json', 'application/xml', 'image/svg+xml', 'application/javascript']) {
+      call(
+        handle(async () => new Response('héllo', { headers: { 'content-type': type, ...extra } })),
+        v2(),
+      );
+    for (const type of [
+      'text/html; charset=utf-8',
+      'application/json',
+      'application/problem+json',
+      'application/xml',
+      'image/svg+xml',
+      'application/javascript',
+    ]) {
       expect(await typed(type), type).toMatchObject({ body: 'héllo', isBase64Encoded: false });
     }
     expect(await typed('application/pdf')).toMatchObject({ body: Buffer.from('héllo').toString('base64'), isBase64Encoded: true });
@@ -215,7 +256,7 @@ describe('lambda-kit/http: the Lambda side of a request', () => {
     expect(answer.claims).toBeUndefined();
   });
 
-  it('hono apps read the same through c.env, as with hono\'s own adapter', async () => {
+  it("hono apps read the same through c.env, as with hono's own adapter", async () => {
     const app = new Hono<{ Bindings: HttpContext }>();
     app.get('/my/path', (c) => c.json({ ip: c.env.sourceIp, method: (c.env.event as any).requestContext.http.method }));
     const result = await call(handle(app), loadEvent('http/lambda_function_url_request.json'));
@@ -261,6 +302,9 @@ describe('lambda-kit/http: WebSocket', () => {
 
   it('a $connect answered 403 refuses the connection: the status goes back as is', async () => {
     const refuse = handle(() => new Response('no', { status: 403 }));
-    expect(await call(refuse, loadEvent('sources/example-apigw-websocket-request-without-method.json'))).toMatchObject({ statusCode: 403, body: 'no' });
+    expect(await call(refuse, loadEvent('sources/example-apigw-websocket-request-without-method.json'))).toMatchObject({
+      statusCode: 403,
+      body: 'no',
+    });
   });
 });

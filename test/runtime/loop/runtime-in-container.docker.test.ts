@@ -39,7 +39,13 @@ describe.each(ARCHES)('runtime loop in a linux/%s container (LambdaContainer)', 
     } finally {
       await removeImage(imageName);
     }
-    if (id) expect(await docker.getContainer(id).inspect().catch(() => undefined)).toBeUndefined();
+    if (id)
+      expect(
+        await docker
+          .getContainer(id)
+          .inspect()
+          .catch(() => undefined),
+      ).toBeUndefined();
   });
 
   it('answers an invocation with what the handler returned', async () => {

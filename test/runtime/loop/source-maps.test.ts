@@ -30,6 +30,9 @@ describe('mapStackTraces', () => {
   });
 
   it('leaves a prepareStackTrace installed by someone else alone', () => {
-    expect(probe([], 'Error.prepareStackTrace = function custom(error) { return String(error); };')).toEqual({ same: true, name: 'custom' });
+    expect(probe([], 'Error.prepareStackTrace = function custom(error) { return String(error); };')).toEqual({
+      same: true,
+      name: 'custom',
+    });
   });
 });

@@ -29,7 +29,8 @@ export const BUILD_ERRORS = {
   LK_KIT_NO_BUILDER: { kind: 'input', meaning: '--docker: the builder image is not in the local Docker engine.' },
   LK_KIT_EXTERNAL_NOT_FOUND: { kind: 'input', meaning: 'A package given with --external, or one of its dependencies, is not installed.' },
   LK_KIT_NATIVE_ADDON: {
-    kind: 'input',
+    // A failure, not bad input: the same project builds with --docker, where the addon is built for the target.
+    kind: 'failure',
     meaning: 'A package holds a native addon that a bundle cannot hold, or that has no binary for the target.',
   },
   LK_KIT_INVALID_OPTIONS: {

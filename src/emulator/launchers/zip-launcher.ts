@@ -1,53 +1,94 @@
-import { access, constants, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import extract from 'extract-zip';
 import { LaunchError } from '../errors.ts';
 import type { LaunchedRuntime, Launcher } from './launcher.ts';
+import { MountNamespace, namespaceSupport } from './mount-namespace.ts';
 import { ProcessLauncher } from './process-launcher.ts';
+import { RUNTIME_DIR, TASK_ROOT, taskVariables, withInherited, type InheritEnvironment } from './task-environment.ts';
+
+export interface ZipLauncherOptions {
+  /** The directory that stands for /opt/extensions. */
+  extensionsDir?: string;
+  /** What the function takes from the emulator's environment (none by default). */
+  inheritEnvironment?: InheritEnvironment;
+}
+
+let fallbackNoticed = false;
 
 /**
- * Runs a built deployment package: the zip is unpacked once into a temporary
- * task root and its `bootstrap` is started for each environment, as Lambda
- * does for custom runtimes.
+ * Runs a built deployment package as Lambda runs a custom runtime: the zip
+ * is unpacked once, and each environment starts its `bootstrap` in a mount
+ * namespace of its own with the package at /var/task (mount-namespace.ts),
+ * in /var/task, with the variables Lambda sets (task-environment.ts) and
+ * nothing of the emulator's environment unless asked. Where namespaces
+ * cannot be made, it runs in the unpacked folder instead, which
+ * LAMBDA_TASK_ROOT then names, after a one-line notice.
  */
 export class ZipLauncher implements Launcher {
   readonly description: string;
-  readonly #taskRoot: string;
+  readonly #dir: string;
   readonly #inner: ProcessLauncher;
 
-  private constructor(description: string, taskRoot: string, inner: ProcessLauncher) {
+  private constructor(description: string, dir: string, inner: ProcessLauncher) {
     this.description = description;
-    this.#taskRoot = taskRoot;
+    this.#dir = dir;
     this.#inner = inner;
   }
 
-  /** Unpacks the zip into a task root of its own and checks its bootstrap. */
-  static async unpack(zipPath: string, options: { extensionsDir?: string } = {}): Promise<ZipLauncher> {
+  /** Unpacks the zip into a folder of its own and checks its bootstrap. */
+  static async unpack(zipPath: string, options: ZipLauncherOptions = {}): Promise<ZipLauncher> {
     const description = `bootstrap from ${zipPath}`;
-    const taskRoot = await mkdtemp(join(tmpdir(), 'lambda-kit-task-'));
+    const dir = await mkdtemp(join(tmpdir(), 'lambda-kit-task-'));
     try {
-      await extract(zipPath, { dir: taskRoot });
-    } catch (error) {
-      await rm(taskRoot, { recursive: true, force: true });
-      throw new LaunchError(`cannot unpack ${zipPath}: ${(error as Error).message}; pass a zip built by lambda-kit build`, {
-        cause: error,
+      const taskRoot = join(dir, 'task');
+      await mkdir(taskRoot);
+      try {
+        await extract(zipPath, { dir: taskRoot });
+      } catch (error) {
+        throw new LaunchError(`cannot unpack ${zipPath}: ${(error as Error).message}; pass a zip built by lambda-kit build`, {
+          cause: error,
+        });
+      }
+      const bootstrap = join(taskRoot, 'bootstrap');
+      try {
+        await access(bootstrap, constants.X_OK);
+      } catch {
+        throw new LaunchError(`${zipPath} has no executable bootstrap at its root: a custom runtime's zip must hold one (mode 0755)`);
+      }
+      const extensions = options.extensionsDir === undefined ? {} : { extensionsDir: options.extensionsDir };
+      const support = await namespaceSupport();
+      if ('tools' in support) {
+        const namespace = await MountNamespace.create(support.tools, { taskRoot, ...extensions }, join(dir, 'sandbox'));
+        const inner = new ProcessLauncher({
+          command: [`${TASK_ROOT}/bootstrap`],
+          taskRoot,
+          variables: withInherited(taskVariables(TASK_ROOT, RUNTIME_DIR), options.inheritEnvironment),
+          description,
+          namespace,
+          ...extensions,
+        });
+        return new ZipLauncher(description, dir, inner);
+      }
+      if (!fallbackNoticed) {
+        fallbackNoticed = true;
+        process.stderr.write(
+          `lambda-kit emulator: zips run in their unpacked folder, not at ${TASK_ROOT}, as no mount namespace can be made here (${support.reason})\n`,
+        );
+      }
+      const inner = new ProcessLauncher({
+        command: await bootstrapCommand(taskRoot, bootstrap),
+        taskRoot,
+        variables: withInherited(taskVariables(taskRoot, RUNTIME_DIR), options.inheritEnvironment),
+        description,
+        ...extensions,
       });
+      return new ZipLauncher(description, dir, inner);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
     }
-    const bootstrap = join(taskRoot, 'bootstrap');
-    try {
-      await access(bootstrap, constants.X_OK);
-    } catch {
-      await rm(taskRoot, { recursive: true, force: true });
-      throw new LaunchError(`${zipPath} has no executable bootstrap at its root: a custom runtime's zip must hold one (mode 0755)`);
-    }
-    const inner = new ProcessLauncher({
-      command: await bootstrapCommand(taskRoot, bootstrap),
-      taskRoot,
-      description,
-      ...(options.extensionsDir !== undefined && { extensionsDir: options.extensionsDir }),
-    });
-    return new ZipLauncher(description, taskRoot, inner);
   }
 
   environment(): Record<string, string> {
@@ -67,14 +108,14 @@ export class ZipLauncher implements Launcher {
   }
 
   async dispose(): Promise<void> {
-    await rm(this.#taskRoot, { recursive: true, force: true });
+    await rm(this.#dir, { recursive: true, force: true });
   }
 }
 
 /**
  * A lambda-kit bootstrap names its ELF interpreter by where Lambda unpacks it
- * (/var/task/lib/ld-linux-*). Unpacked anywhere else, that path does not
- * exist, so the loader shipped beside it is run with the bootstrap instead.
+ * (/var/task/lib/ld-linux-*). Outside a namespace that path does not exist,
+ * so the loader shipped beside it is run with the bootstrap instead.
  */
 async function bootstrapCommand(taskRoot: string, bootstrap: string): Promise<string[]> {
   const lib = join(taskRoot, 'lib');

@@ -3,14 +3,13 @@
  * reserved ones (those are src/platform/function-environment.ts): where its
  * code and runtime are, and its search paths.
  *
- * Values as AWS's own code sets them for a ZIP artefact (LANG, TZ,
- * LD_LIBRARY_PATH, PATH in aws-lambda-runtime-interface-emulator,
- * internal/lambda-managed-instances/rapidcore/env/environment.go;
- * LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR for every artefact), with PATH as
- * the developer guide's "Defined runtime environment variables" gives it for
- * custom runtimes, which have no /var/lang (the guide: PATH
- * `/usr/local/bin:/usr/bin/:/bin:/opt/bin`, LD_LIBRARY_PATH
- * `/var/lang/lib:/lib64:/usr/lib64:$LAMBDA_RUNTIME_DIR:$LAMBDA_RUNTIME_DIR/lib:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib`).
+ * LD_LIBRARY_PATH as AWS's own code sets it for a ZIP artefact
+ * (aws-lambda-runtime-interface-emulator,
+ * internal/lambda-managed-instances/rapidcore/env/environment.go, which sets
+ * LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR for every artefact), PATH as the
+ * developer guide's environment variables page gives it
+ * (doc_source/configuration-envvars.md); AWS's code and base images put
+ * /var/lang/bin, where the managed runtimes keep their language, in front.
  */
 export const TASK_ROOT = '/var/task';
 export const RUNTIME_DIR = '/var/runtime';

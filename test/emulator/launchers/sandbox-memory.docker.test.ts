@@ -60,7 +60,7 @@ describe(`Max Memory Used of one function as a process and as a linux/${ARCH} co
   it('reports figures within a small factor of each other, idle and holding memory', async () => {
     const idle = { process: await usedMb('process', 0), container: await usedMb('container', 0) };
     const holding = { process: await usedMb('process', HOLD_MB), container: await usedMb('container', HOLD_MB) };
-    // Lambda shows some 40-50 MB for an idle Node runtime: a figure of the anonymous memory alone would be far under.
+    // The pages of its Node alone are tens of MB: the anonymous memory alone (a cgroup's figure on a warm page cache) is far under.
     expect(idle.process).toBeGreaterThan(25);
     expect(idle.container).toBeGreaterThan(25);
     for (const figures of [idle, holding]) {

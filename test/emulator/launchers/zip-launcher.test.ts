@@ -3,7 +3,7 @@
 // unpacked to where not, after a notice), Lambda's variables and nothing of
 // the emulator's own; and nothing left behind once the emulator is closed.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { zipTestFunction } from '../../support/zip-function.ts';
 
 const VIEW = fileURLToPath(new URL('../../fixtures/functions/sandbox-view.ts', import.meta.url));
 const INVOKE_ZIP = fileURLToPath(new URL('../../fixtures/emulator/invoke-zip.ts', import.meta.url));
+const PROBE_EXTENSION = fileURLToPath(new URL('../../fixtures/extensions/probe-extension.ts', import.meta.url));
 
 interface View {
   env: Record<string, string>;
@@ -180,6 +181,36 @@ describe('a zip function under the emulator', () => {
     } finally {
       await emulator?.close();
       restore();
+    }
+  });
+
+  it('starts the extensions of extensionsDir from /opt/extensions, in /var/task', async () => {
+    const extensionsDir = join(dir, 'extensions');
+    await mkdir(extensionsDir, { recursive: true });
+    const seen = join(dir, 'extension-saw');
+    // The wrapper says where it was started from, then runs the probe extension, which registers.
+    await writeFile(
+      join(extensionsDir, 'probe'),
+      `#!/bin/sh\necho "$0 $(pwd)" >> "${seen}"\nexec "${process.execPath}" "${PROBE_EXTENSION}" probe\n`,
+    );
+    await chmod(join(extensionsDir, 'probe'), 0o755);
+    const support = await namespaceSupport();
+    let emulator: Emulator | undefined;
+    try {
+      emulator = await Emulator.start({
+        functions: [
+          { name: 'extended', source: { zip }, extensionsDir, environment: { PROBE_REPORT: join(dir, 'probe.jsonl') }, maxEnvironments: 1 },
+        ],
+        log: () => {},
+      });
+      const result = await emulator.invoke('extended', { payload: Buffer.from('{}') });
+      expect(result.functionError, result.body.toString()).toBe(false);
+      const view = JSON.parse(result.body.toString()) as View;
+      const [path, cwd] = (await readFile(seen, 'utf8')).trim().split(' ');
+      if ('tools' in support) expect([path, cwd]).toEqual(['/opt/extensions/probe', '/var/task']);
+      else expect([path, cwd]).toEqual([join(extensionsDir, 'probe'), view.cwd]);
+    } finally {
+      await emulator?.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { LaunchError } from '../errors.ts';
 import { createCgroup, joinCgroup, killCgroup, removeCgroup } from './cgroup.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
@@ -62,7 +62,7 @@ export class ProcessLauncher implements Launcher {
         () => false,
       );
       // Inside the namespace the extensions folder is /opt/extensions, where Lambda has it.
-      if (executable) paths.push(this.#options.namespace?.extensionsMounted ? `/opt/extensions/${basename(path)}` : path);
+      if (executable) paths.push(this.#options.namespace?.extensionsMounted ? `/opt/extensions/${name}` : path);
     }
     return paths;
   }

@@ -39,6 +39,12 @@ export const functionDefinitionSchema = z.strictObject({
    * For handler-file, command and zip sources; an image brings its own /opt/extensions.
    */
   extensionsDir: z.string().min(1).optional(),
+  /**
+   * Layer zips for a zip source, unpacked in order into what stands for /opt
+   * (a later layer's file wins): a thin zip's runtime layer (its
+   * /opt/bootstrap), extension layers (their /opt/extensions).
+   */
+  layers: z.array(z.string().min(1)).optional(),
   /** Seconds, 1-900 as in Lambda (fractions allowed here, for tests). */
   timeoutSeconds: z.number().positive().max(900).default(3),
   memoryMb: z.number().int().min(128).max(10240).default(128),
@@ -94,6 +100,11 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
   const source = definition.source;
   const inheritEnvironment = definition.inheritEnvironment;
   const extensionsDir = definition.extensionsDir === undefined ? {} : { extensionsDir: resolve(definition.extensionsDir) };
+  if (definition.layers !== undefined && !('zip' in source)) {
+    throw new FunctionConfigError(
+      `function "${definition.name}": layers are for zip sources, which run with them as /opt; an image has its /opt built in, and a handler file or a command runs where it is`,
+    );
+  }
   if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, { ...extensionsDir, inheritEnvironment });
   if ('command' in source) {
     const taskRoot = resolve(source.taskRoot ?? process.cwd());
@@ -103,7 +114,8 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
   }
   if ('zip' in source) {
     const { ZipLauncher } = await import('./launchers/zip-launcher.ts');
-    return ZipLauncher.unpack(resolve(source.zip), { ...extensionsDir, inheritEnvironment });
+    const layers = definition.layers === undefined ? {} : { layers: definition.layers.map((layer) => resolve(layer)) };
+    return ZipLauncher.unpack(resolve(source.zip), { ...extensionsDir, ...layers, inheritEnvironment });
   }
   if (definition.extensionsDir !== undefined) {
     throw new FunctionConfigError(

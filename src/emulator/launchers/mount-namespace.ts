@@ -8,12 +8,13 @@ import { TASK_ROOT } from './task-environment.ts';
 /**
  * Running a runtime where Lambda puts it: in a mount namespace of its own
  * (util-linux `unshare`), with the unpacked task at /var/task (read-only),
- * an empty /var/runtime, and the extensions folder at /opt/extensions.
+ * an empty /var/runtime, the unpacked layers as /opt, and the extensions
+ * folder at /opt/extensions.
  *
- * The host's /var and /opt stay as they are around those: a tmpfs covers
- * each one inside the namespace (so no directory is made on the host, even
- * as root), and every directory of the host's is bound back onto it, before
- * Lambda's own are mounted. All of it is one `mount -a` of an fstab written
+ * The host's /var (and /opt, without layers) stay as they are around
+ * those: a tmpfs covers each one inside the namespace (so no directory is
+ * made on the host, even as root), and every directory of the host's is
+ * bound back onto it, before Lambda's own are mounted. All of it is one `mount -a` of an fstab written
  * beforehand, so the cost at start is one unshare, one sh and one mount.
  * Without root, `--map-root-user` makes a user namespace too (unprivileged
  * user namespaces must be on), and the runtime runs as root inside it.
@@ -79,6 +80,8 @@ async function findProgram(name: string): Promise<string | undefined> {
 export interface TaskMounts {
   /** Mounted read-only at /var/task. */
   taskRoot: string;
+  /** The function's layers, unpacked: mounted read-only as /opt, in place of the host's. */
+  opt?: string;
   /** Mounted read-only at /opt/extensions, when given. */
   extensionsDir?: string;
 }
@@ -106,10 +109,21 @@ export class MountNamespace {
     );
     let extensionsMounted = false;
     // A host without /opt gets none: making one would be a change to the host.
-    if (mounts.extensionsDir !== undefined && (await isDirectory('/opt'))) {
-      lines.push(...(await cover('/opt', join(workDir, 'opt'), ['extensions'])));
-      lines.push(entry(mounts.extensionsDir, '/opt/extensions', 'bind,ro,X-mount.mkdir'));
-      extensionsMounted = true;
+    if (await isDirectory('/opt')) {
+      if (mounts.opt !== undefined) {
+        // Lambda's /opt is the layers and nothing else.
+        lines.push(entry(mounts.opt, '/opt', 'bind,ro'));
+        if (mounts.extensionsDir !== undefined) {
+          // The mount point, made in the layers' folder (which is ours): /opt is read-only inside.
+          await mkdir(join(mounts.opt, 'extensions'), { recursive: true });
+          lines.push(entry(mounts.extensionsDir, '/opt/extensions', 'bind,ro'));
+        }
+        extensionsMounted = true;
+      } else if (mounts.extensionsDir !== undefined) {
+        lines.push(...(await cover('/opt', join(workDir, 'opt'), ['extensions'])));
+        lines.push(entry(mounts.extensionsDir, '/opt/extensions', 'bind,ro,X-mount.mkdir'));
+        extensionsMounted = true;
+      }
     }
     const fstab = join(workDir, 'fstab');
     await writeFile(fstab, `${lines.join('\n')}\n`);

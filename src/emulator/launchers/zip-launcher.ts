@@ -51,8 +51,8 @@ export class ZipLauncher implements Launcher {
       const opt = layers.length > 0 ? join(dir, 'opt') : undefined;
       for (const layer of layers) await unpackInto(layer, opt!);
       // Where AWS's emulator looks, in its order (/var/runtime is empty here).
-      const bootstrap = (await firstExecutable([join(taskRoot, 'bootstrap'), ...(opt ? [join(opt, 'bootstrap')] : [])])) ?? '';
-      if (!bootstrap) {
+      const bootstrap = await firstExecutable([join(taskRoot, 'bootstrap'), ...(opt ? [join(opt, 'bootstrap')] : [])]);
+      if (bootstrap === undefined) {
         throw new LaunchError(
           `${zipPath} has no executable bootstrap at its root${opt ? ', nor has any of its layers' : ''}: a custom runtime's zip must hold one (mode 0755), or a layer of it`,
         );

@@ -159,8 +159,10 @@ export class ContainerLauncher implements Launcher {
     await container.start();
     const cgroup = containerCgroup(container.id);
     // The container's cgroup goes with it: a crash's REPORT has the last sample.
-    const meter = new PeakMeter(() =>
-      cgroup === undefined ? undefined : higher(cgroupPeak(cgroup), residentPeakSum(cgroupProcesses(cgroup))),
+    const limit = this.#options.memoryMb * 1024 * 1024;
+    const meter = new PeakMeter(
+      () => (cgroup === undefined ? undefined : higher(cgroupPeak(cgroup), residentPeakSum(cgroupProcesses(cgroup)))),
+      { ceiling: limit },
     );
     const exited: Promise<ExitStatus> = waited.then(
       async (result: { StatusCode: number }) => {
@@ -169,7 +171,7 @@ export class ContainerLauncher implements Launcher {
         err.flush();
         const info = await container.inspect().catch(() => undefined);
         // Killed for going over its memory: it reached the limit, whatever the last sample saw.
-        if (info?.State?.OOMKilled) meter.raise(this.#options.memoryMb * 1024 * 1024);
+        if (info?.State?.OOMKilled) meter.raise(limit);
         // Docker reports 137 for SIGKILL (OOM or kill): say it as a signal, like a process.
         if (result.StatusCode === 137 || info?.State?.OOMKilled) return { code: null, signal: 'SIGKILL' };
         return { code: result.StatusCode, signal: null };

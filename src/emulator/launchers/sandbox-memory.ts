@@ -131,14 +131,21 @@ export function cgroupProcesses(dir: string): number[] {
  */
 export class PeakMeter {
   readonly #read: () => number | undefined;
+  readonly #ceiling: number;
   #peak: number | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(read: () => number | undefined, intervalMs = SAMPLE_INTERVAL_MS) {
+  /**
+   * `ceiling`: a sandbox's memory limit, where one is enforced. Its cgroup
+   * cannot go over it, but VmHWM counts pages charged elsewhere too, so a
+   * sum of them can.
+   */
+  constructor(read: () => number | undefined, options: { ceiling?: number; intervalMs?: number } = {}) {
     this.#read = read;
+    this.#ceiling = options.ceiling ?? Number.POSITIVE_INFINITY;
     this.sample();
     // unref: a sandbox that is not otherwise waited on must not keep the emulator's process alive.
-    this.#timer = setInterval(() => this.sample(), intervalMs).unref();
+    this.#timer = setInterval(() => this.sample(), options.intervalMs ?? SAMPLE_INTERVAL_MS).unref();
   }
 
   /** Reads now (while running) and returns the peak so far; undefined when nothing could ever be read. */
@@ -149,7 +156,9 @@ export class PeakMeter {
 
   /** Takes a figure known otherwise (the memory limit, for a sandbox killed for going over it). */
   raise(bytes: number | undefined): void {
-    if (bytes !== undefined && (this.#peak === undefined || bytes > this.#peak)) this.#peak = bytes;
+    if (bytes === undefined) return;
+    const capped = Math.min(bytes, this.#ceiling);
+    if (this.#peak === undefined || capped > this.#peak) this.#peak = capped;
   }
 
   /**

@@ -41,6 +41,7 @@ describe(`Max Memory Used of one function as a process and as a linux/${ARCH} co
       functions: [
         { name: 'process', source: { zip }, memoryMb: 256, maxEnvironments: 1 },
         { name: 'container', source: { image, platform: `linux/${ARCH}` }, memoryMb: 256, maxEnvironments: 1 },
+        { name: 'short', source: { image, platform: `linux/${ARCH}` }, memoryMb: 128, maxEnvironments: 1, timeoutSeconds: 1 },
       ],
       log: () => {},
     });
@@ -71,5 +72,15 @@ describe(`Max Memory Used of one function as a process and as a linux/${ARCH} co
     }
     expect(holding.process).toBeGreaterThanOrEqual(idle.process + HOLD_MB - 4);
     expect(holding.container).toBeGreaterThanOrEqual(idle.container + HOLD_MB - 4);
+  });
+
+  it("reports a container's figure after a timeout, and its memory size after it was killed for going over it", async () => {
+    const invoke = (event: object) => emulator!.invoke('short', { payload: Buffer.from(JSON.stringify(event)) });
+    const timedOut = await invoke({ allocateMb: HOLD_MB, hang: true });
+    expect(JSON.parse(timedOut.body.toString())).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    expect(timedOut.report.maxMemoryUsedMb).toBeGreaterThanOrEqual(HOLD_MB);
+    const killed = await invoke({ allocateMb: 256 });
+    expect(JSON.parse(killed.body.toString())).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(killed.report.maxMemoryUsedMb).toBe(128);
   });
 });

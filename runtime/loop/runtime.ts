@@ -164,8 +164,10 @@ class LambdaRuntime {
       client.sendResponse(active.invocation, body, (error) => {
         // Not `instanceof` on undefined: it still looks up the class's Symbol.hasInstance, on every invoke.
         if (error !== undefined && error instanceof ResponseSizeTooLargeError) {
-          active.answered = false;
-          return this.#fail(client, active, error);
+          // Lambda has closed the invocation with Function.ResponseSizeTooLarge itself: an /error now would get
+          // 403. AWS's runtime logs the status and goes on (aws-lambda-cpp's runtime::do_post), and so does this.
+          runtimeLog(this.#logging, 'ERROR', `Failed to post handler success response. Http response code: 413. ${error.message}`);
+          return this.#finish(client, active);
         }
         this.#finish(client, active, error);
       });

@@ -98,12 +98,15 @@ describe('runtime loop: one long-lived function process', () => {
     expect(json(await server.invoke({ action: 'echo', after: action }))).toEqual({ action: 'echo', after: action });
   });
 
-  it('turns the 413 for a response over 6 MB into Function.ResponseSizeTooLarge and keeps serving', async () => {
-    const outcome = errorOf(await server.invoke({ action: 'big', bytes: 6_300_000 }));
-    expect(outcome.errorType).toBe('Function.ResponseSizeTooLarge');
-    expect(outcome.error.errorMessage).toMatch(/exceeded maximum allowed payload size \(6291556 bytes\)/);
-    const responses = server.requests.filter((request) => request.url.endsWith('/response'));
-    expect(responses.length).toBeGreaterThan(0);
+  it('takes the 413 for a response over 6 MB as Lambda means it: the platform reported it, no /error follows', async () => {
+    const outcome = await server.invoke({ action: 'big', bytes: 6_300_000 }, { requestId: 'too-big-1' });
+    expect(outcome).toMatchObject({ kind: 'too-large', requestId: 'too-big-1' });
+    // The runtime logs the refusal (as AWS's does) and asks for the next invocation, without posting /error.
+    const [logged] = await fn.waitForLines((line) => line.includes('too-big-1'), 1);
+    expect(logged).toMatch(/\ttoo-big-1\tERROR\tFailed to post handler success response\. Http response code: 413\./);
+    expect(server.requests.filter((request) => request.url.includes('/invocation/too-big-1/')).map((request) => request.url)).toEqual([
+      '/2018-06-01/runtime/invocation/too-big-1/response',
+    ]);
     // Just under the limit still goes through.
     const ok = await server.invoke({ action: 'big', bytes: 6_000_000 });
     expect(ok.kind).toBe('response');

@@ -72,13 +72,21 @@ describe('runtime loop: one long-lived function process', () => {
     expect(context.remaining).toBeLessThanOrEqual(5000);
   });
 
-  it('reports a thrown Error on /error with its type, message and stack', async () => {
-    const outcome = errorOf(await server.invoke({ action: 'throw-error' }));
+  it("reports a thrown Error on /error as AWS's Node runtime does: errorType, errorMessage, trace", async () => {
+    const outcome = errorOf(await server.invoke({ action: 'throw-error' }, { requestId: 'thrown-1' }));
     expect(outcome.headers['lambda-runtime-function-error-type']).toBe('ValidationError');
+    expect(Object.keys(outcome.error)).toEqual(['errorType', 'errorMessage', 'trace']);
     expect(outcome.error.errorType).toBe('ValidationError');
     expect(outcome.error.errorMessage).toBe('firstName is required');
-    expect(outcome.error.stackTrace?.[0]).toBe('ValidationError: firstName is required');
-    expect(outcome.error.stackTrace?.some((line) => line.includes('behaviours.ts'))).toBe(true);
+    expect(outcome.error.trace?.[0]).toBe('ValidationError: firstName is required');
+    expect(outcome.error.trace?.some((line) => line.includes('behaviours.ts'))).toBe(true);
+    // Logged in aws-lambda-ric's layout: "Invoke Error", a tab, the error with its enumerable fields and its stack.
+    const [logged] = await fn.waitForLines((line) => line.includes('\tthrown-1\tERROR\t'), 1);
+    const [, json] = /\tthrown-1\tERROR\tInvoke Error \t(\{.*\})$/.exec(logged!)!;
+    const record = JSON.parse(json!);
+    expect(Object.keys(record)).toEqual(['errorType', 'errorMessage', 'name', 'stack']);
+    expect(record).toMatchObject({ errorType: 'ValidationError', errorMessage: 'firstName is required', name: 'ValidationError' });
+    expect(record.stack[0]).toBe('ValidationError: firstName is required');
   });
 
   it.each([
@@ -88,7 +96,7 @@ describe('runtime loop: one long-lived function process', () => {
   ])('reports a thrown non-Error (%s) as the managed runtime does', async (action, errorType, errorMessage) => {
     const outcome = errorOf(await server.invoke({ action }));
     expect(outcome.errorType).toBe(errorType);
-    expect(outcome.error).toEqual({ errorType, errorMessage, stackTrace: [] });
+    expect(outcome.error).toEqual({ errorType, errorMessage, trace: [] });
   });
 
   it.each(['circular', 'bigint'])('reports a result that cannot be serialised (%s) and keeps serving', async (action) => {

@@ -162,7 +162,7 @@ describe('emulator: the invoke phase ends when the runtime asks for work again',
   });
   afterAll(async () => emulator?.close());
 
-  const pid = async () => (await invokeHttp(emulator.endpoint, 'buffered', { fault: 'none' })).json().pid as number;
+  const instance = async () => (await invokeHttp(emulator.endpoint, 'buffered', { fault: 'none' })).json().instance as string;
 
   it.each([
     ['uncaught', 'RangeError', 'thrown from a timer'],
@@ -172,14 +172,14 @@ describe('emulator: the invoke phase ends when the runtime asks for work again',
   ])(
     'after %s the caller gets the error the runtime posted, and the next invoke a fresh environment',
     async (fault, errorType, errorMessage) => {
-      const before = await pid();
+      const before = await instance();
       const answer = await invokeHttp(emulator.endpoint, 'buffered', { fault });
       expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
       expect(answer.json()).toMatchObject({ errorType, errorMessage });
       // The runtime exited (129, 128) instead of asking for the next invoke: that one runs elsewhere, for real.
       const next = await invokeHttp(emulator.endpoint, 'buffered', { fault: 'none' }, { 'X-Amz-Log-Type': 'Tail' });
       expect(next.headers.get('x-amz-function-error'), next.text).toBeNull();
-      expect(next.json().pid).not.toBe(before);
+      expect(next.json().instance).not.toBe(before);
       expect(next.log()).toMatch(/Init Duration: \d+\.\d\d ms/);
     },
   );
@@ -195,7 +195,7 @@ describe('emulator: the invoke phase ends when the runtime asks for work again',
   });
 
   it('caps Duration and Billed Duration of a timed-out invoke at the timeout, and measures its memory first', async () => {
-    await pid();
+    await instance();
     const answer = await invokeHttp(emulator.endpoint, 'buffered', { fault: 'timeout' }, { 'X-Amz-Log-Type': 'Tail' });
     expect(answer.json()).toMatchObject({ errorType: 'Sandbox.Timedout' });
     const report = answer

@@ -17,7 +17,7 @@ import { newTraceId } from '../../platform/trace-id.ts';
 import { header, readBody, readBodyAtMost, replyJson, serve } from './http.ts';
 import { parseErrorBody, type InitErrorOutcome, type InvocationOutcome, type RuntimeErrorBody } from './invocation-outcome.ts';
 
-export type { InitErrorOutcome, InvocationOutcome, RuntimeErrorBody } from './invocation-outcome.ts';
+export type { InitErrorOutcome, InvocationOutcome } from './invocation-outcome.ts';
 
 /**
  * The runtime side of Lambda: the Runtime API as AWS serves it to a

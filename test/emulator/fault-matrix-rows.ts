@@ -338,6 +338,16 @@ export const FAULT_ROWS: FaultRow[] = [
     check: (answer) => expect(success(answer)).toMatchObject({ ok: true }),
     next: 'fresh',
   },
+  {
+    name: 'an extension that exits between invokes',
+    role: 'extended',
+    event: { fault: 'extension-exit-idle' },
+    api: 'invoke',
+    // Its environment goes with it; the next invoke starts a fresh one rather than meeting the dead extension.
+    check: (answer) => expect(success(answer)).toMatchObject({ ok: true }),
+    dies: true,
+    next: 'fresh',
+  },
 ];
 
 /** The id of the process that answered (faults.ts and the raw runtime give theirs): another one is a fresh environment. */

@@ -22,10 +22,12 @@ export class ExecutionEnvironment {
   private constructor(sandbox: Sandbox, initDurationMs: number) {
     this.#sandbox = sandbox;
     this.#pendingInitDurationMs = initDurationMs;
-    // A runtime that exits between invokes ends its environment; one that exits mid-invoke, the invoke ends it.
-    void sandbox.runtimeExit().promise.then(() => {
+    // A runtime or extension that exits between invokes ends its environment; mid-invoke, the invoke ends it.
+    const endIfIdle = () => {
       if (this.#inFlight === 0) void terminate(sandbox, 'failure');
-    });
+    };
+    void sandbox.runtimeExit().promise.then(endIfIdle);
+    void sandbox.extensionExit().promise.then(endIfIdle);
   }
 
   /**

@@ -5,7 +5,7 @@
  * code's `kind`, the `errorType` Lambda is told (as AWS's own Node runtime
  * would name it), and a message that says what was wrong and what to do.
  */
-import { PlatformErrorType, type RuntimeErrorDocument } from './protocol/index.ts';
+import { PlatformErrorType } from './protocol/index.ts';
 
 /** `input`: what the user gave is wrong (a handler, an event, an option). `failure`: the work itself failed. */
 export type ErrorKind = 'input' | 'failure';
@@ -316,9 +316,16 @@ export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   }
 }
 
-/** The body the Runtime API expects on /error and /init/error, its stack always there (maybe empty). */
-export interface ErrorPayload extends RuntimeErrorDocument {
-  stackTrace: string[];
+/**
+ * The body the runtime posts on /error and /init/error, as AWS's Node runtime
+ * sends it (aws-lambda-ric's formatError; the "trace" of the Lambda developer
+ * guide's "AWS Lambda function errors in Node.js"): the stack as `trace`,
+ * always there (maybe empty).
+ */
+export interface ErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
 }
 
 /**
@@ -330,8 +337,8 @@ export interface ErrorPayload extends RuntimeErrorDocument {
  * ```ts
  * import { toErrorPayload } from 'lambda-kit/runtime';
  *
- * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', stackTrace: ['TypeError: bad', ...] }
- * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', stackTrace: [] }
+ * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', trace: ['TypeError: bad', ...] }
+ * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', trace: [] }
  * ```
  */
 export function toErrorPayload(thrown: unknown): ErrorPayload {
@@ -341,15 +348,15 @@ export function toErrorPayload(thrown: unknown): ErrorPayload {
       return {
         errorType: errorType.replaceAll('\x7f', '%7F'),
         errorMessage: String(thrown.message ?? '').replaceAll('\x7f', '%7F'),
-        stackTrace: typeof thrown.stack === 'string' ? thrown.stack.replaceAll('\x7f', '%7F').split('\n') : [],
+        trace: typeof thrown.stack === 'string' ? thrown.stack.replaceAll('\x7f', '%7F').split('\n') : [],
       };
     }
-    return { errorType: typeof thrown, errorMessage: String(thrown), stackTrace: [] };
+    return { errorType: typeof thrown, errorMessage: String(thrown), trace: [] };
   } catch {
     return {
       errorType: 'handled',
       errorMessage: 'the handler threw a value whose name, message or stack could not be read',
-      stackTrace: [],
+      trace: [],
     };
   }
 }

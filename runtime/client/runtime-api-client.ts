@@ -77,7 +77,10 @@ export class RuntimeApiClient {
     );
   }
 
-  /** Posts a serialised result. A 413 becomes ResponseSizeTooLargeError so the caller can report it. */
+  /**
+   * Posts a serialised result. A 413 becomes ResponseSizeTooLargeError: Lambda has then answered the
+   * caller with Function.ResponseSizeTooLarge and closed the invocation itself.
+   */
   postResponse(invocation: Invocation, body: string): Promise<void> {
     return new Promise((resolve, reject) => this.sendResponse(invocation, body, (error) => (error ? reject(error) : resolve())));
   }

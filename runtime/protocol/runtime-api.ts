@@ -47,6 +47,13 @@ export const STREAMING_RESPONSE_MODE = 'streaming';
  */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 
+/**
+ * The largest streamed answer (bytes): the 200 MB of "Response streaming for
+ * Lambda functions" (Lambda developer guide), in MiB as Lambda counts its
+ * 6 MB. Past it the stream ends with Function.ResponseSizeTooLarge.
+ */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;
+
 /** The body of POST /invocation/{id}/error and /init/error. */
 export interface RuntimeErrorDocument {
   errorType: string;

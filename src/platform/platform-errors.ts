@@ -24,6 +24,14 @@ export function invocationErrorMessage(requestId: string, message: string): stri
   return `RequestId: ${requestId} Error: ${message}`;
 }
 
+/**
+ * An answer over the limit (Function.ResponseSizeTooLarge), as Lambda words
+ * it to the caller: the limit, not the size.
+ */
+export function responseTooLargeMessage(limitBytes: number): string {
+  return `Response payload size exceeded maximum allowed payload size (${limitBytes} bytes).`;
+}
+
 /** The runtime process exited (Runtime.ExitError); `exit` says how, as Lambda words it: "exit status 1", "signal: killed". */
 export function runtimeExitedMessage(exit: string): string {
   return `Runtime exited with error: ${exit}`;

@@ -9,7 +9,7 @@ import {
   MAX_EXTENSIONS,
   type ExtensionEventType,
 } from '../../../runtime/protocol/index.ts';
-import { header, readBody, replyJson } from './http.ts';
+import { header, readBody, replyJson, serve } from './http.ts';
 
 /**
  * The Extensions API of one execution environment, as AWS serves it next to
@@ -169,10 +169,10 @@ export class ExtensionsApi extends EventEmitter {
   handle(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '').slice(EXTENSIONS_API_PREFIX.length).split('?')[0];
     const routes: Record<string, [string, () => void]> = {
-      [ExtensionsApiPath.register]: ['POST', () => void this.#register(request, response)],
+      [ExtensionsApiPath.register]: ['POST', () => serve(this.#register(request, response), response)],
       [ExtensionsApiPath.next]: ['GET', () => this.#next(request, response)],
-      [ExtensionsApiPath.initError]: ['POST', () => void this.#error('init', request, response)],
-      [ExtensionsApiPath.exitError]: ['POST', () => void this.#error('exit', request, response)],
+      [ExtensionsApiPath.initError]: ['POST', () => serve(this.#error('init', request, response), response)],
+      [ExtensionsApiPath.exitError]: ['POST', () => serve(this.#error('exit', request, response), response)],
     };
     const route = routes[path ?? ''];
     if (!route) {

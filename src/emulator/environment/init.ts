@@ -12,6 +12,8 @@ import { destroy } from './shutdown.ts';
 export interface InitFailure {
   errorType: string;
   errorMessage: string;
+  /** The error document as the runtime posted it on /init/error, when it did. */
+  document?: Buffer;
   /** What was logged during init. */
   logs: string[];
 }
@@ -96,10 +98,12 @@ export async function initialize(sandbox: Sandbox, launcher: Launcher): Promise<
       log.release(initLog);
       return { initDurationMs };
     }
-    const { errorType, errorMessage, status } = describeInitFailure(result as InitFailureResult, settings.initTimeoutMs);
+    const failed = result as InitFailureResult;
+    const { errorType, errorMessage, status } = describeInitFailure(failed, settings.initTimeoutMs);
     log.initFailed(initDurationMs, status, errorType);
     await destroy(sandbox);
-    return { failure: { errorType, errorMessage, logs: initLog } };
+    const document = failed !== 'timeout' && failed.kind === 'init-error' ? failed.body : undefined;
+    return { failure: { errorType, errorMessage, ...(document !== undefined && { document }), logs: initLog } };
   } catch (error) {
     await destroy(sandbox);
     throw error;

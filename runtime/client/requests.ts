@@ -6,16 +6,25 @@
  * the fixed parts of each head are joined once, when this module loads.
  */
 import {
-  AnswerHeader,
-  EXTENSIONS_API_PREFIX,
-  ExtensionHeader,
-  ExtensionsApiPath,
-  InvocationHeader,
+  EXTENSION_ACCEPT_FEATURE_HEADER,
+  EXTENSION_EXIT_ERROR_PATH,
+  EXTENSION_FUNCTION_ERROR_TYPE_HEADER,
+  EXTENSION_IDENTIFIER_HEADER,
+  EXTENSION_INIT_ERROR_PATH,
+  EXTENSION_NAME_HEADER,
+  EXTENSION_NEXT_EVENT_PATH,
+  EXTENSION_REGISTER_PATH,
+  FUNCTION_ERROR_BODY_TRAILER,
+  FUNCTION_ERROR_TYPE_HEADER,
+  INIT_ERROR_PATH,
+  INVOCATION_ID_HEADER,
   LOGS_API_PATH,
-  RUNTIME_API_PREFIX,
-  RuntimeApiPath,
+  NEXT_INVOCATION_PATH,
+  RESPONSE_MODE_HEADER,
   STREAMING_RESPONSE_MODE,
   TELEMETRY_API_PATH,
+  invocationErrorPath,
+  invocationResponsePath,
 } from '../protocol/index.ts';
 
 export interface RequestTarget {
@@ -25,13 +34,11 @@ export interface RequestTarget {
 
 const CRLF = '\r\n';
 const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
-const ERROR_TYPE_FIELD = `${AnswerHeader.errorType}: `;
-const INVOCATION_ID_FIELD = `${InvocationHeader.invocationId}: `;
+const ERROR_TYPE_FIELD = `${FUNCTION_ERROR_TYPE_HEADER}: `;
+const INVOCATION_ID_FIELD = `${INVOCATION_ID_HEADER}: `;
 const STREAMING_FIELDS =
-  `${AnswerHeader.responseMode}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
-  `Trailer: ${AnswerHeader.errorType}, ${AnswerHeader.errorBody}${CRLF}`;
-const NEXT_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.next;
-const INIT_ERROR_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.initError;
+  `${RESPONSE_MODE_HEADER}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
+  `Trailer: ${FUNCTION_ERROR_TYPE_HEADER}, ${FUNCTION_ERROR_BODY_TRAILER}${CRLF}`;
 
 /** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
 function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
@@ -66,22 +73,17 @@ function echo(invocationId: string | undefined): string {
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
-  return requestHead('GET', NEXT_PATH, target);
+  return requestHead('GET', NEXT_INVOCATION_PATH, target);
 }
 
 export function invocationResponseRequest(target: RequestTarget, requestId: string, invocationId?: string): string {
-  return requestHead(
-    'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
-    target,
-    `${JSON_CONTENT}${echo(invocationId)}`,
-  );
+  return requestHead('POST', invocationResponsePath(pathSegment(requestId)), target, `${JSON_CONTENT}${echo(invocationId)}`);
 }
 
 export function streamingResponseRequest(target: RequestTarget, requestId: string, contentType: string, invocationId?: string): string {
   return requestHead(
     'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
+    invocationResponsePath(pathSegment(requestId)),
     target,
     `Content-Type: ${headerSafe(contentType)}${CRLF}${STREAMING_FIELDS}${echo(invocationId)}`,
   );
@@ -90,7 +92,7 @@ export function streamingResponseRequest(target: RequestTarget, requestId: strin
 export function invocationErrorRequest(target: RequestTarget, requestId: string, errorType: string, invocationId?: string): string {
   return requestHead(
     'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.error(pathSegment(requestId)),
+    invocationErrorPath(pathSegment(requestId)),
     target,
     `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
   );
@@ -100,18 +102,13 @@ export function initErrorRequest(target: RequestTarget, errorType: string): stri
   return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}`);
 }
 
-/** The Extensions API paths, whole: prefix and path joined once. */
-export const ExtensionsApiUrl = {
-  register: EXTENSIONS_API_PREFIX + ExtensionsApiPath.register,
-  next: EXTENSIONS_API_PREFIX + ExtensionsApiPath.next,
-  initError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.initError,
-  exitError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.exitError,
-} as const;
-
 /** Where a subscription to the Telemetry API or the older Logs API goes. */
 export const subscriptionPath = (api: 'telemetry' | 'logs') => (api === 'telemetry' ? TELEMETRY_API_PATH : LOGS_API_PATH);
 
-const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${headerSafe(extensionId)}${CRLF}`;
+/** Where an extension's error of `phase` goes. */
+export const extensionErrorPath = (phase: 'init' | 'exit') => (phase === 'init' ? EXTENSION_INIT_ERROR_PATH : EXTENSION_EXIT_ERROR_PATH);
+
+const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}${CRLF}`;
 
 /**
  * The head of POST /extension/register.
@@ -124,12 +121,12 @@ const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${he
  * ```
  */
 export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
-  const features = acceptFeatures.length > 0 ? `${ExtensionHeader.acceptFeature}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
   return requestHead(
     'POST',
-    ExtensionsApiUrl.register,
+    EXTENSION_REGISTER_PATH,
     target,
-    `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`,
+    `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`,
   );
 }
 
@@ -143,7 +140,7 @@ export function registerRequest(target: RequestTarget, name: string, acceptFeatu
  * ```
  */
 export function nextEventRequest(target: RequestTarget, extensionId: string): string {
-  return requestHead('GET', ExtensionsApiUrl.next, target, identified(extensionId));
+  return requestHead('GET', EXTENSION_NEXT_EVENT_PATH, target, identified(extensionId));
 }
 
 /**
@@ -158,9 +155,9 @@ export function nextEventRequest(target: RequestTarget, extensionId: string): st
 export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
   return requestHead(
     'POST',
-    phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError,
+    extensionErrorPath(phase),
     target,
-    `${identified(extensionId)}${ExtensionHeader.functionErrorType}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
+    `${identified(extensionId)}${EXTENSION_FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
   );
 }
 

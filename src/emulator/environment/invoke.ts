@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PlatformErrorType } from '../../../runtime/protocol/index.ts';
+import { EXIT_ERROR_TYPE, EXTENSION_CRASH_ERROR_TYPE } from '../../../runtime/protocol/index.ts';
 import { functionArn } from '../../platform/function-arn.ts';
 import { errorDocument, invocationErrorMessage, runtimeExitedMessage, timedOutDocument } from '../../platform/platform-errors.ts';
 import { newTraceId } from '../../platform/trace-id.ts';
@@ -139,9 +139,9 @@ async function afterInvoke(
     await terminate(sandbox, 'timeout');
     return { status: 'timeout' };
   }
-  sandbox.log.crashed(requestId, PlatformErrorType.extensionCrash, extensionExitedMessage(outcome));
+  sandbox.log.crashed(requestId, EXTENSION_CRASH_ERROR_TYPE, extensionExitedMessage(outcome));
   await terminate(sandbox, 'failure');
-  return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+  return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
 }
 
 /** The caller's part of the answer; a timeout or a crash also ends the environment. */
@@ -185,7 +185,7 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'runtime-exit':
     case 'extension-exit': {
       // An extension that dies takes the environment with it, as a runtime crash does.
-      const errorType = answer.kind === 'runtime-exit' ? PlatformErrorType.exitError : PlatformErrorType.extensionCrash;
+      const errorType = answer.kind === 'runtime-exit' ? EXIT_ERROR_TYPE : EXTENSION_CRASH_ERROR_TYPE;
       const message = answer.kind === 'runtime-exit' ? runtimeExitedMessage(describeExit(answer.status)) : extensionExitedMessage(answer);
       sandbox.log.crashed(requestId, errorType, message);
       sandbox.server.abandon(requestId);
@@ -217,9 +217,9 @@ function runStatus(answer: Answer): RunStatus {
     case 'timeout':
       return { status: 'timeout' };
     case 'runtime-exit':
-      return { status: 'failure', errorType: PlatformErrorType.exitError };
+      return { status: 'failure', errorType: EXIT_ERROR_TYPE };
     case 'extension-exit':
-      return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+      return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
   }
 }
 

@@ -5,8 +5,7 @@
 import type { Socket } from 'node:net';
 import { RuntimeApiProtocolError } from '../errors.ts';
 import type { ApiResponse } from './head-parser.ts';
-
-const CRLF = '\r\n';
+import { CRLF } from './header-fields.ts';
 
 /** A request body being written in chunks; see ApiConnection.openChunkedRequest. */
 export class ChunkedRequestBody {

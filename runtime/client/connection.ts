@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../errors.ts';
 import { ChunkedRequestBody, decodeChunked } from './chunked-body.ts';
 import { FRAMING, HEAD_END, MAX_HEAD_BYTES, parseHead, type ApiResponse, type ParsedHead } from './head-parser.ts';
+import { CRLF } from './header-fields.ts';
 // See ../loop/handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { connect } = process.getBuiltinModule('node:net');
 const { isAscii } = process.getBuiltinModule('node:buffer');
@@ -11,7 +12,6 @@ export type { ApiResponse } from './head-parser.ts';
 /** Node-style completion: called once, with the result or why there is none. */
 export type Done<T> = (error: Error | undefined, value?: T) => void;
 
-const CRLF = '\r\n';
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**

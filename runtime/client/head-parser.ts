@@ -3,9 +3,8 @@
  * the fields that frame its body, and the fields the request picked.
  */
 import { RuntimeApiProtocolError } from '../errors.ts';
-import { ResponseHeaders, pickFields } from './header-fields.ts';
+import { CRLF, ResponseHeaders, pickFields } from './header-fields.ts';
 
-const CRLF = '\r\n';
 /** The blank line that ends a head. */
 export const HEAD_END = '\r\n\r\n';
 export const MAX_HEAD_BYTES = 64 * 1024;

@@ -4,7 +4,8 @@
  * regex, split or Map, nothing lower-cased, no value cut out unasked.
  */
 
-const CRLF = '\r\n';
+/** The end of a line of an HTTP/1.1 head, and of a chunk's size and data: the one spelling every file of the client uses. */
+export const CRLF = '\r\n';
 
 /**
  * A response's header fields. Every response pays for reading its head, so

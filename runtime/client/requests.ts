@@ -26,13 +26,13 @@ import {
   invocationErrorPath,
   invocationResponsePath,
 } from '../protocol/index.ts';
+import { CRLF } from './header-fields.ts';
 
 export interface RequestTarget {
   /** host:port of the Runtime API, as in AWS_LAMBDA_RUNTIME_API. */
   authority: string;
 }
 
-const CRLF = '\r\n';
 const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
 const ERROR_TYPE_FIELD = `${FUNCTION_ERROR_TYPE_HEADER}: `;
 const INVOCATION_ID_FIELD = `${INVOCATION_ID_HEADER}: `;

@@ -14,9 +14,9 @@ export const NEXT_INVOCATION_PATH = '/2018-06-01/runtime/invocation/next';
 /** POST: the init error, before the first invocation. */
 export const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
 /** POST: an invocation's answer. */
-export const invocationResponsePath = (requestId: string) => `${RUNTIME_API_PREFIX}/invocation/${requestId}/response`;
+export const invocationResponsePath = (requestId: string) => `/2018-06-01/runtime/invocation/${requestId}/response`;
 /** POST: an invocation's error. */
-export const invocationErrorPath = (requestId: string) => `${RUNTIME_API_PREFIX}/invocation/${requestId}/error`;
+export const invocationErrorPath = (requestId: string) => `/2018-06-01/runtime/invocation/${requestId}/error`;
 
 // Headers of the answer to GET /invocation/next.
 

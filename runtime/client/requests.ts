@@ -34,8 +34,6 @@ export interface RequestTarget {
 }
 
 const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
-const ERROR_TYPE_FIELD = `${FUNCTION_ERROR_TYPE_HEADER}: `;
-const INVOCATION_ID_FIELD = `${INVOCATION_ID_HEADER}: `;
 const STREAMING_FIELDS =
   `${RESPONSE_MODE_HEADER}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
   `Trailer: ${FUNCTION_ERROR_TYPE_HEADER}, ${FUNCTION_ERROR_BODY_TRAILER}${CRLF}`;
@@ -69,7 +67,7 @@ function pathSegment(value: string): string {
 }
 
 function echo(invocationId: string | undefined): string {
-  return invocationId === undefined ? '' : `${INVOCATION_ID_FIELD}${headerSafe(invocationId)}${CRLF}`;
+  return invocationId === undefined ? '' : `${INVOCATION_ID_HEADER}: ${headerSafe(invocationId)}${CRLF}`;
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
@@ -94,12 +92,12 @@ export function invocationErrorRequest(target: RequestTarget, requestId: string,
     'POST',
     invocationErrorPath(pathSegment(requestId)),
     target,
-    `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
+    `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
   );
 }
 
 export function initErrorRequest(target: RequestTarget, errorType: string): string {
-  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}`);
+  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}`);
 }
 
 /** Where a subscription to the Telemetry API or the older Logs API goes. */

@@ -157,7 +157,6 @@ const INVOCATION_FIELDS = [
 ] as const;
 
 const NEXT_REQUEST = `GET ${NEXT_INVOCATION_PATH}`;
-const NO_REQUEST_ID = `response has no ${REQUEST_ID_HEADER} header`;
 
 function toInvocation(response: ApiResponse): Invocation {
   if (response.status !== 200) {
@@ -167,7 +166,7 @@ function toInvocation(response: ApiResponse): Invocation {
   const picked = response.picked!;
   const requestId = picked[0];
   if (!requestId) {
-    throw new RuntimeApiStatusError(NEXT_REQUEST, response.status, NO_REQUEST_ID);
+    throw new RuntimeApiStatusError(NEXT_REQUEST, response.status, `response has no ${REQUEST_ID_HEADER} header`);
   }
   return {
     requestId,

@@ -65,7 +65,7 @@ export const RUNTIME_ERRORS = {
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
 
-/** A code of another area's table with its spec, as LambdaRuntimeError.ofTable gives it. */
+/** A code of another area's table with its spec, as tableCode gives it. */
 declare const fromTable: unique symbol;
 interface TableCode {
   readonly code: `LK_${string}`;
@@ -97,17 +97,22 @@ export class LambdaRuntimeError extends Error {
 
   constructor(code: RuntimeErrorCode | TableCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    const { spec } = typeof code === 'string' ? { spec: RUNTIME_ERRORS[code] } : code;
+    const spec = typeof code === 'string' ? RUNTIME_ERRORS[code] : code.spec;
     this.code = typeof code === 'string' ? code : code.code;
     this.kind = spec.kind;
     this.errorType = spec.errorType;
     this.name = spec.errorType;
   }
+}
 
-  /** For the areas built on the runtime (http, events, extension): `code` of their own table, checked against it. */
-  protected static ofTable<Table extends RuntimeErrorTable>(table: Table, code: keyof Table & `LK_${string}`): TableCode {
-    return { code, spec: table[code] } as TableCode;
-  }
+/**
+ * For the areas built on the runtime (http, events, extension): `code` of
+ * their own table, checked against it, as their errors hand it to
+ * LambdaRuntimeError. A function beside the class, not a static of it: a
+ * function's bundle without those areas holds none of it.
+ */
+export function tableCode<Table extends RuntimeErrorTable>(table: Table, code: keyof Table & `LK_${string}`): TableCode {
+  return { code, spec: table[code] } as TableCode;
 }
 
 /**

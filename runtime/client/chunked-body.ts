@@ -48,9 +48,9 @@ export class ChunkedRequestBody {
   end(trailers?: Record<string, string>): void {
     if (this.#ended) return;
     this.#ended = true;
-    let tail = `0${CRLF}`;
+    let tail = `0\r\n`;
     if (trailers) {
-      for (const [name, value] of Object.entries(trailers)) tail += `${name}: ${value}${CRLF}`;
+      for (const [name, value] of Object.entries(trailers)) tail += `${name}: ${value}\r\n`;
     }
     this.#socket.write(tail + CRLF);
   }

@@ -93,10 +93,10 @@ export class ApiConnection {
       }
       socket.write(this.#bodilessRequest);
     } else if (typeof body === 'string') {
-      socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}${CRLF}${CRLF}${body}`);
+      socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     } else {
       socket.cork();
-      socket.write(`${head}Content-Length: ${body.byteLength}${CRLF}${CRLF}`);
+      socket.write(`${head}Content-Length: ${body.byteLength}\r\n\r\n`);
       socket.write(body);
       socket.uncork();
     }
@@ -111,7 +111,7 @@ export class ApiConnection {
       this.#expectResponse((error, answer) => (error ? reject(error) : resolve(answer!)));
     });
     const socket = this.#connected();
-    socket.write(`${head}Transfer-Encoding: chunked${CRLF}${CRLF}`);
+    socket.write(`${head}Transfer-Encoding: chunked\r\n\r\n`);
     return new ChunkedRequestBody(socket, response);
   }
 

@@ -4,7 +4,10 @@
  * regex, split or Map, nothing lower-cased, no value cut out unasked.
  */
 
-/** The end of a line of an HTTP/1.1 head, and of a chunk's size and data: the one spelling every file of the client uses. */
+/**
+ * The end of a line of an HTTP/1.1 head, and of a chunk's size and data, for every file of the client. Templates
+ * spell it \r\n in their text: a constant from another file is not folded into a template, but written in it whole.
+ */
 export const CRLF = '\r\n';
 
 /**

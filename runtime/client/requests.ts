@@ -26,21 +26,19 @@ import {
   invocationErrorPath,
   invocationResponsePath,
 } from '../protocol/index.ts';
-import { CRLF } from './header-fields.ts';
 
 export interface RequestTarget {
   /** host:port of the Runtime API, as in AWS_LAMBDA_RUNTIME_API. */
   authority: string;
 }
 
-const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
+const JSON_CONTENT = `Content-Type: application/json\r\n`;
 const STREAMING_FIELDS =
-  `${RESPONSE_MODE_HEADER}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
-  `Trailer: ${FUNCTION_ERROR_TYPE_HEADER}, ${FUNCTION_ERROR_BODY_TRAILER}${CRLF}`;
+  `${RESPONSE_MODE_HEADER}: ${STREAMING_RESPONSE_MODE}\r\n` + `Trailer: ${FUNCTION_ERROR_TYPE_HEADER}, ${FUNCTION_ERROR_BODY_TRAILER}\r\n`;
 
 /** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
 function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
-  return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
+  return `${method} ${path} HTTP/1.1\r\nHost: ${target.authority}\r\n${extra}`;
 }
 
 /** Header values must be visible ASCII on the wire; anything else is replaced rather than rejected. */
@@ -67,7 +65,7 @@ function pathSegment(value: string): string {
 }
 
 function echo(invocationId: string | undefined): string {
-  return invocationId === undefined ? '' : `${INVOCATION_ID_HEADER}: ${headerSafe(invocationId)}${CRLF}`;
+  return invocationId === undefined ? '' : `${INVOCATION_ID_HEADER}: ${headerSafe(invocationId)}\r\n`;
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
@@ -83,7 +81,7 @@ export function streamingResponseRequest(target: RequestTarget, requestId: strin
     'POST',
     invocationResponsePath(pathSegment(requestId)),
     target,
-    `Content-Type: ${headerSafe(contentType)}${CRLF}${STREAMING_FIELDS}${echo(invocationId)}`,
+    `Content-Type: ${headerSafe(contentType)}\r\n${STREAMING_FIELDS}${echo(invocationId)}`,
   );
 }
 
@@ -92,12 +90,12 @@ export function invocationErrorRequest(target: RequestTarget, requestId: string,
     'POST',
     invocationErrorPath(pathSegment(requestId)),
     target,
-    `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
+    `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n${echo(invocationId)}`,
   );
 }
 
 export function initErrorRequest(target: RequestTarget, errorType: string): string {
-  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}`);
+  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n`);
 }
 
 /** Where a subscription to the Telemetry API or the older Logs API goes. */
@@ -106,7 +104,7 @@ export const subscriptionPath = (api: 'telemetry' | 'logs') => (api === 'telemet
 /** Where an extension's error of `phase` goes. */
 export const extensionErrorPath = (phase: 'init' | 'exit') => (phase === 'init' ? EXTENSION_INIT_ERROR_PATH : EXTENSION_EXIT_ERROR_PATH);
 
-const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}${CRLF}`;
+const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}\r\n`;
 
 /**
  * The head of POST /extension/register.
@@ -119,12 +117,12 @@ const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${h
  * ```
  */
 export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
-  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}\r\n` : '';
   return requestHead(
     'POST',
     EXTENSION_REGISTER_PATH,
     target,
-    `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`,
+    `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}\r\n${features}${JSON_CONTENT}`,
   );
 }
 
@@ -155,7 +153,7 @@ export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'ex
     'POST',
     extensionErrorPath(phase),
     target,
-    `${identified(extensionId)}${EXTENSION_FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
+    `${identified(extensionId)}${EXTENSION_FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n${JSON_CONTENT}`,
   );
 }
 

@@ -69,10 +69,10 @@ export class ApiConnection {
     else this.#socket?.unref();
   }
 
-  /** Sends a whole request (head and body in one write) and resolves with the whole response. */
-  request(head: string, body?: string | Buffer): Promise<ApiResponse> {
+  /** Sends a whole request (head and body in one write) and resolves with the whole response; `picks` as for send(). */
+  request(head: string, body?: string | Buffer, picks?: readonly string[]): Promise<ApiResponse> {
     return new Promise<ApiResponse>((resolve, reject) => {
-      this.send(head, body, (error, response) => (error ? reject(error) : resolve(response!)));
+      this.send(head, body, (error, response) => (error ? reject(error) : resolve(response!)), picks);
     });
   }
 
@@ -80,8 +80,8 @@ export class ApiConnection {
    * request() for the runtime loop's hot path: `done` is called straight from
    * the socket's read callback, with no promise jobs between the response and the
    * caller's next step. The values of the fields named in `picks` are read
-   * along with the head (response.picked): cheaper than asking
-   * response.headers for each, when every response is asked for the same.
+   * along with the head, in the pass that finds its lines (response.picked):
+   * the only fields of a head read besides those that frame its body.
    */
   send(head: string, body: string | Buffer | undefined, done: Done<ApiResponse>, picks?: readonly string[]): void {
     this.#expectResponse(done, picks);
@@ -279,7 +279,7 @@ export class ApiConnection {
     if (consumed < length) this.#keep(data, consumed, length, owned);
     this.#head = undefined;
     if (head.close) this.close();
-    return { status: head.status, headers: head.headers, picked: head.picked, body };
+    return { status: head.status, picked: head.picked, body };
   }
 
   #keep(data: Buffer, start: number, end: number, owned: boolean): undefined {

@@ -99,12 +99,16 @@ export class ExtensionsApiClient {
     events: readonly ExtensionEventType[],
     acceptFeatures: readonly string[] = [],
   ): Promise<ExtensionRegistration> {
-    const response = await this.#connection.request(registerRequest(this.target, name, acceptFeatures), JSON.stringify({ events }));
+    const response = await this.#connection.request(
+      registerRequest(this.target, name, acceptFeatures),
+      JSON.stringify({ events }),
+      REGISTRATION_FIELDS,
+    );
     const what = `POST ${EXTENSION_REGISTER_PATH} (${name})`;
     if (response.status !== 200) {
       throw apiError(what, response, ': an extension registers once, during init, for INVOKE and (external ones only) SHUTDOWN');
     }
-    const extensionId = response.headers.get(EXTENSION_IDENTIFIER_HEADER);
+    const extensionId = response.picked![0];
     if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${EXTENSION_IDENTIFIER_HEADER} header in the answer`);
     this.#extensionId = extensionId;
     const body = parseJson(response) as Partial<ExtensionRegistration>;
@@ -163,6 +167,9 @@ export class ExtensionsApiClient {
     return this.#extensionId;
   }
 }
+
+/** What register() reads of the head of /register's answer. */
+const REGISTRATION_FIELDS = [EXTENSION_IDENTIFIER_HEADER] as const;
 
 function parseJson(response: ApiResponse): unknown {
   try {

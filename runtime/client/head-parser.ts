@@ -3,16 +3,18 @@
  * the fields that frame its body, and the fields the request picked.
  */
 import { RuntimeApiProtocolError } from '../errors.ts';
-import { CRLF, ResponseHeaders, pickFields } from './header-fields.ts';
+import { CRLF, pickFields } from './header-fields.ts';
 
 /** The blank line that ends a head. */
 export const HEAD_END = '\r\n\r\n';
 export const MAX_HEAD_BYTES = 64 * 1024;
 
-/** A whole response, as the connection hands it over. */
+/**
+ * A whole response, as the connection hands it over: its status, the fields
+ * its request picked, its body. No other field of the head is read or kept.
+ */
 export interface ApiResponse {
   status: number;
-  headers: ResponseHeaders;
   /** The values of the fields named by the request's `picks` (see ApiConnection.send), in that order. */
   picked: Array<string | undefined> | undefined;
   /** Decoded as UTF-8: what the Runtime and Extensions APIs send is JSON or plain text. */
@@ -21,7 +23,6 @@ export interface ApiResponse {
 
 export interface ParsedHead {
   status: number;
-  headers: ResponseHeaders;
   /** The values of the fields the request picked (see ApiConnection.send), in its order. */
   picked: Array<string | undefined> | undefined;
   bodyStart: number;
@@ -60,7 +61,6 @@ export function parseHead(text: string, names: readonly string[]): ParsedHead | 
   }
   return {
     status: (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48),
-    headers: new ResponseHeaders(text, statusEnd + 2),
     picked: names === FRAMING ? undefined : values.slice(FRAMING.length),
     bodyStart: blankLine + 2,
     contentLength: values[0] === undefined ? 0 : parseContentLength(values[0]),

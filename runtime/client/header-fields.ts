@@ -11,29 +11,6 @@
 export const CRLF = '\r\n';
 
 /**
- * A response's header fields. Every response pays for reading its head, so
- * nothing is read here until a field is asked for; the runtime loop has what
- * it needs picked out as the head is parsed (ApiConnection.send's picks).
- */
-export class ResponseHeaders {
-  readonly #text: string;
-  /** Where the field lines start: after the status line. */
-  readonly #start: number;
-
-  constructor(text: string, start: number) {
-    this.#text = text;
-    this.#start = start;
-  }
-
-  /** The value of the field `name` (any letter case), repeated fields joined with ", ". */
-  get(name: string): string | undefined {
-    const picked: Array<string | undefined> = [undefined];
-    pickFields(this.#text, this.#start, [name], picked);
-    return picked[0];
-  }
-}
-
-/**
  * Reads the field lines of a head from `start` to its blank line, and puts
  * the value of each field named in `picks` (any letter case, trimmed,
  * repeated fields joined with ", " as RFC 9110 5.3 says) at its index in

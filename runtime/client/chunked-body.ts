@@ -4,8 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { RuntimeApiProtocolError } from '../errors.ts';
-import type { ApiResponse } from './head-parser.ts';
-import { CRLF } from './header-fields.ts';
+import { CRLF, type ApiResponse } from './head-parser.ts';
 
 /** A request body being written in chunks; see ApiConnection.openChunkedRequest. */
 export class ChunkedRequestBody {

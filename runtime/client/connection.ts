@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../errors.ts';
 import { ChunkedRequestBody, decodeChunked } from './chunked-body.ts';
-import { FRAMING, HEAD_END, MAX_HEAD_BYTES, parseHead, type ApiResponse, type ParsedHead } from './head-parser.ts';
-import { CRLF } from './header-fields.ts';
+import { CRLF, FRAMING, HEAD_END, MAX_HEAD_BYTES, parseHead, type ApiResponse, type ParsedHead } from './head-parser.ts';
 // See ../loop/handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { connect } = process.getBuiltinModule('node:net');
 const { isAscii } = process.getBuiltinModule('node:buffer');

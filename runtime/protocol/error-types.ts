@@ -1,6 +1,8 @@
 /**
- * The errorType strings Lambda itself reports (as opposed to a function's own
- * errors): what callers see in the Invoke answer and in the Telemetry API.
+ * The errorType strings the platform itself reports (as opposed to a
+ * function's own errors): what callers see in the Invoke answer and in the
+ * Telemetry API. Those a runtime reports on the Runtime API, as AWS's Node
+ * runtime names them, are in runtime-api.ts.
  */
 
 /** The invocation (or init) ran past its timeout. */
@@ -9,10 +11,3 @@ export const TIMED_OUT_ERROR_TYPE = 'Sandbox.Timedout';
 export const EXIT_ERROR_TYPE = 'Runtime.ExitError';
 /** An extension exited or failed. */
 export const EXTENSION_CRASH_ERROR_TYPE = 'Extension.Crash';
-/** The answer is larger than Lambda takes. */
-export const RESPONSE_TOO_LARGE_ERROR_TYPE = 'Function.ResponseSizeTooLarge';
-export const UNHANDLED_REJECTION_ERROR_TYPE = 'Runtime.UnhandledPromiseRejection';
-export const IMPORT_MODULE_ERROR_TYPE = 'Runtime.ImportModuleError';
-export const USER_CODE_SYNTAX_ERROR_TYPE = 'Runtime.UserCodeSyntaxError';
-export const HANDLER_NOT_FOUND_ERROR_TYPE = 'Runtime.HandlerNotFound';
-export const MALFORMED_HANDLER_NAME_ERROR_TYPE = 'Runtime.MalformedHandlerName';

@@ -46,6 +46,22 @@ export const STREAMING_RESPONSE_MODE = 'streaming';
  */
 export const MAX_RESPONSE_BYTES = 6_291_556;
 
+// The errorTypes a runtime reports on /invocation/{id}/error and /init/error, as AWS's Node runtime names them
+// (the platform's own are in error-types.ts).
+
+/** The answer is larger than Lambda takes. */
+export const RESPONSE_TOO_LARGE_ERROR_TYPE = 'Function.ResponseSizeTooLarge';
+/** A promise rejected with no handler attached. */
+export const UNHANDLED_REJECTION_ERROR_TYPE = 'Runtime.UnhandledPromiseRejection';
+/** The handler's module could not be found or imported. */
+export const IMPORT_MODULE_ERROR_TYPE = 'Runtime.ImportModuleError';
+/** The handler's module does not parse. */
+export const USER_CODE_SYNTAX_ERROR_TYPE = 'Runtime.UserCodeSyntaxError';
+/** The handler's module has no such export, or it is not a function. */
+export const HANDLER_NOT_FOUND_ERROR_TYPE = 'Runtime.HandlerNotFound';
+/** The handler name is not "<module path>.<exported function>". */
+export const MALFORMED_HANDLER_NAME_ERROR_TYPE = 'Runtime.MalformedHandlerName';
+
 /** The body of POST /invocation/{id}/error and /init/error. */
 export interface RuntimeErrorDocument {
   errorType: string;

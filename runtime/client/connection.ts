@@ -231,19 +231,20 @@ export class ApiConnection {
       // then offsets in the text are offsets in the bytes, and one decode serves head and body.
       const text = data.toString('utf8', 0, length);
       if (text.length === length) {
-        const head = parseHead(text, this.#names);
-        if (head) {
-          const consumed = head.bodyStart + head.contentLength;
-          if (!head.chunked && consumed <= length)
-            return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
-          this.#head = head;
+        // Not `head` and `consumed` again (as below): a bundle renames a repeated name (head2) and lists it in its map.
+        const decoded = parseHead(text, this.#names);
+        if (decoded) {
+          const end = decoded.bodyStart + decoded.contentLength;
+          if (!decoded.chunked && end <= length)
+            return this.#complete(decoded, text.slice(decoded.bodyStart, end), data, end, length, owned);
+          this.#head = decoded;
         }
       }
     }
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names);
-      if (!head) {
+      const latin1 = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names);
+      if (!latin1) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
@@ -251,9 +252,9 @@ export class ApiConnection {
       }
       // Some values are UTF-8 JSON (client context, identity): a head with other bytes than ASCII is read again as
       // UTF-8; the body still starts at its byte offset.
-      this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))
-        ? head
-        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#names)!, bodyStart: head.bodyStart };
+      this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, latin1.bodyStart))
+        ? latin1
+        : { ...parseHead(data.toString('utf8', 0, latin1.bodyStart), this.#names)!, bodyStart: latin1.bodyStart };
     }
     const head = this.#head;
     let body: string;

@@ -12,7 +12,6 @@ import {
   RESPONSE_TOO_LARGE_ERROR_TYPE,
   UNHANDLED_REJECTION_ERROR_TYPE,
   USER_CODE_SYNTAX_ERROR_TYPE,
-  type RuntimeErrorDocument,
 } from './protocol/index.ts';
 
 /** `input`: what the user gave is wrong (a handler, an event, an option). `failure`: the work itself failed. */

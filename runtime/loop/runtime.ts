@@ -8,7 +8,7 @@ import {
   UnhandledPromiseRejectionError,
   toErrorPayload,
 } from '../errors.ts';
-import { AnswerHeader, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
+import { FUNCTION_ERROR_BODY_TRAILER, FUNCTION_ERROR_TYPE_HEADER, invocationResponsePath } from '../protocol/index.ts';
 import { importHandlerModule, loadHandlerFromTaskRoot, resolveHandlerExport, type ModuleNamespace } from './handler-loader.ts';
 import { loggingOptionsFromEnv, patchConsole, runtimeLog, runtimeLogError, type LogScope, type LoggingOptions } from './logging.ts';
 import { HANDLER_HIGHWATERMARK, ResponseStream, isStreamingHandler, type StreamingHandler } from './response-stream.ts';
@@ -215,19 +215,15 @@ class LambdaRuntime {
       const payload = toErrorPayload(failure);
       runtimeLogError(this.#logging, 'Invoke Error', failure);
       body.end({
-        [AnswerHeader.errorType]: payload.errorType,
-        [AnswerHeader.errorBody]: Buffer.from(JSON.stringify(payload)).toString('base64'),
+        [FUNCTION_ERROR_TYPE_HEADER]: payload.errorType,
+        [FUNCTION_ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(payload)).toString('base64'),
       });
     } else {
       body.end();
     }
     const response = await body.response;
     if (response.status !== 202) {
-      throw new RuntimeApiStatusError(
-        `POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)} (streaming)`,
-        response.status,
-        response.body,
-      );
+      throw new RuntimeApiStatusError(`POST ${invocationResponsePath(invocation.requestId)} (streaming)`, response.status, response.body);
     }
   }
 

@@ -1,4 +1,4 @@
-import { PlatformErrorType } from '../../runtime/protocol/index.ts';
+import { TIMED_OUT_ERROR_TYPE } from '../../runtime/protocol/index.ts';
 
 /** The JSON body Lambda answers with when the platform, not the function, ended an invocation. */
 export function errorDocument(errorType: string, errorMessage: string): Buffer {
@@ -7,7 +7,7 @@ export function errorDocument(errorType: string, errorMessage: string): Buffer {
 
 /** The invocation ran out of its timeout (Sandbox.Timedout), as Lambda words it. */
 export function timedOutDocument(requestId: string, timeoutSeconds: number): Buffer {
-  return errorDocument(PlatformErrorType.timedOut, timedOutMessage(requestId, timeoutSeconds));
+  return errorDocument(TIMED_OUT_ERROR_TYPE, timedOutMessage(requestId, timeoutSeconds));
 }
 
 export function timedOutMessage(requestId: string, timeoutSeconds: number): string {

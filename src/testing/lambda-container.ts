@@ -3,7 +3,7 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { RuntimeApiServer, type InvocationOutcome } from '../emulator/apis/runtime-api-server.ts';
 import { functionArn } from '../platform/function-arn.ts';
 import { lambdaEnvironment } from '../platform/function-environment.ts';
-import { MAX_RESPONSE_BYTES, PlatformErrorType } from '../../runtime/protocol/index.ts';
+import { EXIT_ERROR_TYPE, MAX_RESPONSE_BYTES, RESPONSE_TOO_LARGE_ERROR_TYPE } from '../../runtime/protocol/index.ts';
 import { errorDocument, invocationErrorMessage, responseTooLargeMessage, timedOutDocument } from '../platform/platform-errors.ts';
 
 const REGION = 'us-east-1';
@@ -120,11 +120,11 @@ export class StartedLambdaContainer extends AbstractStartedContainer {
         body = outcome.body;
         break;
       case 'too-large':
-        body = errorDocument(PlatformErrorType.responseTooLarge, responseTooLargeMessage(MAX_RESPONSE_BYTES));
+        body = errorDocument(RESPONSE_TOO_LARGE_ERROR_TYPE, responseTooLargeMessage(MAX_RESPONSE_BYTES));
         break;
       case 'truncated':
         body = errorDocument(
-          PlatformErrorType.exitError,
+          EXIT_ERROR_TYPE,
           invocationErrorMessage(requestId, 'the runtime closed its connection before its answer was complete'),
         );
         break;

@@ -3,14 +3,24 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  AnswerHeader,
-  InvocationHeader,
+  CLIENT_CONTEXT_HEADER,
+  COGNITO_IDENTITY_HEADER,
+  DEADLINE_MS_HEADER,
+  FUNCTION_ERROR_BODY_TRAILER,
+  FUNCTION_ERROR_TYPE_HEADER,
+  INIT_ERROR_PATH,
+  INVOCATION_ID_HEADER,
+  INVOKED_FUNCTION_ARN_HEADER,
   MAX_RESPONSE_BYTES,
   MAX_STREAMED_RESPONSE_BYTES,
-  PlatformErrorType,
+  NEXT_INVOCATION_PATH,
+  REQUEST_ID_HEADER,
+  RESPONSE_MODE_HEADER,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
   RUNTIME_API_PREFIX,
-  RuntimeApiPath,
   STREAMING_RESPONSE_MODE,
+  TENANT_ID_HEADER,
+  TRACE_ID_HEADER,
 } from '../../../runtime/protocol/index.ts';
 import { responseTooLargeMessage } from '../../platform/platform-errors.ts';
 import { newTraceId } from '../../platform/trace-id.ts';
@@ -196,15 +206,15 @@ export class RuntimeApiServer extends EventEmitter {
       const options = pending.options;
       const headers: Record<string, string> = {
         'Content-Type': 'application/json',
-        [InvocationHeader.requestId]: pending.requestId,
-        [InvocationHeader.deadlineMs]: String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
-        [InvocationHeader.functionArn]: this.#functionArn,
-        [InvocationHeader.traceId]: options.traceId ?? newTraceId(),
+        [REQUEST_ID_HEADER]: pending.requestId,
+        [DEADLINE_MS_HEADER]: String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
+        [INVOKED_FUNCTION_ARN_HEADER]: this.#functionArn,
+        [TRACE_ID_HEADER]: options.traceId ?? newTraceId(),
       };
-      if (options.clientContext !== undefined) headers[InvocationHeader.clientContext] = options.clientContext;
-      if (options.cognitoIdentity !== undefined) headers[InvocationHeader.cognitoIdentity] = options.cognitoIdentity;
-      if (options.tenantId !== undefined) headers[InvocationHeader.tenantId] = options.tenantId;
-      if (options.invocationId !== undefined) headers[InvocationHeader.invocationId] = options.invocationId;
+      if (options.clientContext !== undefined) headers[CLIENT_CONTEXT_HEADER] = options.clientContext;
+      if (options.cognitoIdentity !== undefined) headers[COGNITO_IDENTITY_HEADER] = options.cognitoIdentity;
+      if (options.tenantId !== undefined) headers[TENANT_ID_HEADER] = options.tenantId;
+      if (options.invocationId !== undefined) headers[INVOCATION_ID_HEADER] = options.invocationId;
       response.writeHead(200, { ...headers, 'Content-Length': pending.payload.byteLength });
       response.end(pending.payload);
     }
@@ -219,10 +229,10 @@ export class RuntimeApiServer extends EventEmitter {
     const path = url.slice(RUNTIME_API_PREFIX.length);
     let route: Route | undefined;
     let requestId: string | undefined;
-    // RuntimeApiPath.response(id) or RuntimeApiPath.error(id).
+    // invocationResponsePath(id) or invocationErrorPath(id).
     const invocation = /^\/invocation\/([^/]+)\/(response|error)$/.exec(path);
-    if (path === RuntimeApiPath.next) route = 'next';
-    else if (path === RuntimeApiPath.initError) route = 'init-error';
+    if (url === NEXT_INVOCATION_PATH) route = 'next';
+    else if (url === INIT_ERROR_PATH) route = 'init-error';
     else if (invocation) {
       route = invocation[2] as Route;
       requestId = decodeURIComponent(invocation[1]!);
@@ -254,7 +264,7 @@ export class RuntimeApiServer extends EventEmitter {
     if (pending.state !== 'running') {
       return this.#reject(request, response, 403, 'InvalidStateTransition', `invocation ${requestId} is ${pending.state}`);
     }
-    if (route === 'response' && header(request, AnswerHeader.responseMode) === STREAMING_RESPONSE_MODE) {
+    if (route === 'response' && header(request, RESPONSE_MODE_HEADER) === STREAMING_RESPONSE_MODE) {
       return this.#onStreamingResponse(pending, request, response);
     }
     serve(this.#onAnswer(route, pending, request, response), response);
@@ -281,7 +291,7 @@ export class RuntimeApiServer extends EventEmitter {
       this.#finish(pending, { kind: 'response', requestId: pending.requestId, headers: request.headers, body });
     } else {
       const error = parseErrorBody(body);
-      const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unhandled');
+      const errorType = String(header(request, FUNCTION_ERROR_TYPE_HEADER) ?? error.errorType ?? 'Unhandled');
       this.#finish(pending, { kind: 'error', requestId: pending.requestId, headers: request.headers, errorType, error, body });
     }
   }
@@ -322,7 +332,7 @@ export class RuntimeApiServer extends EventEmitter {
       if (chunk.byteLength <= room) return pass(chunk);
       if (room > 0) pass(chunk.subarray(0, room));
       this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`);
-      const errorType = PlatformErrorType.responseTooLarge;
+      const errorType = RESPONSE_TOO_LARGE_ERROR_TYPE;
       settle(stream({ errorType, error: { errorType, errorMessage: responseTooLargeMessage(MAX_STREAMED_RESPONSE_BYTES) } }));
     });
     request.on('end', () => {
@@ -330,8 +340,8 @@ export class RuntimeApiServer extends EventEmitter {
       if (pending.state !== 'running') return this.#rejectClosed(undefined, response, pending.requestId);
       const trailers = Object.fromEntries(Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]));
       this.#reply(response, 202);
-      const errorType = trailers[AnswerHeader.errorType.toLowerCase()];
-      const encoded = trailers[AnswerHeader.errorBody.toLowerCase()];
+      const errorType = trailers[FUNCTION_ERROR_TYPE_HEADER.toLowerCase()];
+      const encoded = trailers[FUNCTION_ERROR_BODY_TRAILER.toLowerCase()];
       const error = errorType && (encoded ? parseErrorBody(Buffer.from(encoded, 'base64')) : { errorType });
       settle(stream({ trailers, ...(errorType && { errorType, error: error as RuntimeErrorBody }) }));
     });
@@ -345,7 +355,7 @@ export class RuntimeApiServer extends EventEmitter {
   async #onInitError(request: IncomingMessage, response: ServerResponse) {
     const body = await readBody(request);
     const error = parseErrorBody(body);
-    const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unknown');
+    const errorType = String(header(request, FUNCTION_ERROR_TYPE_HEADER) ?? error.errorType ?? 'Unknown');
     this.#reply(response, 202);
     this.#initError = { kind: 'init-error', requestId: '', headers: request.headers, errorType, error, body };
     this.emit('init-error', this.#initError);

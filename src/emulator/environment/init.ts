@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { PlatformErrorType } from '../../../runtime/protocol/index.ts';
+import { EXIT_ERROR_TYPE, EXTENSION_CRASH_ERROR_TYPE, TIMED_OUT_ERROR_TYPE } from '../../../runtime/protocol/index.ts';
 import { lambdaEnvironment } from '../../platform/function-environment.ts';
 import { initTimedOutMessage, runtimeExitedMessage } from '../../platform/platform-errors.ts';
 import type { ExtensionFailure } from '../apis/extensions-api.ts';
@@ -118,16 +118,16 @@ function describeInitFailure(
   initTimeoutMs: number,
 ): { errorType: string; errorMessage: string; status: 'error' | 'timeout' } {
   if (result === 'timeout') {
-    return { errorType: PlatformErrorType.timedOut, errorMessage: initTimedOutMessage(initTimeoutMs), status: 'timeout' };
+    return { errorType: TIMED_OUT_ERROR_TYPE, errorMessage: initTimedOutMessage(initTimeoutMs), status: 'timeout' };
   }
   switch (result.kind) {
     case 'init-error':
       return { errorType: result.errorType, errorMessage: String(result.error.errorMessage ?? ''), status: 'error' };
     case 'runtime-exit':
-      return { errorType: PlatformErrorType.exitError, errorMessage: runtimeExitedMessage(describeExit(result.status)), status: 'error' };
+      return { errorType: EXIT_ERROR_TYPE, errorMessage: runtimeExitedMessage(describeExit(result.status)), status: 'error' };
     case 'extension-exit':
       return {
-        errorType: PlatformErrorType.extensionCrash,
+        errorType: EXTENSION_CRASH_ERROR_TYPE,
         errorMessage: `Extension ${result.name} exited during init: ${describeExit(result.status)}`,
         status: 'error',
       };

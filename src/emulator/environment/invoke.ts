@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_RESPONSE_BYTES, PlatformErrorType } from '../../../runtime/protocol/index.ts';
+import {
+  EXIT_ERROR_TYPE,
+  EXTENSION_CRASH_ERROR_TYPE,
+  MAX_RESPONSE_BYTES,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
+} from '../../../runtime/protocol/index.ts';
 import { functionArn } from '../../platform/function-arn.ts';
 import {
   errorDocument,
@@ -182,9 +187,9 @@ async function invokePhaseEnd(
     await terminate(sandbox, 'timeout');
     return { status: 'timeout' };
   }
-  sandbox.log.crashed(requestId, PlatformErrorType.extensionCrash, extensionExitedMessage(outcome));
+  sandbox.log.crashed(requestId, EXTENSION_CRASH_ERROR_TYPE, extensionExitedMessage(outcome));
   await terminate(sandbox, 'failure');
-  return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+  return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
 }
 
 /** Answers after which the environment cannot go on: settle() tears it down. */
@@ -214,7 +219,7 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'too-large':
       return {
         functionError: true,
-        body: errorDocument(PlatformErrorType.responseTooLarge, responseTooLargeMessage(MAX_RESPONSE_BYTES)),
+        body: errorDocument(RESPONSE_TOO_LARGE_ERROR_TYPE, responseTooLargeMessage(MAX_RESPONSE_BYTES)),
         contentType: json,
         streamed: false,
       };
@@ -236,7 +241,7 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'runtime-exit':
     case 'extension-exit': {
       // An extension that dies takes the environment with it, as a runtime crash does.
-      const errorType = answer.kind === 'runtime-exit' ? PlatformErrorType.exitError : PlatformErrorType.extensionCrash;
+      const errorType = answer.kind === 'runtime-exit' ? EXIT_ERROR_TYPE : EXTENSION_CRASH_ERROR_TYPE;
       const message = answer.kind === 'runtime-exit' ? runtimeExitedMessage(describeExit(answer.status)) : extensionExitedMessage(answer);
       sandbox.log.crashed(requestId, errorType, message);
       sandbox.server.abandon(requestId);
@@ -266,13 +271,13 @@ function runStatus(answer: Answer): RunStatus {
     case 'init-error':
       return { status: 'error', errorType: answer.errorType };
     case 'too-large':
-      return { status: 'error', errorType: PlatformErrorType.responseTooLarge };
+      return { status: 'error', errorType: RESPONSE_TOO_LARGE_ERROR_TYPE };
     case 'timeout':
       return { status: 'timeout' };
     case 'runtime-exit':
-      return { status: 'failure', errorType: PlatformErrorType.exitError };
+      return { status: 'failure', errorType: EXIT_ERROR_TYPE };
     case 'extension-exit':
-      return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+      return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
   }
 }
 

@@ -240,8 +240,10 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
     expect(layer.map((entry) => `${entry.path} ${entry.mode.toString(8)}`)).toEqual(['bootstrap 100755', 'lib/libplaceholder.so.1 100644']);
     const size = result.artifacts[0]!.size;
     console.log(`hello thin function zip: ${size} bytes`);
-    // Its stated budget, 20 KB (the benchmark's target too): a change that grows it past the budget must say why, here.
-    expect(size).toBeLessThanOrEqual(20 * 1024);
+    // Its stated budget: a change that grows it past the budget must say why, here.
+    // 21 KB since errors are reported and logged as AWS's Node runtime does (its {errorType, errorMessage, trace}
+    // body and Invoke Error layout) and a 413 is handled as Lambda expects; it was 20 KB before.
+    expect(size).toBeLessThanOrEqual(21 * 1024);
   });
 
   it('keeps the deflated Node in <cacheDir>/deflate: a warm build writes the same bytes as a cold one', async () => {

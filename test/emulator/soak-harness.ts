@@ -13,7 +13,7 @@
  * process) at the end is within `maxRssGrowth` of its RSS after the first
  * `checkpoint` answers; once it is closed, this process has no more file
  * descriptors or child processes than before it started, and no temporary
- * directory of the emulator's is left.
+ * directory of the emulator's is left; nothing in the process went unhandled.
  */
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -240,6 +240,12 @@ export async function runSoak(plan: SoakPlan, functions: FunctionDefinition[]): 
 
   // The emulator's temporary directories (zip task roots, containers' /tmp) go to a directory of the soak's own,
   // where nothing else puts any.
+  // The emulator runs in this process: an error it leaves unhandled is one of the soak's findings (where
+  // nothing else listens, Node would end the process on it).
+  const unhandled = (error: unknown) =>
+    problems.add('unhandled in the emulator', ((error as Error)?.stack ?? String(error)).split('\n').slice(0, 4).join(' | '));
+  process.on('unhandledRejection', unhandled);
+  process.on('uncaughtException', unhandled);
   const previousTmp = process.env.TMPDIR;
   const tmp = await mkdtemp(join(tmpdir(), 'lambda-kit-soak-'));
   process.env.TMPDIR = tmp;
@@ -329,6 +335,8 @@ export async function runSoak(plan: SoakPlan, functions: FunctionDefinition[]): 
     await emulator?.close();
     process.env.TMPDIR = previousTmp;
     if (previousTmp === undefined) delete process.env.TMPDIR;
+    process.off('unhandledRejection', unhandled);
+    process.off('uncaughtException', unhandled);
   }
   const durationMs = performance.now() - started;
   const rssRatio = endMb / checkpointMb;

@@ -29,7 +29,7 @@ describe('lambda-kit build: errors', () => {
   it('fails clearly when --format image finds no Docker engine', () => {
     const result = cli(['hello', '--format', 'image'], root, { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/--format image needs a Docker engine, and none answers .*Start Docker/);
+    expect(result.stderr).toMatch(/--format image needs a Docker engine, and none answers .*: start Docker/);
   });
 
   it('fails clearly when --docker has no builder image', () => {

@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import { ARCH_NAMES } from '../../platform/arch.ts';
 import { KitError } from '../errors.ts';
+import { dockerEngine } from './docker-engine.ts';
 import { buildNodeRuntime, type NodeRuntimeRoot } from '../node/node-runtime.ts';
 import { buildExtensionNode } from '../node/node-with-glibc.ts';
 import type { NodeMajor } from '../project/choices.ts';
@@ -66,18 +67,7 @@ export async function buildInDocker(options: DockerBuildOptions): Promise<string
   }
   const arch = [...arches][0]!;
   const builder = options.builder ?? defaultBuilderImage(functions[0]?.target ?? 'al2023', arch);
-  const docker = options.docker ?? new (await import('dockerode')).default();
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw new KitError(
-      'LK_KIT_NO_DOCKER',
-      `--docker needs a Docker engine, and none answers (${(error as Error).message}): start Docker (bash scripts/setup.sh on Debian)`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const docker = await dockerEngine(options.docker, '--docker', 'start Docker (bash scripts/setup.sh on Debian)');
   const info = await docker
     .getImage(builder)
     .inspect()

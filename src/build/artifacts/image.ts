@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { ARCH_NAMES, type Arch } from '../../platform/arch.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
 import { KitError } from '../errors.ts';
+import { dockerEngine } from './docker-engine.ts';
 
 /** AWS's base images for custom runtimes, per target: the defaults users get. */
 export const DEFAULT_BASE_IMAGES = {
@@ -80,17 +81,11 @@ interface BuildEvent {
  * each event is checked.
  */
 export async function buildFunctionImage(options: ImageBuildOptions): Promise<BuiltImage> {
-  const docker = options.docker ?? new (await import('dockerode')).default();
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw new KitError(
-      'LK_KIT_NO_DOCKER',
-      `--format image needs a Docker engine, and none answers (${(error as Error).message}). ` +
-        'Start Docker (on Debian: bash scripts/setup.sh does it), or build a zip with --format zip.',
-      { cause: error },
-    );
-  }
+  const docker = await dockerEngine(
+    options.docker,
+    '--format image',
+    'start Docker (on Debian: bash scripts/setup.sh does it), or build a zip with --format zip.',
+  );
   const platform = ARCH_NAMES[options.arch].docker;
   let stream: NodeJS.ReadableStream;
   try {

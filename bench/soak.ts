@@ -47,6 +47,9 @@ const out = resolve(values.out ?? fileURLToPath(new URL('./results/soak.md', imp
 const TIMEOUT_SECONDS = 1;
 const MAX_ENVIRONMENTS = 4;
 
+// As vitest's docker project sets them (vitest.config.ts), for the image build through testcontainers.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 const dir = await mkdtemp(join(tmpdir(), 'lambda-kit-soak-bench-'));
 const image = `lambda-kit/soak-function:amd64-${randomUUID().slice(0, 8)}`;
 let report: SoakReport;
@@ -101,7 +104,8 @@ const markdown = [
   `| child processes before / after | ${report.children.before} / ${report.children.after} |`,
   `| emulator temp dirs during / after | ${report.tmpDirs.during} / ${report.tmpDirs.after} |`,
   `| duration | ${num(report.durationMs / 1000, 1)} s |`,
-  `RSS every ${num(plan.checkpoint)} answers (MB): ${report.rss.samples.map((sample) => num(sample.mb, 1)).join(', ')}.`,
+  `RSS every ${num(plan.checkpoint)} answers (MB): ${report.rss.samples.map((sample) => num(sample.mb, 1)).join(', ')}; ` +
+    `of it, the JS heap in use: ${report.rss.samples.map((sample) => num(sample.heapMb, 1)).join(', ')}.`,
   report.problems.length === 0
     ? 'Problems: none.'
     : `Problems:\n\n${report.problems.map((problem) => `- ${problem.replaceAll('\n', ' ')}`).join('\n')}`,

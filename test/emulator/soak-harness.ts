@@ -101,7 +101,7 @@ export interface SoakReport {
   /** Mid-stream exits whose caller got the partial chunk before InvokeComplete (the rest got none). */
   partialChunks: number;
   /** MB; `samples` every `checkpoint` answers. */
-  rss: { checkpointMb: number; endMb: number; ratio: number; samples: Array<{ answers: number; mb: number }> };
+  rss: { checkpointMb: number; endMb: number; ratio: number; samples: Array<{ answers: number; mb: number; heapMb: number }> };
   fds: { before: number; after: number };
   children: { before: number; after: number };
   tmpDirs: { during: number; after: number };
@@ -150,7 +150,7 @@ function childCount(): number {
   return count;
 }
 
-/** RSS after a full collection, so that garbage not yet collected is not taken for growth. */
+/** RSS after a full collection, so that garbage not yet collected is not taken for growth (the JS heap's share is in the samples). */
 function settledRssMb(): number {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
@@ -236,7 +236,7 @@ export async function runSoak(plan: SoakPlan, functions: FunctionDefinition[]): 
   const answered = new Map<number, string>();
   let partialChunks = 0;
   let checkpointMb = Number.NaN;
-  const samples: Array<{ answers: number; mb: number }> = [];
+  const samples: Array<{ answers: number; mb: number; heapMb: number }> = [];
 
   // The emulator's temporary directories (zip task roots, containers' /tmp) go to a directory of the soak's own,
   // where nothing else puts any.
@@ -298,7 +298,7 @@ export async function runSoak(plan: SoakPlan, functions: FunctionDefinition[]): 
         }
         if (answered.size % plan.checkpoint === 0) {
           const mb = settledRssMb();
-          samples.push({ answers: answered.size, mb });
+          samples.push({ answers: answered.size, mb, heapMb: process.memoryUsage().heapUsed / 1024 / 1024 });
           if (answered.size === plan.checkpoint) checkpointMb = mb;
         }
       }

@@ -5,7 +5,14 @@
  * code's `kind`, the `errorType` Lambda is told (as AWS's own Node runtime
  * would name it), and a message that says what was wrong and what to do.
  */
-import { PlatformErrorType, type RuntimeErrorDocument } from './protocol/index.ts';
+import {
+  HANDLER_NOT_FOUND_ERROR_TYPE,
+  IMPORT_MODULE_ERROR_TYPE,
+  MALFORMED_HANDLER_NAME_ERROR_TYPE,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
+  UNHANDLED_REJECTION_ERROR_TYPE,
+  USER_CODE_SYNTAX_ERROR_TYPE,
+} from './protocol/index.ts';
 
 /** `input`: what the user gave is wrong (a handler, an event, an option). `failure`: the work itself failed. */
 export type ErrorKind = 'input' | 'failure';
@@ -35,19 +42,19 @@ export const RUNTIME_ERRORS = {
   /** The Runtime API answered a request with an unexpected status. */
   LK_RUNTIME_API_STATUS: { kind: 'failure', errorType: 'Runtime.ApiStatusError' },
   /** The handler name (_HANDLER) is not of the form "<module path>.<exported function>". */
-  LK_HANDLER_MALFORMED: { kind: 'input', errorType: PlatformErrorType.malformedHandlerName },
+  LK_HANDLER_MALFORMED: { kind: 'input', errorType: MALFORMED_HANDLER_NAME_ERROR_TYPE },
   /** The handler's module could not be found or imported. */
-  LK_HANDLER_IMPORT: { kind: 'input', errorType: PlatformErrorType.importModule },
+  LK_HANDLER_IMPORT: { kind: 'input', errorType: IMPORT_MODULE_ERROR_TYPE },
   /** The handler's module has a syntax error. */
-  LK_HANDLER_SYNTAX: { kind: 'input', errorType: PlatformErrorType.userCodeSyntax },
+  LK_HANDLER_SYNTAX: { kind: 'input', errorType: USER_CODE_SYNTAX_ERROR_TYPE },
   /** The handler's module loaded, but the named export is missing or not a function. */
-  LK_HANDLER_NOT_FOUND: { kind: 'input', errorType: PlatformErrorType.handlerNotFound },
+  LK_HANDLER_NOT_FOUND: { kind: 'input', errorType: HANDLER_NOT_FOUND_ERROR_TYPE },
   /** The handler's result cannot be turned into JSON (a cycle, a BigInt, a throwing toJSON). */
   LK_RESULT_UNSERIALIZABLE: { kind: 'input', errorType: 'Runtime.SerializationError' },
   /** The serialised result is larger than Lambda takes for a buffered response. */
-  LK_RESPONSE_TOO_LARGE: { kind: 'input', errorType: PlatformErrorType.responseTooLarge },
+  LK_RESPONSE_TOO_LARGE: { kind: 'input', errorType: RESPONSE_TOO_LARGE_ERROR_TYPE },
   /** A promise rejected with no handler attached, during an invocation or init. */
-  LK_UNHANDLED_REJECTION: { kind: 'failure', errorType: PlatformErrorType.unhandledRejection },
+  LK_UNHANDLED_REJECTION: { kind: 'failure', errorType: UNHANDLED_REJECTION_ERROR_TYPE },
   // The Extensions API client is the runtime's own (graceful shutdown uses it); the errorType stays in the
   // Extension.* form Lambda asks of what an extension reports.
 
@@ -57,7 +64,7 @@ export const RUNTIME_ERRORS = {
 
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
 
-/** A code of another area's table with its spec, as LambdaRuntimeError.ofTable gives it. */
+/** A code of another area's table with its spec, as tableCode gives it. */
 declare const fromTable: unique symbol;
 interface TableCode {
   readonly code: `LK_${string}`;
@@ -89,17 +96,22 @@ export class LambdaRuntimeError extends Error {
 
   constructor(code: RuntimeErrorCode | TableCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    const { spec } = typeof code === 'string' ? { spec: RUNTIME_ERRORS[code] } : code;
+    const spec = typeof code === 'string' ? RUNTIME_ERRORS[code] : code.spec;
     this.code = typeof code === 'string' ? code : code.code;
     this.kind = spec.kind;
     this.errorType = spec.errorType;
     this.name = spec.errorType;
   }
+}
 
-  /** For the areas built on the runtime (http, events, extension): `code` of their own table, checked against it. */
-  protected static ofTable<Table extends RuntimeErrorTable>(table: Table, code: keyof Table & `LK_${string}`): TableCode {
-    return { code, spec: table[code] } as TableCode;
-  }
+/**
+ * For the areas built on the runtime (http, events, extension): `code` of
+ * their own table, checked against it, as their errors hand it to
+ * LambdaRuntimeError. A function beside the class, not a static of it: a
+ * function's bundle without those areas holds none of it.
+ */
+export function tableCode<Table extends RuntimeErrorTable>(table: Table, code: keyof Table & `LK_${string}`): TableCode {
+  return { code, spec: table[code] } as TableCode;
 }
 
 /**
@@ -316,9 +328,16 @@ export class UnhandledPromiseRejectionError extends LambdaRuntimeError {
   }
 }
 
-/** The body the Runtime API expects on /error and /init/error, its stack always there (maybe empty). */
-export interface ErrorPayload extends RuntimeErrorDocument {
-  stackTrace: string[];
+/**
+ * The body the runtime posts on /error and /init/error, as AWS's Node runtime
+ * sends it (aws-lambda-ric's formatError; the "trace" of the Lambda developer
+ * guide's "AWS Lambda function errors in Node.js"): the stack as `trace`,
+ * always there (maybe empty).
+ */
+export interface ErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
 }
 
 /**
@@ -330,8 +349,8 @@ export interface ErrorPayload extends RuntimeErrorDocument {
  * ```ts
  * import { toErrorPayload } from 'lambda-kit/runtime';
  *
- * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', stackTrace: ['TypeError: bad', ...] }
- * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', stackTrace: [] }
+ * toErrorPayload(new TypeError('bad')); // { errorType: 'TypeError', errorMessage: 'bad', trace: ['TypeError: bad', ...] }
+ * toErrorPayload('oops'); // { errorType: 'string', errorMessage: 'oops', trace: [] }
  * ```
  */
 export function toErrorPayload(thrown: unknown): ErrorPayload {
@@ -341,15 +360,15 @@ export function toErrorPayload(thrown: unknown): ErrorPayload {
       return {
         errorType: errorType.replaceAll('\x7f', '%7F'),
         errorMessage: String(thrown.message ?? '').replaceAll('\x7f', '%7F'),
-        stackTrace: typeof thrown.stack === 'string' ? thrown.stack.replaceAll('\x7f', '%7F').split('\n') : [],
+        trace: typeof thrown.stack === 'string' ? thrown.stack.replaceAll('\x7f', '%7F').split('\n') : [],
       };
     }
-    return { errorType: typeof thrown, errorMessage: String(thrown), stackTrace: [] };
+    return { errorType: typeof thrown, errorMessage: String(thrown), trace: [] };
   } catch {
     return {
       errorType: 'handled',
       errorMessage: 'the handler threw a value whose name, message or stack could not be read',
-      stackTrace: [],
+      trace: [],
     };
   }
 }

@@ -4,9 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { RuntimeApiProtocolError } from '../errors.ts';
-import type { ApiResponse } from './head-parser.ts';
-
-const CRLF = '\r\n';
+import { CRLF, type ApiResponse } from './head-parser.ts';
 
 /** A request body being written in chunks; see ApiConnection.openChunkedRequest. */
 export class ChunkedRequestBody {
@@ -49,9 +47,9 @@ export class ChunkedRequestBody {
   end(trailers?: Record<string, string>): void {
     if (this.#ended) return;
     this.#ended = true;
-    let tail = `0${CRLF}`;
+    let tail = `0\r\n`;
     if (trailers) {
-      for (const [name, value] of Object.entries(trailers)) tail += `${name}: ${value}${CRLF}`;
+      for (const [name, value] of Object.entries(trailers)) tail += `${name}: ${value}\r\n`;
     }
     this.#socket.write(tail + CRLF);
   }

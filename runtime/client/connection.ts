@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { RuntimeApiConnectionError, RuntimeApiProtocolError } from '../errors.ts';
 import { ChunkedRequestBody, decodeChunked } from './chunked-body.ts';
-import { FRAMING, HEAD_END, MAX_HEAD_BYTES, parseHead, type ApiResponse, type ParsedHead } from './head-parser.ts';
+import { CRLF, FRAMING, HEAD_END, MAX_HEAD_BYTES, parseHead, type ApiResponse, type ParsedHead } from './head-parser.ts';
 // See ../loop/handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { connect } = process.getBuiltinModule('node:net');
 const { isAscii } = process.getBuiltinModule('node:buffer');
@@ -11,7 +11,6 @@ export type { ApiResponse } from './head-parser.ts';
 /** Node-style completion: called once, with the result or why there is none. */
 export type Done<T> = (error: Error | undefined, value?: T) => void;
 
-const CRLF = '\r\n';
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
@@ -69,10 +68,10 @@ export class ApiConnection {
     else this.#socket?.unref();
   }
 
-  /** Sends a whole request (head and body in one write) and resolves with the whole response. */
-  request(head: string, body?: string | Buffer): Promise<ApiResponse> {
+  /** Sends a whole request (head and body in one write) and resolves with the whole response; `picks` as for send(). */
+  request(head: string, body?: string | Buffer, picks?: readonly string[]): Promise<ApiResponse> {
     return new Promise<ApiResponse>((resolve, reject) => {
-      this.send(head, body, (error, response) => (error ? reject(error) : resolve(response!)));
+      this.send(head, body, (error, response) => (error ? reject(error) : resolve(response!)), picks);
     });
   }
 
@@ -80,8 +79,8 @@ export class ApiConnection {
    * request() for the runtime loop's hot path: `done` is called straight from
    * the socket's read callback, with no promise jobs between the response and the
    * caller's next step. The values of the fields named in `picks` are read
-   * along with the head (response.picked): cheaper than asking
-   * response.headers for each, when every response is asked for the same.
+   * along with the head, in the pass that finds its lines (response.picked):
+   * the only fields of a head read besides those that frame its body.
    */
   send(head: string, body: string | Buffer | undefined, done: Done<ApiResponse>, picks?: readonly string[]): void {
     this.#expectResponse(done, picks);
@@ -93,10 +92,10 @@ export class ApiConnection {
       }
       socket.write(this.#bodilessRequest);
     } else if (typeof body === 'string') {
-      socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}${CRLF}${CRLF}${body}`);
+      socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     } else {
       socket.cork();
-      socket.write(`${head}Content-Length: ${body.byteLength}${CRLF}${CRLF}`);
+      socket.write(`${head}Content-Length: ${body.byteLength}\r\n\r\n`);
       socket.write(body);
       socket.uncork();
     }
@@ -111,7 +110,7 @@ export class ApiConnection {
       this.#expectResponse((error, answer) => (error ? reject(error) : resolve(answer!)));
     });
     const socket = this.#connected();
-    socket.write(`${head}Transfer-Encoding: chunked${CRLF}${CRLF}`);
+    socket.write(`${head}Transfer-Encoding: chunked\r\n\r\n`);
     return new ChunkedRequestBody(socket, response);
   }
 
@@ -232,19 +231,20 @@ export class ApiConnection {
       // then offsets in the text are offsets in the bytes, and one decode serves head and body.
       const text = data.toString('utf8', 0, length);
       if (text.length === length) {
-        const head = parseHead(text, this.#names);
-        if (head) {
-          const consumed = head.bodyStart + head.contentLength;
-          if (!head.chunked && consumed <= length)
-            return this.#complete(head, text.slice(head.bodyStart, consumed), data, consumed, length, owned);
-          this.#head = head;
+        // Not `head` and `consumed` again (as below): a bundle renames a repeated name (head2) and lists it in its map.
+        const decoded = parseHead(text, this.#names);
+        if (decoded) {
+          const end = decoded.bodyStart + decoded.contentLength;
+          if (!decoded.chunked && end <= length)
+            return this.#complete(decoded, text.slice(decoded.bodyStart, end), data, end, length, owned);
+          this.#head = decoded;
         }
       }
     }
     if (!this.#head) {
       // latin1 is one char per byte, so offsets in the text are offsets in the buffer.
-      const head = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names);
-      if (!head) {
+      const latin1 = parseHead(data.toString('latin1', 0, Math.min(length, MAX_HEAD_BYTES + HEAD_END.length)), this.#names);
+      if (!latin1) {
         if (length > MAX_HEAD_BYTES) {
           throw new RuntimeApiProtocolError('response head from the Runtime API exceeds 64 KiB');
         }
@@ -252,9 +252,9 @@ export class ApiConnection {
       }
       // Some values are UTF-8 JSON (client context, identity): a head with other bytes than ASCII is read again as
       // UTF-8; the body still starts at its byte offset.
-      this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, head.bodyStart))
-        ? head
-        : { ...parseHead(data.toString('utf8', 0, head.bodyStart), this.#names)!, bodyStart: head.bodyStart };
+      this.#head = isAscii(new Uint8Array(data.buffer, data.byteOffset, latin1.bodyStart))
+        ? latin1
+        : { ...parseHead(data.toString('utf8', 0, latin1.bodyStart), this.#names)!, bodyStart: latin1.bodyStart };
     }
     const head = this.#head;
     let body: string;
@@ -279,7 +279,7 @@ export class ApiConnection {
     if (consumed < length) this.#keep(data, consumed, length, owned);
     this.#head = undefined;
     if (head.close) this.close();
-    return { status: head.status, headers: head.headers, picked: head.picked, body };
+    return { status: head.status, picked: head.picked, body };
   }
 
   #keep(data: Buffer, start: number, end: number, owned: boolean): undefined {

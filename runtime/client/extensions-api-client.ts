@@ -3,11 +3,17 @@
  * connection. Used by lambda-kit/extension and by the runtime itself
  * (graceful shutdown registers an internal extension).
  */
-import { ExtensionHeader, type ExtensionEventType, type RuntimeErrorDocument } from '../protocol/index.ts';
+import {
+  EXTENSION_IDENTIFIER_HEADER,
+  EXTENSION_NEXT_EVENT_PATH,
+  EXTENSION_REGISTER_PATH,
+  type ExtensionEventType,
+  type RuntimeErrorDocument,
+} from '../protocol/index.ts';
 import { ExtensionsApiError } from '../errors.ts';
 import { ApiConnection, type ApiResponse } from './connection.ts';
 import {
-  ExtensionsApiUrl,
+  extensionErrorPath,
   extensionErrorRequest,
   nextEventRequest,
   registerRequest,
@@ -93,13 +99,17 @@ export class ExtensionsApiClient {
     events: readonly ExtensionEventType[],
     acceptFeatures: readonly string[] = [],
   ): Promise<ExtensionRegistration> {
-    const response = await this.#connection.request(registerRequest(this.target, name, acceptFeatures), JSON.stringify({ events }));
-    const what = `POST ${ExtensionsApiUrl.register} (${name})`;
+    const response = await this.#connection.request(
+      registerRequest(this.target, name, acceptFeatures),
+      JSON.stringify({ events }),
+      REGISTRATION_FIELDS,
+    );
+    const what = `POST ${EXTENSION_REGISTER_PATH} (${name})`;
     if (response.status !== 200) {
       throw apiError(what, response, ': an extension registers once, during init, for INVOKE and (external ones only) SHUTDOWN');
     }
-    const extensionId = response.headers.get(ExtensionHeader.identifier);
-    if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${ExtensionHeader.identifier} header in the answer`);
+    const extensionId = response.picked![0];
+    if (!extensionId) throw new ExtensionsApiError(what, response.status, `no ${EXTENSION_IDENTIFIER_HEADER} header in the answer`);
     this.#extensionId = extensionId;
     const body = parseJson(response) as Partial<ExtensionRegistration>;
     return {
@@ -122,7 +132,7 @@ export class ExtensionsApiClient {
     } finally {
       this.#connection.keepProcessAlive(true);
     }
-    if (response.status !== 200) throw apiError(`GET ${ExtensionsApiUrl.next}`, response);
+    if (response.status !== 200) throw apiError(`GET ${EXTENSION_NEXT_EVENT_PATH}`, response);
     return parseJson(response) as ExtensionEvent;
   }
 
@@ -142,8 +152,7 @@ export class ExtensionsApiClient {
         extensionErrorRequest(this.target, phase, this.#id(), payload.errorType),
         JSON.stringify(payload),
       );
-      if (response.status !== 202)
-        throw apiError(`POST ${phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError}`, response);
+      if (response.status !== 202) throw apiError(`POST ${extensionErrorPath(phase)}`, response);
     } finally {
       connection.close();
     }
@@ -158,6 +167,9 @@ export class ExtensionsApiClient {
     return this.#extensionId;
   }
 }
+
+/** What register() reads of the head of /register's answer. */
+const REGISTRATION_FIELDS = [EXTENSION_IDENTIFIER_HEADER] as const;
 
 function parseJson(response: ApiResponse): unknown {
   try {

@@ -1,19 +1,28 @@
 /**
  * The head of a response from the Runtime or Extensions API: status line,
- * the fields that frame its body, and the fields the request picked.
+ * the fields that frame its body, and the fields the request picked. Every
+ * response of the runtime loop goes through here, so nothing is read that was
+ * not asked for: no regex, split or Map, nothing lower-cased, no value cut
+ * out unasked.
  */
 import { RuntimeApiProtocolError } from '../errors.ts';
-import { ResponseHeaders, pickFields } from './header-fields.ts';
 
-const CRLF = '\r\n';
+/**
+ * The end of a line of an HTTP/1.1 head, and of a chunk's size and data, for every file of the client. Templates
+ * spell it \r\n in their text: a constant from another file is not folded into a template, but written in it whole.
+ */
+export const CRLF = '\r\n';
+
 /** The blank line that ends a head. */
 export const HEAD_END = '\r\n\r\n';
 export const MAX_HEAD_BYTES = 64 * 1024;
 
-/** A whole response, as the connection hands it over. */
+/**
+ * A whole response, as the connection hands it over: its status, the fields
+ * its request picked, its body. No other field of the head is read or kept.
+ */
 export interface ApiResponse {
   status: number;
-  headers: ResponseHeaders;
   /** The values of the fields named by the request's `picks` (see ApiConnection.send), in that order. */
   picked: Array<string | undefined> | undefined;
   /** Decoded as UTF-8: what the Runtime and Extensions APIs send is JSON or plain text. */
@@ -22,7 +31,6 @@ export interface ApiResponse {
 
 export interface ParsedHead {
   status: number;
-  headers: ResponseHeaders;
   /** The values of the fields the request picked (see ApiConnection.send), in its order. */
   picked: Array<string | undefined> | undefined;
   bodyStart: number;
@@ -61,7 +69,6 @@ export function parseHead(text: string, names: readonly string[]): ParsedHead | 
   }
   return {
     status: (text.charCodeAt(9) - 48) * 100 + (text.charCodeAt(10) - 48) * 10 + (text.charCodeAt(11) - 48),
-    headers: new ResponseHeaders(text, statusEnd + 2),
     picked: names === FRAMING ? undefined : values.slice(FRAMING.length),
     bodyStart: blankLine + 2,
     contentLength: values[0] === undefined ? 0 : parseContentLength(values[0]),
@@ -98,4 +105,67 @@ function parseDigits(digits: string): number {
   }
   if (!Number.isSafeInteger(parsed)) throw new RuntimeApiProtocolError(`invalid Content-Length from the Runtime API: ${digits}`);
   return parsed;
+}
+
+/**
+ * Reads the field lines of a head from `start` to its blank line, and puts
+ * the value of each field named in `picks` (any letter case, trimmed,
+ * repeated fields joined with ", " as RFC 9110 5.3 says) at its index in
+ * `picked`. Returns where the blank line starts, or -1 while the head has
+ * yet to arrive whole.
+ */
+function pickFields(text: string, start: number, picks: readonly string[], picked: Array<string | undefined>): number {
+  for (;;) {
+    const stop = text.indexOf(CRLF, start);
+    if (stop === -1 || stop === start) return stop;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < stop) {
+      // Names are compared by length first: one length is mostly one name.
+      const nameLength = trimEnd(text, start, colon) - start;
+      for (let i = 0; i < picks.length; i++) {
+        const name = picks[i]!;
+        if (name.length === nameLength && isNamed(text, start, name)) {
+          const value = text.slice(trimStart(text, colon + 1, stop), trimEnd(text, colon + 1, stop));
+          picked[i] = picked[i] === undefined ? value : `${picked[i]}, ${value}`;
+          break;
+        }
+      }
+    }
+    start = stop + 2;
+  }
+}
+
+const isBlank = (code: number) => code === 32 || code === 9;
+
+/** The end of text[start, end) without trailing spaces and tabs. */
+function trimEnd(text: string, start: number, end: number): number {
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** The start of text[start, end) without leading spaces and tabs. */
+function trimStart(text: string, start: number, end: number): number {
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  return start;
+}
+
+/**
+ * Whether the field name at `start` of `text` is `name` in any letter case.
+ * Letter by letter only when it is not spelled exactly so, and then from the
+ * end: names of one length mostly share a prefix ("Lambda-Runtime-"), so a
+ * different name shows in its last letters.
+ */
+function isNamed(text: string, start: number, name: string): boolean {
+  // Spelled exactly so, indexOf finds it at `start` in one native compare; startsWith(name, start) and a slice
+  // compared with === (a sliced string: V8's slow string equality) cost more in the warm loop (see bench/README.md).
+  if (text.indexOf(name, start) === start) return true;
+  for (let i = name.length - 1; i >= 0; i--) {
+    const code = text.charCodeAt(start + i);
+    const wanted = name.charCodeAt(i);
+    if (code === wanted) continue;
+    // | 32 lower-cases an ASCII letter; anything else must have been equal.
+    const lower = code | 32;
+    if (lower !== (wanted | 32) || lower < 97 || lower > 122) return false;
+  }
+  return true;
 }

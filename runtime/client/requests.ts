@@ -6,16 +6,25 @@
  * the fixed parts of each head are joined once, when this module loads.
  */
 import {
-  AnswerHeader,
-  EXTENSIONS_API_PREFIX,
-  ExtensionHeader,
-  ExtensionsApiPath,
-  InvocationHeader,
+  EXTENSION_ACCEPT_FEATURE_HEADER,
+  EXTENSION_EXIT_ERROR_PATH,
+  EXTENSION_FUNCTION_ERROR_TYPE_HEADER,
+  EXTENSION_IDENTIFIER_HEADER,
+  EXTENSION_INIT_ERROR_PATH,
+  EXTENSION_NAME_HEADER,
+  EXTENSION_NEXT_EVENT_PATH,
+  EXTENSION_REGISTER_PATH,
+  FUNCTION_ERROR_BODY_TRAILER,
+  FUNCTION_ERROR_TYPE_HEADER,
+  INIT_ERROR_PATH,
+  INVOCATION_ID_HEADER,
   LOGS_API_PATH,
-  RUNTIME_API_PREFIX,
-  RuntimeApiPath,
+  NEXT_INVOCATION_PATH,
+  RESPONSE_MODE_HEADER,
   STREAMING_RESPONSE_MODE,
   TELEMETRY_API_PATH,
+  invocationErrorPath,
+  invocationResponsePath,
 } from '../protocol/index.ts';
 
 export interface RequestTarget {
@@ -23,19 +32,13 @@ export interface RequestTarget {
   authority: string;
 }
 
-const CRLF = '\r\n';
-const JSON_CONTENT = `Content-Type: application/json${CRLF}`;
-const ERROR_TYPE_FIELD = `${AnswerHeader.errorType}: `;
-const INVOCATION_ID_FIELD = `${InvocationHeader.invocationId}: `;
+const JSON_CONTENT = `Content-Type: application/json\r\n`;
 const STREAMING_FIELDS =
-  `${AnswerHeader.responseMode}: ${STREAMING_RESPONSE_MODE}${CRLF}` +
-  `Trailer: ${AnswerHeader.errorType}, ${AnswerHeader.errorBody}${CRLF}`;
-const NEXT_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.next;
-const INIT_ERROR_PATH = RUNTIME_API_PREFIX + RuntimeApiPath.initError;
+  `${RESPONSE_MODE_HEADER}: ${STREAMING_RESPONSE_MODE}\r\n` + `Trailer: ${FUNCTION_ERROR_TYPE_HEADER}, ${FUNCTION_ERROR_BODY_TRAILER}\r\n`;
 
 /** Request line, Host and `extra` header lines; `path` is absolute (it names the API version). */
 function requestHead(method: string, path: string, target: RequestTarget, extra = ''): string {
-  return `${method} ${path} HTTP/1.1${CRLF}Host: ${target.authority}${CRLF}${extra}`;
+  return `${method} ${path} HTTP/1.1\r\nHost: ${target.authority}\r\n${extra}`;
 }
 
 /** Header values must be visible ASCII on the wire; anything else is replaced rather than rejected. */
@@ -62,56 +65,46 @@ function pathSegment(value: string): string {
 }
 
 function echo(invocationId: string | undefined): string {
-  return invocationId === undefined ? '' : `${INVOCATION_ID_FIELD}${headerSafe(invocationId)}${CRLF}`;
+  return invocationId === undefined ? '' : `${INVOCATION_ID_HEADER}: ${headerSafe(invocationId)}\r\n`;
 }
 
 export function nextInvocationRequest(target: RequestTarget): string {
-  return requestHead('GET', NEXT_PATH, target);
+  return requestHead('GET', NEXT_INVOCATION_PATH, target);
 }
 
 export function invocationResponseRequest(target: RequestTarget, requestId: string, invocationId?: string): string {
-  return requestHead(
-    'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
-    target,
-    `${JSON_CONTENT}${echo(invocationId)}`,
-  );
+  return requestHead('POST', invocationResponsePath(pathSegment(requestId)), target, `${JSON_CONTENT}${echo(invocationId)}`);
 }
 
 export function streamingResponseRequest(target: RequestTarget, requestId: string, contentType: string, invocationId?: string): string {
   return requestHead(
     'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.response(pathSegment(requestId)),
+    invocationResponsePath(pathSegment(requestId)),
     target,
-    `Content-Type: ${headerSafe(contentType)}${CRLF}${STREAMING_FIELDS}${echo(invocationId)}`,
+    `Content-Type: ${headerSafe(contentType)}\r\n${STREAMING_FIELDS}${echo(invocationId)}`,
   );
 }
 
 export function invocationErrorRequest(target: RequestTarget, requestId: string, errorType: string, invocationId?: string): string {
   return requestHead(
     'POST',
-    RUNTIME_API_PREFIX + RuntimeApiPath.error(pathSegment(requestId)),
+    invocationErrorPath(pathSegment(requestId)),
     target,
-    `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}${echo(invocationId)}`,
+    `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n${echo(invocationId)}`,
   );
 }
 
 export function initErrorRequest(target: RequestTarget, errorType: string): string {
-  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${ERROR_TYPE_FIELD}${headerSafe(errorType)}${CRLF}`);
+  return requestHead('POST', INIT_ERROR_PATH, target, `${JSON_CONTENT}${FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n`);
 }
-
-/** The Extensions API paths, whole: prefix and path joined once. */
-export const ExtensionsApiUrl = {
-  register: EXTENSIONS_API_PREFIX + ExtensionsApiPath.register,
-  next: EXTENSIONS_API_PREFIX + ExtensionsApiPath.next,
-  initError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.initError,
-  exitError: EXTENSIONS_API_PREFIX + ExtensionsApiPath.exitError,
-} as const;
 
 /** Where a subscription to the Telemetry API or the older Logs API goes. */
 export const subscriptionPath = (api: 'telemetry' | 'logs') => (api === 'telemetry' ? TELEMETRY_API_PATH : LOGS_API_PATH);
 
-const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${headerSafe(extensionId)}${CRLF}`;
+/** Where an extension's error of `phase` goes. */
+export const extensionErrorPath = (phase: 'init' | 'exit') => (phase === 'init' ? EXTENSION_INIT_ERROR_PATH : EXTENSION_EXIT_ERROR_PATH);
+
+const identified = (extensionId: string) => `${EXTENSION_IDENTIFIER_HEADER}: ${headerSafe(extensionId)}\r\n`;
 
 /**
  * The head of POST /extension/register.
@@ -124,12 +117,12 @@ const identified = (extensionId: string) => `${ExtensionHeader.identifier}: ${he
  * ```
  */
 export function registerRequest(target: RequestTarget, name: string, acceptFeatures: readonly string[] = []): string {
-  const features = acceptFeatures.length > 0 ? `${ExtensionHeader.acceptFeature}: ${headerSafe(acceptFeatures.join(','))}${CRLF}` : '';
+  const features = acceptFeatures.length > 0 ? `${EXTENSION_ACCEPT_FEATURE_HEADER}: ${headerSafe(acceptFeatures.join(','))}\r\n` : '';
   return requestHead(
     'POST',
-    ExtensionsApiUrl.register,
+    EXTENSION_REGISTER_PATH,
     target,
-    `${ExtensionHeader.name}: ${headerSafe(name)}${CRLF}${features}${JSON_CONTENT}`,
+    `${EXTENSION_NAME_HEADER}: ${headerSafe(name)}\r\n${features}${JSON_CONTENT}`,
   );
 }
 
@@ -143,7 +136,7 @@ export function registerRequest(target: RequestTarget, name: string, acceptFeatu
  * ```
  */
 export function nextEventRequest(target: RequestTarget, extensionId: string): string {
-  return requestHead('GET', ExtensionsApiUrl.next, target, identified(extensionId));
+  return requestHead('GET', EXTENSION_NEXT_EVENT_PATH, target, identified(extensionId));
 }
 
 /**
@@ -158,9 +151,9 @@ export function nextEventRequest(target: RequestTarget, extensionId: string): st
 export function extensionErrorRequest(target: RequestTarget, phase: 'init' | 'exit', extensionId: string, errorType: string): string {
   return requestHead(
     'POST',
-    phase === 'init' ? ExtensionsApiUrl.initError : ExtensionsApiUrl.exitError,
+    extensionErrorPath(phase),
     target,
-    `${identified(extensionId)}${ExtensionHeader.functionErrorType}: ${headerSafe(errorType)}${CRLF}${JSON_CONTENT}`,
+    `${identified(extensionId)}${EXTENSION_FUNCTION_ERROR_TYPE_HEADER}: ${headerSafe(errorType)}\r\n${JSON_CONTENT}`,
   );
 }
 

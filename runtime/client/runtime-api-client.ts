@@ -1,4 +1,18 @@
-import { InvocationHeader, MAX_RESPONSE_BYTES, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
+import {
+  CLIENT_CONTEXT_HEADER,
+  COGNITO_IDENTITY_HEADER,
+  DEADLINE_MS_HEADER,
+  INIT_ERROR_PATH,
+  INVOCATION_ID_HEADER,
+  INVOKED_FUNCTION_ARN_HEADER,
+  MAX_RESPONSE_BYTES,
+  NEXT_INVOCATION_PATH,
+  REQUEST_ID_HEADER,
+  TENANT_ID_HEADER,
+  TRACE_ID_HEADER,
+  invocationErrorPath,
+  invocationResponsePath,
+} from '../protocol/index.ts';
 import { ResponseSizeTooLargeError, RuntimeApiStatusError, type ErrorPayload } from '../errors.ts';
 import type { ChunkedRequestBody } from './chunked-body.ts';
 import { ApiConnection, type ApiResponse, type Done } from './connection.ts';
@@ -77,7 +91,10 @@ export class RuntimeApiClient {
     );
   }
 
-  /** Posts a serialised result. A 413 becomes ResponseSizeTooLargeError so the caller can report it. */
+  /**
+   * Posts a serialised result. A 413 becomes ResponseSizeTooLargeError: Lambda has then answered the
+   * caller with Function.ResponseSizeTooLarge and closed the invocation itself.
+   */
   postResponse(invocation: Invocation, body: string): Promise<void> {
     return new Promise((resolve, reject) => this.sendResponse(invocation, body, (error) => (error ? reject(error) : resolve())));
   }
@@ -90,8 +107,7 @@ export class RuntimeApiClient {
       (error, response) => {
         if (error) return done(error);
         if (response!.status === 413) return done(new ResponseSizeTooLargeError(Buffer.byteLength(body), MAX_RESPONSE_BYTES));
-        if (response!.status !== 202)
-          return done(statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)}`, response!));
+        if (response!.status !== 202) return done(statusError(`POST ${invocationResponsePath(invocation.requestId)}`, response!));
         done(undefined);
       },
     );
@@ -103,14 +119,14 @@ export class RuntimeApiClient {
       JSON.stringify(payload),
     );
     if (response.status !== 202) {
-      throw statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.error(invocation.requestId)}`, response);
+      throw statusError(`POST ${invocationErrorPath(invocation.requestId)}`, response);
     }
   }
 
   async postInitError(payload: ErrorPayload): Promise<void> {
     const response = await this.#connection.request(initErrorRequest(this.target, payload.errorType), JSON.stringify(payload));
     if (response.status !== 202) {
-      throw statusError(`POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`, response);
+      throw statusError(`POST ${INIT_ERROR_PATH}`, response);
     }
   }
 
@@ -133,18 +149,17 @@ export class RuntimeApiClient {
  * rest of the parse.
  */
 const INVOCATION_FIELDS = [
-  InvocationHeader.requestId,
-  InvocationHeader.deadlineMs,
-  InvocationHeader.functionArn,
-  InvocationHeader.traceId,
-  InvocationHeader.clientContext,
-  InvocationHeader.cognitoIdentity,
-  InvocationHeader.tenantId,
-  InvocationHeader.invocationId,
+  REQUEST_ID_HEADER,
+  DEADLINE_MS_HEADER,
+  INVOKED_FUNCTION_ARN_HEADER,
+  TRACE_ID_HEADER,
+  CLIENT_CONTEXT_HEADER,
+  COGNITO_IDENTITY_HEADER,
+  TENANT_ID_HEADER,
+  INVOCATION_ID_HEADER,
 ] as const;
 
-const NEXT_REQUEST = `GET ${RUNTIME_API_PREFIX}${RuntimeApiPath.next}`;
-const NO_REQUEST_ID = `response has no ${InvocationHeader.requestId} header`;
+const NEXT_REQUEST = `GET ${NEXT_INVOCATION_PATH}`;
 
 function toInvocation(response: ApiResponse): Invocation {
   if (response.status !== 200) {
@@ -154,7 +169,7 @@ function toInvocation(response: ApiResponse): Invocation {
   const picked = response.picked!;
   const requestId = picked[0];
   if (!requestId) {
-    throw new RuntimeApiStatusError(NEXT_REQUEST, response.status, NO_REQUEST_ID);
+    throw new RuntimeApiStatusError(NEXT_REQUEST, response.status, `response has no ${REQUEST_ID_HEADER} header`);
   }
   return {
     requestId,

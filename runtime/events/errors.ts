@@ -3,7 +3,7 @@
  * a handler that lets one escape gets it reported to Lambda with its own
  * errorType, and the runtime goes on to the next invocation.
  */
-import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
+import { LambdaRuntimeError, tableCode, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/events, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EVENTS_ERRORS = {
@@ -45,7 +45,7 @@ export class EventValidationError extends LambdaRuntimeError {
   readonly issues: readonly EventIssue[];
 
   constructor(issues: readonly EventIssue[]) {
-    super(LambdaRuntimeError.ofTable(EVENTS_ERRORS, 'LK_EVENT_INVALID'), describeIssues(issues));
+    super(tableCode(EVENTS_ERRORS, 'LK_EVENT_INVALID'), describeIssues(issues));
     this.issues = issues;
   }
 }
@@ -63,7 +63,7 @@ export class EventValidationError extends LambdaRuntimeError {
  */
 export class UnsupportedBatchEventError extends LambdaRuntimeError {
   constructor(message: string) {
-    super(LambdaRuntimeError.ofTable(EVENTS_ERRORS, 'LK_EVENT_BATCH_UNSUPPORTED'), message);
+    super(tableCode(EVENTS_ERRORS, 'LK_EVENT_BATCH_UNSUPPORTED'), message);
   }
 }
 
@@ -79,7 +79,7 @@ export class UnsupportedBatchEventError extends LambdaRuntimeError {
  */
 export class InvalidBatchOptionsError extends LambdaRuntimeError {
   constructor(message: string) {
-    super(LambdaRuntimeError.ofTable(EVENTS_ERRORS, 'LK_EVENT_BATCH_OPTIONS'), message);
+    super(tableCode(EVENTS_ERRORS, 'LK_EVENT_BATCH_OPTIONS'), message);
   }
 }
 

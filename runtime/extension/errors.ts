@@ -3,7 +3,7 @@
  * Logs APIs themselves are the runtime's ExtensionsApiError
  * (LK_EXTENSION_API_STATUS, in RUNTIME_ERRORS): its client is the runtime's own.
  */
-import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
+import { LambdaRuntimeError, tableCode, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/extension, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const EXTENSION_ERRORS = {
@@ -28,7 +28,7 @@ export type ExtensionErrorCode = keyof typeof EXTENSION_ERRORS;
  */
 export class ExtensionConfigError extends LambdaRuntimeError {
   constructor(message: string) {
-    super(LambdaRuntimeError.ofTable(EXTENSION_ERRORS, 'LK_EXTENSION_CONFIG'), message);
+    super(tableCode(EXTENSION_ERRORS, 'LK_EXTENSION_CONFIG'), message);
   }
 }
 
@@ -47,6 +47,6 @@ export class ExtensionConfigError extends LambdaRuntimeError {
  */
 export class TelemetryBatchError extends LambdaRuntimeError {
   constructor(message: string, options?: ErrorOptions) {
-    super(LambdaRuntimeError.ofTable(EXTENSION_ERRORS, 'LK_EXTENSION_BAD_BATCH'), message, options);
+    super(tableCode(EXTENSION_ERRORS, 'LK_EXTENSION_BAD_BATCH'), message, options);
   }
 }

@@ -211,7 +211,7 @@ async function reportAndRethrow(client: ExtensionsApiClient, phase: 'init' | 'ex
   const payload = toErrorPayload(error);
   const errorType = payload.errorType.startsWith('Extension.') ? payload.errorType : fallbackType;
   try {
-    await client.reportError(phase, { errorType, errorMessage: payload.errorMessage, stackTrace: payload.stackTrace });
+    await client.reportError(phase, { errorType, errorMessage: payload.errorMessage, stackTrace: payload.trace });
   } catch (reportError) {
     console.error(`could not report the extension's ${phase} error:`, reportError);
   }

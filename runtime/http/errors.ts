@@ -3,7 +3,7 @@
  * answers them with a 400-class response and logs one of these; only a
  * handler that breaks its own contract (returns no Response) fails the invocation.
  */
-import { LambdaRuntimeError, type RuntimeErrorTable } from '../errors.ts';
+import { LambdaRuntimeError, tableCode, type RuntimeErrorTable } from '../errors.ts';
 
 /** The codes of lambda-kit/http, each once: its kind, the errorType Lambda is told, and what it means (docs/errors.md). */
 export const HTTP_ERRORS = {
@@ -32,7 +32,7 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 export class UnknownHttpEventError extends LambdaRuntimeError {
   constructor() {
     super(
-      LambdaRuntimeError.ofTable(HTTP_ERRORS, 'LK_HTTP_UNKNOWN_EVENT'),
+      tableCode(HTTP_ERRORS, 'LK_HTTP_UNKNOWN_EVENT'),
       'the event is not an HTTP event lambda-kit/http knows (API Gateway REST or HTTP API, ALB, Function URL, ' +
         'API Gateway WebSocket): invoke this function from one of those, or handle other events without handle()',
     );
@@ -56,7 +56,7 @@ export class BadHttpEventError extends LambdaRuntimeError {
   readonly source: string;
 
   constructor(source: string, detail: string, options?: ErrorOptions) {
-    super(LambdaRuntimeError.ofTable(HTTP_ERRORS, 'LK_HTTP_BAD_EVENT'), `bad ${source} event: ${detail}`, options);
+    super(tableCode(HTTP_ERRORS, 'LK_HTTP_BAD_EVENT'), `bad ${source} event: ${detail}`, options);
     this.source = source;
   }
 }
@@ -75,7 +75,7 @@ export class BadHttpEventError extends LambdaRuntimeError {
 export class InvalidHttpResponseError extends LambdaRuntimeError {
   constructor(got: unknown) {
     super(
-      LambdaRuntimeError.ofTable(HTTP_ERRORS, 'LK_HTTP_NOT_A_RESPONSE'),
+      tableCode(HTTP_ERRORS, 'LK_HTTP_NOT_A_RESPONSE'),
       `the fetch handler returned ${got === null ? 'null' : typeof got} instead of a Response: ` +
         'return a web Response (new Response(body, init)), as fetch handlers do',
     );

@@ -1,9 +1,7 @@
 import { HandlerNotFoundError, ImportModuleError, MalformedHandlerNameError, UserCodeSyntaxError } from '../errors.ts';
 // process.getBuiltinModule, not an import: an ESM import of a built-in enumerates all its
 // exports, which loads modules the runtime never uses (util's parseArgs and diff, ...) on every cold start.
-const { existsSync } = process.getBuiltinModule('node:fs');
-const { isAbsolute, join } = process.getBuiltinModule('node:path');
-const { pathToFileURL } = process.getBuiltinModule('node:url');
+// Those only loadHandlerFromTaskRoot needs are taken there: a bundle without it (runModule) holds none of them.
 
 export type ModuleNamespace = Record<string, unknown>;
 
@@ -84,6 +82,9 @@ const EXTENSIONS = ['.js', '.mjs', '.cjs', ''];
  */
 export async function loadHandlerFromTaskRoot(taskRoot: string, handler: string): Promise<Function> {
   const { modulePath, exportPath } = parseHandlerName(handler);
+  const { existsSync } = process.getBuiltinModule('node:fs');
+  const { isAbsolute, join } = process.getBuiltinModule('node:path');
+  const { pathToFileURL } = process.getBuiltinModule('node:url');
   const base = isAbsolute(modulePath) ? modulePath : join(taskRoot, modulePath);
   const file = EXTENSIONS.map((extension) => base + extension).find((candidate) => existsSync(candidate));
   if (!file) {

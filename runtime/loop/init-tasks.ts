@@ -4,14 +4,14 @@
  * runtime calls /next. Handler modules may start such work without awaiting it.
  */
 
-const pending: Array<Promise<unknown>> = [];
+const pendingTasks: Array<Promise<unknown>> = [];
 let initOver = false;
 
 /** Holds the runtime's first /next until `task` settles; a rejection becomes the function's init error. */
 export function addInitTask(task: Promise<unknown>): void {
   // Handled here so an early rejection is no unhandled rejection; the runtime sees it in settleInitTasks.
   task.catch(() => {});
-  pending.push(task);
+  pendingTasks.push(task);
 }
 
 /** True once the runtime has finished init: from then on registrations are refused. */
@@ -22,7 +22,7 @@ export function isInitOver(): boolean {
 /** Awaits every init task, including ones added while waiting; throws the first failure. */
 export async function settleInitTasks(): Promise<void> {
   try {
-    while (pending.length > 0) await pending.shift();
+    while (pendingTasks.length > 0) await pendingTasks.shift();
   } finally {
     initOver = true;
   }

@@ -6,6 +6,8 @@
  * Newlines inside a message become \r so one call stays one CloudWatch record.
  * AWS_LAMBDA_LOG_LEVEL drops lines below the level.
  */
+import { toErrorPayload } from '../errors.ts';
+
 // See handler-loader.ts: built-ins come from process.getBuiltinModule.
 const { format } = process.getBuiltinModule('node:util');
 
@@ -111,4 +113,36 @@ export function patchConsole(options: LoggingOptions, target: Console = console)
 export function runtimeLog(options: LoggingOptions, level: LogLevel, ...args: unknown[]): void {
   if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(options.level) && level !== 'ERROR' && level !== 'FATAL') return;
   options.write(formatLogLine(options, options.currentScope(), level, args));
+}
+
+/**
+ * Logs an error the runtime reports (an invocation's, init's, a crash's) as
+ * AWS's Node runtime does (aws-lambda-ric's structuredConsole.logError): in
+ * TEXT, `<label> \t{...}`, the error as JSON with its name as errorType, its
+ * message as errorMessage, its code, its own enumerable fields and its stack
+ * as lines; in JSON, the error itself as the record's message. A thrown value
+ * that is no Error is logged as an Error of its string form, as there.
+ */
+export function runtimeLogError(options: LoggingOptions, label: string, thrown: unknown): void {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (options.format === 'JSON') return runtimeLog(options, 'ERROR', error);
+  let json: string;
+  try {
+    json = JSON.stringify(error, (_key, value: unknown) => withEnumerableFields(value));
+  } catch {
+    json = JSON.stringify(toErrorPayload(error));
+  }
+  runtimeLog(options, 'ERROR', label, `\t${json}`);
+}
+
+function withEnumerableFields(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const fields: Record<string, unknown> = {
+    errorType: value.name,
+    errorMessage: value.message,
+    code: (value as { code?: unknown }).code,
+    ...value,
+  };
+  if (typeof value.stack === 'string') fields.stack = value.stack.split('\n');
+  return fields;
 }

@@ -8,9 +8,9 @@ import {
   UnhandledPromiseRejectionError,
   toErrorPayload,
 } from '../errors.ts';
-import { AnswerHeader, RUNTIME_API_PREFIX, RuntimeApiPath } from '../protocol/index.ts';
+import { FUNCTION_ERROR_BODY_TRAILER, FUNCTION_ERROR_TYPE_HEADER, invocationResponsePath } from '../protocol/index.ts';
 import { importHandlerModule, loadHandlerFromTaskRoot, resolveHandlerExport, type ModuleNamespace } from './handler-loader.ts';
-import { loggingOptionsFromEnv, patchConsole, runtimeLog, type LogScope, type LoggingOptions } from './logging.ts';
+import { loggingOptionsFromEnv, patchConsole, runtimeLog, runtimeLogError, type LogScope, type LoggingOptions } from './logging.ts';
 import { HANDLER_HIGHWATERMARK, ResponseStream, isStreamingHandler, type StreamingHandler } from './response-stream.ts';
 import { RuntimeApiClient, type Invocation } from '../client/runtime-api-client.ts';
 import { settleInitTasks } from './init-tasks.ts';
@@ -164,8 +164,10 @@ class LambdaRuntime {
       client.sendResponse(active.invocation, body, (error) => {
         // Not `instanceof` on undefined: it still looks up the class's Symbol.hasInstance, on every invoke.
         if (error !== undefined && error instanceof ResponseSizeTooLargeError) {
-          active.answered = false;
-          return this.#fail(client, active, error);
+          // Lambda has closed the invocation with Function.ResponseSizeTooLarge itself: an /error now would get
+          // 403. AWS's runtime logs the status and goes on (aws-lambda-cpp's runtime::do_post), and so does this.
+          runtimeLog(this.#logging, 'ERROR', `Failed to post handler success response. Http response code: 413. ${error.message}`);
+          return this.#finish(client, active);
         }
         this.#finish(client, active, error);
       });
@@ -211,60 +213,55 @@ class LambdaRuntime {
     const body = stream.body();
     if (failed) {
       const payload = toErrorPayload(failure);
-      runtimeLog(this.#logging, 'ERROR', 'Invoke Error', JSON.stringify(payload));
+      runtimeLogError(this.#logging, 'Invoke Error', failure);
       body.end({
-        [AnswerHeader.errorType]: payload.errorType,
-        [AnswerHeader.errorBody]: Buffer.from(JSON.stringify(payload)).toString('base64'),
+        [FUNCTION_ERROR_TYPE_HEADER]: payload.errorType,
+        [FUNCTION_ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(payload)).toString('base64'),
       });
     } else {
       body.end();
     }
     const response = await body.response;
     if (response.status !== 202) {
-      throw new RuntimeApiStatusError(
-        `POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(invocation.requestId)} (streaming)`,
-        response.status,
-        response.body,
-      );
+      throw new RuntimeApiStatusError(`POST ${invocationResponsePath(invocation.requestId)} (streaming)`, response.status, response.body);
     }
   }
 
   async #answerError(client: RuntimeApiClient, active: ActiveInvocation, error: unknown): Promise<void> {
     if (active.answered) return;
     active.answered = true;
-    const payload = toErrorPayload(error);
     // The managed runtime logs invoke errors too, so they show up in CloudWatch next to the request id.
-    runtimeLog(this.#logging, 'ERROR', 'Invoke Error', JSON.stringify(payload));
-    await client.postError(active.invocation, payload);
+    runtimeLogError(this.#logging, 'Invoke Error', error);
+    await client.postError(active.invocation, toErrorPayload(error));
   }
 
   async #reportInitError(error: unknown): Promise<never> {
-    const payload = toErrorPayload(error);
-    runtimeLog(this.#logging, 'ERROR', 'Init Error', JSON.stringify(payload));
+    runtimeLogError(this.#logging, 'Init Error', error);
     try {
-      await new RuntimeApiClient(this.#config.runtimeApi).postInitError(payload);
+      await new RuntimeApiClient(this.#config.runtimeApi).postInitError(toErrorPayload(error));
     } catch (postError) {
       runtimeLog(this.#logging, 'ERROR', 'could not report the init error:', postError);
     }
     process.exit(1);
   }
 
-  /** Uncaught exceptions and unhandled rejections: report them against the invocation in flight, then exit. */
+  /**
+   * Uncaught exceptions and unhandled rejections: logged with the label AWS's
+   * runtime gives them, reported against the invocation in flight, then the
+   * process exits.
+   */
   async #crash(error: unknown, exitCode: number): Promise<void> {
     if (this.#initialising) return void this.#reportInitError(error);
-    if (this.#scopes) {
-      // With overlapping invocations the failing one cannot be told apart; keep the others running.
-      runtimeLog(this.#logging, 'ERROR', `${toErrorPayload(error).errorType}:`, error);
-      return;
-    }
+    const label = exitCode === EXIT_UNHANDLED_REJECTION ? 'Unhandled Promise Rejection' : 'Uncaught Exception';
+    runtimeLogError(this.#logging, label, error);
+    // With overlapping invocations the failing one cannot be told apart; keep the others running.
+    if (this.#scopes) return;
     const active = this.#current;
-    const payload = toErrorPayload(error);
-    runtimeLog(this.#logging, 'ERROR', `${payload.errorType}:`, JSON.stringify(payload));
     if (active && !active.answered) {
       active.answered = true;
       try {
         // A fresh connection: the loop's own may be mid-request.
-        await new RuntimeApiClient(this.#config.runtimeApi).postError(active.invocation, payload);
+        await new RuntimeApiClient(this.#config.runtimeApi).postError(active.invocation, toErrorPayload(error));
       } catch (postError) {
         runtimeLog(this.#logging, 'ERROR', 'could not report the crash:', postError);
       }

@@ -23,14 +23,20 @@ export const LOG_TAIL_BYTES = 4096;
 /** X-Amz-Client-Context: base64 of a JSON object, at most this many characters. */
 export const MAX_CLIENT_CONTEXT_BYTES = 3583;
 
-export const InvokeHeader = {
-  invocationType: 'X-Amz-Invocation-Type',
-  logType: 'X-Amz-Log-Type',
-  clientContext: 'X-Amz-Client-Context',
-  tenantId: 'X-Amz-Tenant-Id',
-  functionError: 'X-Amz-Function-Error',
-  logResult: 'X-Amz-Log-Result',
-  executedVersion: 'X-Amz-Executed-Version',
-  requestId: 'x-amzn-RequestId',
-  errorType: 'x-amzn-ErrorType',
-} as const;
+// Headers of an Invoke request.
+
+/** RequestResponse (the default), Event or DryRun. */
+export const INVOCATION_TYPE_HEADER = 'X-Amz-Invocation-Type';
+/** Tail: the answer carries the log's last LOG_TAIL_BYTES in LOG_RESULT_HEADER. */
+export const LOG_TYPE_HEADER = 'X-Amz-Log-Type';
+export const INVOKE_CLIENT_CONTEXT_HEADER = 'X-Amz-Client-Context';
+
+// Headers of an Invoke answer.
+
+/** Unhandled when the function failed. */
+export const FUNCTION_ERROR_HEADER = 'X-Amz-Function-Error';
+export const LOG_RESULT_HEADER = 'X-Amz-Log-Result';
+export const EXECUTED_VERSION_HEADER = 'X-Amz-Executed-Version';
+export const INVOKE_REQUEST_ID_HEADER = 'x-amzn-RequestId';
+/** The type of an error of the Invoke API itself (not of the function). */
+export const INVOKE_ERROR_TYPE_HEADER = 'x-amzn-ErrorType';

@@ -8,8 +8,10 @@
 export const TELEMETRY_API_VERSION = '2022-07-01';
 export const LOGS_API_VERSION = '2020-08-15';
 
-export const TELEMETRY_API_PATH = `/${TELEMETRY_API_VERSION}/telemetry`;
-export const LOGS_API_PATH = `/${LOGS_API_VERSION}/logs`;
+/** PUT: a subscription to the Telemetry API (its path names TELEMETRY_API_VERSION). */
+export const TELEMETRY_API_PATH = '/2022-07-01/telemetry';
+/** PUT: a subscription to the Logs API (its path names LOGS_API_VERSION). */
+export const LOGS_API_PATH = '/2020-08-15/logs';
 
 /** The streams an extension can subscribe to. */
 export const TELEMETRY_TYPES = ['platform', 'function', 'extension'] as const;

@@ -107,6 +107,17 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
 }
 
 /**
+ * A log record as a terminal shows several functions' logs at once: each of
+ * its lines (a platform record may have several) with the function's name.
+ */
+export function prefixLines(functionName: string, record: string): string {
+  return `${record
+    .split('\n')
+    .map((line) => `[${functionName}] ${line}`)
+    .join('\n')}\n`;
+}
+
+/**
  * A local Lambda: named functions, each with a pool of execution environments
  * behind its own Runtime APIs, and the Invoke API in front.
  */
@@ -125,7 +136,7 @@ export class Emulator implements InvokeTarget {
       if (names.has(definition.name)) throw new FunctionConfigError(`function "${definition.name}" is defined twice`);
       names.add(definition.name);
     }
-    const log = options.log ?? ((name, line) => process.stderr.write(`[${name}] ${line}\n`));
+    const log = options.log ?? ((name, line) => process.stderr.write(prefixLines(name, line)));
     try {
       for (const definition of definitions) {
         const launcher = await launcherFor(definition);

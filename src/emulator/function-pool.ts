@@ -1,4 +1,5 @@
 import { ExecutionEnvironment } from './environment/execution-environment.ts';
+import type { InitFailure } from './environment/init.ts';
 import { EmulatorError } from './errors.ts';
 import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation.ts';
 import type { Launcher } from './launchers/launcher.ts';
@@ -25,13 +26,17 @@ export class FunctionPool {
     this.#log = log;
   }
 
+  /** Environments alive now (a dead one no longer counts). */
   get environmentCount(): number {
+    this.#forgetDead();
     return this.#environments.size;
   }
 
   async invoke(request: InvokeRequest & { requestId: string }): Promise<InvokeResult> {
     for (;;) {
       if (this.#closed) throw new EmulatorError('LK_EMULATOR_CLOSED', `function ${this.settings.name} is shut down`);
+      // One whose runtime exited while idle is gone: it leaves room for a fresh one.
+      this.#forgetDead();
       const warm = [...this.#environments].find((environment) => environment.hasCapacity);
       if (warm) return this.#run(warm, request);
       if (this.#environments.size + this.#starting < this.#maxEnvironments) {
@@ -79,15 +84,20 @@ export class FunctionPool {
     }
   }
 
+  #forgetDead(): void {
+    for (const environment of this.#environments) if (!environment.alive) this.#environments.delete(environment);
+  }
+
   #wakeOne(): void {
     this.#waiters.shift()?.();
   }
 
-  #initFailure(requestId: string, failure: { errorType: string; errorMessage: string; logs: string[] }): InvokeResult {
+  #initFailure(requestId: string, failure: InitFailure): InvokeResult {
     return {
       requestId,
       functionError: true,
-      body: Buffer.from(JSON.stringify({ errorType: failure.errorType, errorMessage: failure.errorMessage })),
+      // The runtime's own document when it reported the error (its trace included), the platform's otherwise.
+      body: failure.document ?? Buffer.from(JSON.stringify({ errorType: failure.errorType, errorMessage: failure.errorMessage })),
       contentType: 'application/json',
       streamed: false,
       logs: failure.logs,

@@ -3,7 +3,8 @@ import { AbstractStartedContainer, GenericContainer, type StartedTestContainer }
 import { RuntimeApiServer, type InvocationOutcome } from '../emulator/apis/runtime-api-server.ts';
 import { functionArn } from '../platform/function-arn.ts';
 import { lambdaEnvironment } from '../platform/function-environment.ts';
-import { errorDocument, timedOutDocument } from '../platform/platform-errors.ts';
+import { EXIT_ERROR_TYPE, MAX_RESPONSE_BYTES, RESPONSE_TOO_LARGE_ERROR_TYPE } from '../../runtime/protocol/index.ts';
+import { errorDocument, invocationErrorMessage, responseTooLargeMessage, timedOutDocument } from '../platform/platform-errors.ts';
 
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
@@ -113,10 +114,19 @@ export class StartedLambdaContainer extends AbstractStartedContainer {
         break;
       case 'stream':
         body = outcome.body;
-        failed = outcome.errorType !== undefined;
+        failed = outcome.errorType !== undefined || outcome.truncated === true;
         break;
       case 'error':
         body = outcome.body;
+        break;
+      case 'too-large':
+        body = errorDocument(RESPONSE_TOO_LARGE_ERROR_TYPE, responseTooLargeMessage(MAX_RESPONSE_BYTES));
+        break;
+      case 'truncated':
+        body = errorDocument(
+          EXIT_ERROR_TYPE,
+          invocationErrorMessage(requestId, 'the runtime closed its connection before its answer was complete'),
+        );
         break;
       case 'init-error':
         body = errorDocument(outcome.errorType, String(outcome.error.errorMessage ?? ''));

@@ -15,7 +15,6 @@ describe('BUILD_ERRORS', () => {
         'LK_KIT_ENTRY_NOT_FOUND',
         'LK_KIT_EXTERNAL_NOT_FOUND',
         'LK_KIT_INVALID_OPTIONS',
-        'LK_KIT_NATIVE_ADDON',
         'LK_KIT_NO_BUILDER',
         'LK_KIT_NO_FUNCTIONS',
         'LK_KIT_SNAPSHOT_OPTIONS',

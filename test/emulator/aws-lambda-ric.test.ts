@@ -113,6 +113,26 @@ describe('aws-lambda-ric under the emulator', { timeout: 30_000 }, () => {
     expect(await pidOf()).not.toBe(before);
   });
 
+  it('answers a response over 6 MB with Function.ResponseSizeTooLarge at the 413, and the RIC goes on in the same environment', async () => {
+    const before = await pidOf();
+    const answer = await invokeHttp(emulator.endpoint, 'ric', { action: 'big', bytes: 7_000_000 });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-amz-function-error')).toBe('Unhandled');
+    // The platform reports it itself; the RIC posts no /error after its 413 (it only logs the status).
+    expect(answer.json()).toEqual({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+    });
+    await expect
+      .poll(() =>
+        lines.some((line) =>
+          /^ric: \[ERROR\] \[\d+\] LAMBDA_RUNTIME Failed to post handler success response\. Http response code: 413\./.test(line),
+        ),
+      )
+      .toBe(true);
+    expect(await pidOf()).toBe(before);
+  });
+
   it('streams a streamifyResponse handler through InvokeWithResponseStream, the RIC posting it chunked', async () => {
     const response = await fetch(`${emulator.endpoint}/2021-11-15/functions/ric-stream/response-streaming-invocations`, {
       method: 'POST',

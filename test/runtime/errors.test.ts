@@ -36,8 +36,8 @@ describe('toErrorPayload', () => {
       },
     });
     expect(toErrorPayload(hostile).errorType).toBe('handled');
-    expect(toErrorPayload(Symbol('s'))).toEqual({ errorType: 'symbol', errorMessage: 'Symbol(s)', stackTrace: [] });
-    expect(toErrorPayload(null)).toEqual({ errorType: 'object', errorMessage: 'null', stackTrace: [] });
+    expect(toErrorPayload(Symbol('s'))).toEqual({ errorType: 'symbol', errorMessage: 'Symbol(s)', trace: [] });
+    expect(toErrorPayload(null)).toEqual({ errorType: 'object', errorMessage: 'null', trace: [] });
   });
 });
 

@@ -15,7 +15,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { RUNTIME_API_PREFIX, RuntimeApiPath } from '../../../runtime/protocol/index.ts';
+import { INIT_ERROR_PATH, NEXT_INVOCATION_PATH } from '../../../runtime/protocol/index.ts';
 import { lambdaEnvironment } from '../../platform/function-environment.ts';
 import type { ArtifactFile } from '../artifact-file.ts';
 import { KitError } from '../errors.ts';
@@ -86,11 +86,11 @@ async function loadOnce(root: string, loader: string, name: string): Promise<voi
     let received = '';
     socket.on('data', (data: Buffer) => {
       received += data.toString('utf8');
-      if (received.startsWith('GET ') && received.includes(`${RUNTIME_API_PREFIX}${RuntimeApiPath.next}`)) {
+      if (received.startsWith('GET ') && received.includes(NEXT_INVOCATION_PATH)) {
         // Init is over: the function asks for its first invocation.
         askedForNext = true;
         child?.kill('SIGTERM');
-      } else if (received.includes(`${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`) && received.includes('\r\n\r\n{')) {
+      } else if (received.includes(INIT_ERROR_PATH) && received.includes('\r\n\r\n{')) {
         initError = received.slice(received.indexOf('\r\n\r\n') + 4);
         child?.kill('SIGKILL');
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Emulator, type FunctionDefinition } from '../../emulator/emulator.ts';
+import { Emulator, prefixLines, type FunctionDefinition } from '../../emulator/emulator.ts';
 import { UsageError } from '../errors.ts';
 
 export const EMULATE_USAGE = `lambda-kit emulate [options] <handler-file | function.zip>
@@ -137,7 +137,7 @@ export async function emulateCommand(args: string[]): Promise<number> {
       functions: parsed.definitions,
       host: parsed.host,
       port: parsed.port,
-      log: (name, line) => process.stderr.write(`[${name}] ${line}\n`),
+      log: (name, line) => process.stderr.write(prefixLines(name, line)),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

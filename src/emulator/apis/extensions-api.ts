@@ -2,14 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  EXTENSION_ACCEPT_FEATURE_HEADER,
+  EXTENSION_EVENT_IDENTIFIER_HEADER,
   EXTENSION_EVENTS,
-  EXTENSIONS_API_PREFIX,
-  ExtensionHeader,
-  ExtensionsApiPath,
+  EXTENSION_EXIT_ERROR_PATH,
+  EXTENSION_FUNCTION_ERROR_TYPE_HEADER,
+  EXTENSION_IDENTIFIER_HEADER,
+  EXTENSION_INIT_ERROR_PATH,
+  EXTENSION_NAME_HEADER,
+  EXTENSION_NEXT_EVENT_PATH,
+  EXTENSION_REGISTER_PATH,
   MAX_EXTENSIONS,
   type ExtensionEventType,
 } from '../../../runtime/protocol/index.ts';
-import { header, readBody, replyJson } from './http.ts';
+import { header, readBody, replyJson, serve } from './http.ts';
 
 /**
  * The Extensions API of one execution environment, as AWS serves it next to
@@ -145,7 +151,7 @@ export class ExtensionsApi extends EventEmitter {
 
   /** Identifies the caller by its Lambda-Extension-Identifier header (also for the Telemetry and Logs APIs). */
   identify(request: IncomingMessage): Identified {
-    const id = header(request, ExtensionHeader.identifier);
+    const id = header(request, EXTENSION_IDENTIFIER_HEADER);
     if (!id) {
       return { status: 403, errorType: 'Extension.MissingExtensionIdentifier', errorMessage: 'Missing Lambda-Extension-Identifier header' };
     }
@@ -167,12 +173,12 @@ export class ExtensionsApi extends EventEmitter {
 
   /** Routes a request under EXTENSIONS_API_PREFIX. */
   handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '').slice(EXTENSIONS_API_PREFIX.length).split('?')[0];
+    const path = (request.url ?? '').split('?')[0];
     const routes: Record<string, [string, () => void]> = {
-      [ExtensionsApiPath.register]: ['POST', () => void this.#register(request, response)],
-      [ExtensionsApiPath.next]: ['GET', () => this.#next(request, response)],
-      [ExtensionsApiPath.initError]: ['POST', () => void this.#error('init', request, response)],
-      [ExtensionsApiPath.exitError]: ['POST', () => void this.#error('exit', request, response)],
+      [EXTENSION_REGISTER_PATH]: ['POST', () => serve(this.#register(request, response), response)],
+      [EXTENSION_NEXT_EVENT_PATH]: ['GET', () => this.#next(request, response)],
+      [EXTENSION_INIT_ERROR_PATH]: ['POST', () => serve(this.#error('init', request, response), response)],
+      [EXTENSION_EXIT_ERROR_PATH]: ['POST', () => serve(this.#error('exit', request, response), response)],
     };
     const route = routes[path ?? ''];
     if (!route) {
@@ -189,7 +195,7 @@ export class ExtensionsApi extends EventEmitter {
   async #register(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const forbid = (errorType: string, errorMessage: string) => replyJson(response, 403, { errorMessage, errorType });
-    const name = header(request, ExtensionHeader.name);
+    const name = header(request, EXTENSION_NAME_HEADER);
     if (!name) return forbid('Extension.InvalidExtensionName', 'Empty extension name');
     let events: unknown;
     try {
@@ -230,9 +236,9 @@ export class ExtensionsApi extends EventEmitter {
       handler: this.#metadata.handler,
     };
     // AWS adds accountId only for extensions that ask for it.
-    const features = (header(request, ExtensionHeader.acceptFeature) ?? '').split(',').map((feature) => feature.trim());
+    const features = (header(request, EXTENSION_ACCEPT_FEATURE_HEADER) ?? '').split(',').map((feature) => feature.trim());
     if (features.includes('accountId')) metadata.accountId = this.#metadata.accountId;
-    replyJson(response, 200, metadata, { [ExtensionHeader.identifier]: extension.id });
+    replyJson(response, 200, metadata, { [EXTENSION_IDENTIFIER_HEADER]: extension.id });
     this.emit('register', extension);
     this.emit('change');
   }
@@ -263,10 +269,10 @@ export class ExtensionsApi extends EventEmitter {
     await readBody(request);
     const identified = this.identify(request);
     if (!('extension' in identified)) return replyIdentifyError(response, identified);
-    const errorType = header(request, ExtensionHeader.functionErrorType);
+    const errorType = header(request, EXTENSION_FUNCTION_ERROR_TYPE_HEADER);
     if (!errorType) {
       return replyJson(response, 403, {
-        errorMessage: `${ExtensionHeader.functionErrorType} not found`,
+        errorMessage: `${EXTENSION_FUNCTION_ERROR_TYPE_HEADER} not found`,
         errorType: 'Extension.MissingHeader',
       });
     }
@@ -281,7 +287,7 @@ export class ExtensionsApi extends EventEmitter {
     const event = extension.queue.shift()!;
     extension.waiting = undefined;
     extension.busy = true;
-    replyJson(response, 200, event, { [ExtensionHeader.eventIdentifier]: randomUUID() });
+    replyJson(response, 200, event, { [EXTENSION_EVENT_IDENTIFIER_HEADER]: randomUUID() });
   }
 }
 

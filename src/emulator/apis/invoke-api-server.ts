@@ -3,9 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { InvokeRequest, InvokeResult } from '../invocation.ts';
 import {
+  EXECUTED_VERSION_HEADER,
+  FUNCTION_ERROR_HEADER,
+  INVOCATION_TYPE_HEADER,
+  INVOKE_CLIENT_CONTEXT_HEADER,
+  INVOKE_ERROR_TYPE_HEADER,
   INVOKE_PATH,
-  InvokeHeader,
+  INVOKE_REQUEST_ID_HEADER,
+  LOG_RESULT_HEADER,
   LOG_TAIL_BYTES,
+  LOG_TYPE_HEADER,
   MAX_ASYNC_PAYLOAD_BYTES,
   MAX_CLIENT_CONTEXT_BYTES,
   MAX_SYNC_PAYLOAD_BYTES,
@@ -107,8 +114,8 @@ export class InvokeApiServer {
         );
       }
       const payload = parsePayload(body);
-      const clientContext = decodeClientContext(header(request, InvokeHeader.clientContext));
-      const logType = header(request, InvokeHeader.logType) ?? 'None';
+      const clientContext = decodeClientContext(header(request, INVOKE_CLIENT_CONTEXT_HEADER));
+      const logType = header(request, LOG_TYPE_HEADER) ?? 'None';
       if (logType !== 'None' && logType !== 'Tail') {
         throw new ApiError(400, 'InvalidParameterValueException', `X-Amz-Log-Type must be None or Tail, not ${logType}`);
       }
@@ -116,7 +123,7 @@ export class InvokeApiServer {
       const invocation = { payload, requestId, ...(clientContext !== undefined && { clientContext }) };
       if (stream) return await this.#invokeStreaming(response, name, invocation, logType === 'Tail');
 
-      const invocationType = header(request, InvokeHeader.invocationType) ?? 'RequestResponse';
+      const invocationType = header(request, INVOCATION_TYPE_HEADER) ?? 'RequestResponse';
       switch (invocationType) {
         case 'RequestResponse': {
           const result = await this.#target.invoke(name, invocation);
@@ -133,11 +140,11 @@ export class InvokeApiServer {
           const running = this.#target.invoke(name, invocation).catch(() => undefined);
           this.#background.add(running);
           void running.finally(() => this.#background.delete(running));
-          response.writeHead(202, { [InvokeHeader.requestId]: requestId, 'Content-Length': 0 });
+          response.writeHead(202, { [INVOKE_REQUEST_ID_HEADER]: requestId, 'Content-Length': 0 });
           return void response.end();
         }
         case 'DryRun':
-          response.writeHead(204, { [InvokeHeader.requestId]: requestId });
+          response.writeHead(204, { [INVOKE_REQUEST_ID_HEADER]: requestId });
           return void response.end();
         default:
           throw new ApiError(
@@ -164,8 +171,8 @@ export class InvokeApiServer {
       started = true;
       response.writeHead(200, {
         'Content-Type': 'application/vnd.amazon.eventstream',
-        [InvokeHeader.executedVersion]: '$LATEST',
-        [InvokeHeader.requestId]: invocation.requestId,
+        [EXECUTED_VERSION_HEADER]: '$LATEST',
+        [INVOKE_REQUEST_ID_HEADER]: invocation.requestId,
       });
       response.flushHeaders();
     };
@@ -259,11 +266,11 @@ function sendResult(response: ServerResponse, result: InvokeResult, tail: boolea
   const headers: Record<string, string | number> = {
     'Content-Type': result.streamed && !result.functionError ? result.contentType : 'application/json',
     'Content-Length': result.body.byteLength,
-    [InvokeHeader.executedVersion]: '$LATEST',
-    [InvokeHeader.requestId]: result.requestId,
+    [EXECUTED_VERSION_HEADER]: '$LATEST',
+    [INVOKE_REQUEST_ID_HEADER]: result.requestId,
   };
-  if (result.functionError) headers[InvokeHeader.functionError] = 'Unhandled';
-  if (tail) headers[InvokeHeader.logResult] = logTail(result);
+  if (result.functionError) headers[FUNCTION_ERROR_HEADER] = 'Unhandled';
+  if (tail) headers[LOG_RESULT_HEADER] = logTail(result);
   response.writeHead(200, headers);
   response.end(result.body);
 }
@@ -284,8 +291,8 @@ function sendError(response: ServerResponse, error: ApiError): void {
   response.writeHead(error.status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
-    [InvokeHeader.errorType]: error.type,
-    [InvokeHeader.requestId]: randomUUID(),
+    [INVOKE_ERROR_TYPE_HEADER]: error.type,
+    [INVOKE_REQUEST_ID_HEADER]: randomUUID(),
   });
   response.end(body);
 }

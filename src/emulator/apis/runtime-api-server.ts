@@ -3,51 +3,37 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  AnswerHeader,
-  InvocationHeader,
+  CLIENT_CONTEXT_HEADER,
+  COGNITO_IDENTITY_HEADER,
+  DEADLINE_MS_HEADER,
+  FUNCTION_ERROR_BODY_TRAILER,
+  FUNCTION_ERROR_TYPE_HEADER,
+  INIT_ERROR_PATH,
+  INVOCATION_ID_HEADER,
+  INVOKED_FUNCTION_ARN_HEADER,
   MAX_RESPONSE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
+  NEXT_INVOCATION_PATH,
+  REQUEST_ID_HEADER,
+  RESPONSE_MODE_HEADER,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
   RUNTIME_API_PREFIX,
-  RuntimeApiPath,
   STREAMING_RESPONSE_MODE,
+  TENANT_ID_HEADER,
+  TRACE_ID_HEADER,
 } from '../../../runtime/protocol/index.ts';
+import { responseTooLargeMessage } from '../../platform/platform-errors.ts';
 import { newTraceId } from '../../platform/trace-id.ts';
-import { header, readBody, replyJson } from './http.ts';
+import { header, readBody, readBodyAtMost, replyJson, serve } from './http.ts';
+import { parseErrorBody, type InitErrorOutcome, type InvocationOutcome, type RuntimeErrorBody } from './invocation-outcome.ts';
+
+export type { InitErrorOutcome, InvocationOutcome } from './invocation-outcome.ts';
 
 /**
  * The runtime side of Lambda: the Runtime API as AWS serves it to a
  * function's runtime. Callers queue invocations with invoke() and get back
  * exactly what the runtime answered.
  */
-
-export interface RuntimeErrorBody {
-  errorType?: string;
-  errorMessage?: string;
-  stackTrace?: string[];
-  [key: string]: unknown;
-}
-
-interface OutcomeBase {
-  requestId: string;
-  /** Headers of the runtime's request that answered. */
-  headers: IncomingHttpHeaders;
-}
-
-export type InvocationOutcome =
-  | (OutcomeBase & { kind: 'response'; body: Buffer })
-  | (OutcomeBase & { kind: 'error'; errorType: string; error: RuntimeErrorBody; body: Buffer })
-  | (OutcomeBase & {
-      kind: 'stream';
-      contentType: string;
-      body: Buffer;
-      chunks: Buffer[];
-      trailers: Record<string, string>;
-      /** Set when the stream ended with Lambda-Runtime-Function-Error-Type/-Body trailers. */
-      errorType?: string;
-      error?: RuntimeErrorBody;
-    })
-  | InitErrorOutcome;
-
-export type InitErrorOutcome = OutcomeBase & { kind: 'init-error'; errorType: string; error: RuntimeErrorBody };
 
 export interface InvokeOptions {
   requestId?: string;
@@ -93,6 +79,12 @@ type Route = 'next' | 'response' | 'error' | 'init-error';
  */
 export const RECENT_REQUESTS = 32;
 
+/**
+ * How many closed invocations a server remembers, so that a late or second
+ * answer for one gets 403 (its state forbids it) rather than 400 (unknown id).
+ */
+const REMEMBERED_CLOSED = 1024;
+
 /** Serves the requests under one path prefix; see RuntimeApiServer.mount(). */
 export type MountedHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -107,6 +99,8 @@ export class RuntimeApiServer extends EventEmitter {
   readonly #faults = new Map<Route, number[]>();
   readonly #mounts = new Map<string, MountedHandler>();
   readonly #requests: RecordedRequest[] = [];
+  /** Request ids of closed invocations, oldest first. */
+  readonly #closed = new Set<string>();
   #initError: InitErrorOutcome | undefined;
 
   private constructor(server: Server, options: RuntimeApiServerOptions) {
@@ -178,8 +172,7 @@ export class RuntimeApiServer extends EventEmitter {
   abandon(requestId: string): void {
     const pending = this.#invocations.get(requestId);
     if (!pending) return;
-    pending.state = 'done';
-    this.#invocations.delete(requestId);
+    this.#close(pending);
     const queued = this.#queue.indexOf(pending);
     if (queued !== -1) this.#queue.splice(queued, 1);
   }
@@ -213,15 +206,15 @@ export class RuntimeApiServer extends EventEmitter {
       const options = pending.options;
       const headers: Record<string, string> = {
         'Content-Type': 'application/json',
-        [InvocationHeader.requestId]: pending.requestId,
-        [InvocationHeader.deadlineMs]: String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
-        [InvocationHeader.functionArn]: this.#functionArn,
-        [InvocationHeader.traceId]: options.traceId ?? newTraceId(),
+        [REQUEST_ID_HEADER]: pending.requestId,
+        [DEADLINE_MS_HEADER]: String(Date.now() + (options.timeoutMs ?? this.#defaultTimeoutMs)),
+        [INVOKED_FUNCTION_ARN_HEADER]: this.#functionArn,
+        [TRACE_ID_HEADER]: options.traceId ?? newTraceId(),
       };
-      if (options.clientContext !== undefined) headers[InvocationHeader.clientContext] = options.clientContext;
-      if (options.cognitoIdentity !== undefined) headers[InvocationHeader.cognitoIdentity] = options.cognitoIdentity;
-      if (options.tenantId !== undefined) headers[InvocationHeader.tenantId] = options.tenantId;
-      if (options.invocationId !== undefined) headers[InvocationHeader.invocationId] = options.invocationId;
+      if (options.clientContext !== undefined) headers[CLIENT_CONTEXT_HEADER] = options.clientContext;
+      if (options.cognitoIdentity !== undefined) headers[COGNITO_IDENTITY_HEADER] = options.cognitoIdentity;
+      if (options.tenantId !== undefined) headers[TENANT_ID_HEADER] = options.tenantId;
+      if (options.invocationId !== undefined) headers[INVOCATION_ID_HEADER] = options.invocationId;
       response.writeHead(200, { ...headers, 'Content-Length': pending.payload.byteLength });
       response.end(pending.payload);
     }
@@ -236,10 +229,10 @@ export class RuntimeApiServer extends EventEmitter {
     const path = url.slice(RUNTIME_API_PREFIX.length);
     let route: Route | undefined;
     let requestId: string | undefined;
-    // RuntimeApiPath.response(id) or RuntimeApiPath.error(id).
+    // invocationResponsePath(id) or invocationErrorPath(id).
     const invocation = /^\/invocation\/([^/]+)\/(response|error)$/.exec(path);
-    if (path === RuntimeApiPath.next) route = 'next';
-    else if (path === RuntimeApiPath.initError) route = 'init-error';
+    if (url === NEXT_INVOCATION_PATH) route = 'next';
+    else if (url === INIT_ERROR_PATH) route = 'init-error';
     else if (invocation) {
       route = invocation[2] as Route;
       requestId = decodeURIComponent(invocation[1]!);
@@ -262,69 +255,109 @@ export class RuntimeApiServer extends EventEmitter {
       this.#dispatch();
       return;
     }
-    if (route === 'init-error') return void this.#onInitError(request, response);
+    if (route === 'init-error') return serve(this.#onInitError(request, response), response);
     const pending = this.#invocations.get(requestId!);
-    if (!pending) return this.#reject(request, response, 400, 'InvalidRequestID', `Invalid request ID: ${requestId}`);
+    if (!pending) {
+      if (this.#closed.has(requestId!)) return this.#rejectClosed(request, response, requestId!);
+      return this.#reject(request, response, 400, 'InvalidRequestID', `Invalid request ID: ${requestId}`);
+    }
     if (pending.state !== 'running') {
       return this.#reject(request, response, 403, 'InvalidStateTransition', `invocation ${requestId} is ${pending.state}`);
     }
-    if (route === 'response' && header(request, AnswerHeader.responseMode) === STREAMING_RESPONSE_MODE) {
-      return void this.#onStreamingResponse(pending, request, response);
+    if (route === 'response' && header(request, RESPONSE_MODE_HEADER) === STREAMING_RESPONSE_MODE) {
+      return this.#onStreamingResponse(pending, request, response);
     }
-    void this.#onAnswer(route, pending, request, response);
+    serve(this.#onAnswer(route, pending, request, response), response);
   }
 
   async #onAnswer(route: Route, pending: PendingInvocation, request: IncomingMessage, response: ServerResponse) {
-    const body = await readBody(request);
-    if (pending.state !== 'running') {
-      return this.#reply(response, 403, 'InvalidStateTransition', `invocation ${pending.requestId} is ${pending.state}`);
+    let body: Buffer | 'too-large';
+    try {
+      body = route === 'response' ? await readBodyAtMost(request, MAX_RESPONSE_BYTES) : await readBody(request);
+    } catch {
+      // The connection dropped mid-body: the runtime is most likely gone, and there is no one to answer.
+      if (pending.state === 'running') this.#finish(pending, { kind: 'truncated', requestId: pending.requestId, headers: request.headers });
+      return;
     }
-    if (route === 'response' && body.byteLength > MAX_RESPONSE_BYTES) {
-      // The invocation stays open: the runtime is expected to report the failure on /error.
-      return this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`);
+    if (pending.state !== 'running') return this.#rejectClosed(undefined, response, pending.requestId);
+    if (body === 'too-large') {
+      // Lambda closes the invocation itself, with Function.ResponseSizeTooLarge: the runtime hears 413, and an
+      // /error after it gets 403 (aws-lambda-runtime-interface-emulator, rapi/handler/invocationresponse.go).
+      this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`);
+      return this.#finish(pending, { kind: 'too-large', requestId: pending.requestId, headers: request.headers });
     }
     this.#reply(response, 202);
     if (route === 'response') {
       this.#finish(pending, { kind: 'response', requestId: pending.requestId, headers: request.headers, body });
     } else {
       const error = parseErrorBody(body);
-      const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unhandled');
+      const errorType = String(header(request, FUNCTION_ERROR_TYPE_HEADER) ?? error.errorType ?? 'Unhandled');
       this.#finish(pending, { kind: 'error', requestId: pending.requestId, headers: request.headers, errorType, error, body });
     }
   }
 
-  async #onStreamingResponse(pending: PendingInvocation, request: IncomingMessage, response: ServerResponse) {
+  /**
+   * A streamed answer, passed on chunk by chunk while the invocation is open.
+   * It ends with the runtime's trailers, past MAX_STREAMED_RESPONSE_BYTES (the
+   * runtime gets 413, the rest is drained), or cut short when the runtime's
+   * connection drops; once the invocation is closed (timed out), what still
+   * comes is drained.
+   */
+  #onStreamingResponse(pending: PendingInvocation, request: IncomingMessage, response: ServerResponse): void {
     const chunks: Buffer[] = [];
-    for await (const chunk of request) {
-      chunks.push(chunk as Buffer);
-      pending.options.onChunk?.(chunk as Buffer);
-    }
-    const trailers = Object.fromEntries(Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]));
-    this.#reply(response, 202);
-    const outcome: InvocationOutcome = {
+    let size = 0;
+    let settled = false;
+    const stream = (extra: Partial<InvocationOutcome & { kind: 'stream' }> = {}): InvocationOutcome => ({
       kind: 'stream',
       requestId: pending.requestId,
       headers: request.headers,
       contentType: String(request.headers['content-type'] ?? 'application/octet-stream'),
-      body: Buffer.concat(chunks),
+      body: Buffer.concat(chunks, size),
       chunks,
-      trailers,
+      trailers: {},
+      ...extra,
+    });
+    const settle = (outcome: InvocationOutcome) => {
+      settled = true;
+      if (pending.state === 'running') this.#finish(pending, outcome);
     };
-    const errorType = trailers[AnswerHeader.errorType.toLowerCase()];
-    if (errorType) {
-      outcome.errorType = errorType;
-      const encoded = trailers[AnswerHeader.errorBody.toLowerCase()];
-      outcome.error = encoded ? parseErrorBody(Buffer.from(encoded, 'base64')) : { errorType };
-    }
-    this.#finish(pending, outcome);
+    const pass = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      pending.options.onChunk?.(chunk);
+    };
+    request.on('data', (chunk: Buffer) => {
+      if (settled || pending.state !== 'running') return;
+      const room = MAX_STREAMED_RESPONSE_BYTES - size;
+      if (chunk.byteLength <= room) return pass(chunk);
+      if (room > 0) pass(chunk.subarray(0, room));
+      this.#reply(response, 413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`);
+      const errorType = RESPONSE_TOO_LARGE_ERROR_TYPE;
+      settle(stream({ errorType, error: { errorType, errorMessage: responseTooLargeMessage(MAX_STREAMED_RESPONSE_BYTES) } }));
+    });
+    request.on('end', () => {
+      if (settled) return;
+      if (pending.state !== 'running') return this.#rejectClosed(undefined, response, pending.requestId);
+      const trailers = Object.fromEntries(Object.entries(request.trailers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+      this.#reply(response, 202);
+      const errorType = trailers[FUNCTION_ERROR_TYPE_HEADER.toLowerCase()];
+      const encoded = trailers[FUNCTION_ERROR_BODY_TRAILER.toLowerCase()];
+      const error = errorType && (encoded ? parseErrorBody(Buffer.from(encoded, 'base64')) : { errorType });
+      settle(stream({ trailers, ...(errorType && { errorType, error: error as RuntimeErrorBody }) }));
+    });
+    // 'error' reaches only a listener (IncomingMessage); 'close' before the end is the dropped connection.
+    request.on('error', () => {});
+    request.on('close', () => {
+      if (!settled && !request.complete) settle(stream({ truncated: true }));
+    });
   }
 
   async #onInitError(request: IncomingMessage, response: ServerResponse) {
     const body = await readBody(request);
     const error = parseErrorBody(body);
-    const errorType = String(header(request, AnswerHeader.errorType) ?? error.errorType ?? 'Unknown');
+    const errorType = String(header(request, FUNCTION_ERROR_TYPE_HEADER) ?? error.errorType ?? 'Unknown');
     this.#reply(response, 202);
-    this.#initError = { kind: 'init-error', requestId: '', headers: request.headers, errorType, error };
+    this.#initError = { kind: 'init-error', requestId: '', headers: request.headers, errorType, error, body };
     this.emit('init-error', this.#initError);
     // Everyone waiting gets the init error, as callers of a function that failed to start do.
     for (const pending of [...this.#invocations.values()]) {
@@ -334,9 +367,21 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   #finish(pending: PendingInvocation, outcome: InvocationOutcome): void {
+    this.#close(pending);
+    pending.resolve(outcome);
+  }
+
+  #close(pending: PendingInvocation): void {
     pending.state = 'done';
     this.#invocations.delete(pending.requestId);
-    pending.resolve(outcome);
+    this.#closed.add(pending.requestId);
+    if (this.#closed.size > REMEMBERED_CLOSED) this.#closed.delete(this.#closed.values().next().value!);
+  }
+
+  /** An answer for an invocation that is over: 403, as Lambda's state machine refuses it. */
+  #rejectClosed(request: IncomingMessage | undefined, response: ServerResponse, requestId: string): void {
+    request?.resume();
+    this.#reply(response, 403, 'InvalidStateTransition', `invocation ${requestId} is done`);
   }
 
   #reject(request: IncomingMessage, response: ServerResponse, status: number, errorType: string, message: string) {
@@ -347,14 +392,4 @@ export class RuntimeApiServer extends EventEmitter {
   #reply(response: ServerResponse, status: number, errorType?: string, errorMessage?: string): void {
     replyJson(response, status, errorType ? { errorMessage, errorType } : { status: 'OK' });
   }
-}
-
-function parseErrorBody(body: Buffer): RuntimeErrorBody {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (parsed && typeof parsed === 'object') return parsed as RuntimeErrorBody;
-  } catch {
-    // A runtime may post a non-JSON error body; keep it as the message.
-  }
-  return { errorMessage: body.toString('utf8') };
 }

@@ -8,7 +8,7 @@ import {
   type TelemetryType,
 } from '../../../runtime/protocol/index.ts';
 import { replyIdentifyError, type ExtensionsApi } from './extensions-api.ts';
-import { readBody, replyJson } from './http.ts';
+import { readBody, replyJson, serve } from './http.ts';
 
 /**
  * The Telemetry API and the older Logs API of one execution environment: extensions subscribe during init, and Lambda POSTs
@@ -194,7 +194,7 @@ export class TelemetryApi {
 
   /** Serves PUT TELEMETRY_API_PATH or PUT LOGS_API_PATH. */
   handle(api: Api, request: IncomingMessage, response: ServerResponse): void {
-    void this.#subscribe(api, request, response);
+    serve(this.#subscribe(api, request, response), response);
   }
 
   async #subscribe(api: Api, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -4,7 +4,7 @@ import type { Launcher } from '../launchers/launcher.ts';
 import { initialize, type InitFailure } from './init.ts';
 import { invoke } from './invoke.ts';
 import { Sandbox } from './sandbox.ts';
-import { destroy, shutdown } from './shutdown.ts';
+import { destroy, shutdown, terminate } from './shutdown.ts';
 
 /**
  * One execution environment: a Runtime API of its own (with the Extensions,
@@ -22,6 +22,12 @@ export class ExecutionEnvironment {
   private constructor(sandbox: Sandbox, initDurationMs: number) {
     this.#sandbox = sandbox;
     this.#pendingInitDurationMs = initDurationMs;
+    // A runtime or extension that exits between invokes ends its environment; mid-invoke, the invoke ends it.
+    const endIfIdle = () => {
+      if (this.#inFlight === 0) void terminate(sandbox, 'failure');
+    };
+    void sandbox.runtimeExit().promise.then(endIfIdle);
+    void sandbox.extensionExit().promise.then(endIfIdle);
   }
 
   /**
@@ -43,8 +49,9 @@ export class ExecutionEnvironment {
     return !this.#sandbox.dead;
   }
 
+  /** Whether it takes another invoke: alive, its runtime still there, and a polling loop free. */
   get hasCapacity(): boolean {
-    return this.alive && this.#inFlight < this.#sandbox.settings.runtimeConcurrency;
+    return this.alive && !this.#sandbox.runtimeExited && this.#inFlight < this.#sandbox.settings.runtimeConcurrency;
   }
 
   invoke(request: InvokeRequest): Promise<InvokeResult> {

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { PlatformErrorType } from '../../../runtime/protocol/index.ts';
+import { EXIT_ERROR_TYPE, EXTENSION_CRASH_ERROR_TYPE, TIMED_OUT_ERROR_TYPE } from '../../../runtime/protocol/index.ts';
 import { lambdaEnvironment } from '../../platform/function-environment.ts';
 import { initTimedOutMessage, runtimeExitedMessage } from '../../platform/platform-errors.ts';
 import type { ExtensionFailure } from '../apis/extensions-api.ts';
@@ -12,6 +12,8 @@ import { destroy } from './shutdown.ts';
 export interface InitFailure {
   errorType: string;
   errorMessage: string;
+  /** The error document as the runtime posted it on /init/error, when it did. */
+  document?: Buffer;
   /** What was logged during init. */
   logs: string[];
 }
@@ -96,10 +98,12 @@ export async function initialize(sandbox: Sandbox, launcher: Launcher): Promise<
       log.release(initLog);
       return { initDurationMs };
     }
-    const { errorType, errorMessage, status } = describeInitFailure(result as InitFailureResult, settings.initTimeoutMs);
+    const failed = result as InitFailureResult;
+    const { errorType, errorMessage, status } = describeInitFailure(failed, settings.initTimeoutMs);
     log.initFailed(initDurationMs, status, errorType);
     await destroy(sandbox);
-    return { failure: { errorType, errorMessage, logs: initLog } };
+    const document = failed !== 'timeout' && failed.kind === 'init-error' ? failed.body : undefined;
+    return { failure: { errorType, errorMessage, ...(document !== undefined && { document }), logs: initLog } };
   } catch (error) {
     await destroy(sandbox);
     throw error;
@@ -114,16 +118,16 @@ function describeInitFailure(
   initTimeoutMs: number,
 ): { errorType: string; errorMessage: string; status: 'error' | 'timeout' } {
   if (result === 'timeout') {
-    return { errorType: PlatformErrorType.timedOut, errorMessage: initTimedOutMessage(initTimeoutMs), status: 'timeout' };
+    return { errorType: TIMED_OUT_ERROR_TYPE, errorMessage: initTimedOutMessage(initTimeoutMs), status: 'timeout' };
   }
   switch (result.kind) {
     case 'init-error':
       return { errorType: result.errorType, errorMessage: String(result.error.errorMessage ?? ''), status: 'error' };
     case 'runtime-exit':
-      return { errorType: PlatformErrorType.exitError, errorMessage: runtimeExitedMessage(describeExit(result.status)), status: 'error' };
+      return { errorType: EXIT_ERROR_TYPE, errorMessage: runtimeExitedMessage(describeExit(result.status)), status: 'error' };
     case 'extension-exit':
       return {
-        errorType: PlatformErrorType.extensionCrash,
+        errorType: EXTENSION_CRASH_ERROR_TYPE,
         errorMessage: `Extension ${result.name} exited during init: ${describeExit(result.status)}`,
         status: 'error',
       };

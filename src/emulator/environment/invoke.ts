@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { PlatformErrorType } from '../../../runtime/protocol/index.ts';
+import {
+  EXIT_ERROR_TYPE,
+  EXTENSION_CRASH_ERROR_TYPE,
+  MAX_RESPONSE_BYTES,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
+} from '../../../runtime/protocol/index.ts';
 import { functionArn } from '../../platform/function-arn.ts';
-import { errorDocument, invocationErrorMessage, runtimeExitedMessage, timedOutDocument } from '../../platform/platform-errors.ts';
+import {
+  errorDocument,
+  invocationErrorMessage,
+  responseTooLargeMessage,
+  runtimeExitedMessage,
+  timedOutDocument,
+} from '../../platform/platform-errors.ts';
 import { newTraceId } from '../../platform/trace-id.ts';
 import type { RegisteredExtension } from '../apis/extensions-api.ts';
 import type { InvocationOutcome } from '../apis/runtime-api-server.ts';
@@ -12,7 +23,7 @@ import type { RunStatus } from './platform-log.ts';
 import type { ExtensionExit, RuntimeExit, Sandbox } from './sandbox.ts';
 import { terminate } from './shutdown.ts';
 
-type Answer = InvocationOutcome | RuntimeExit | ExtensionExit | { kind: 'timeout' };
+type Answer = Exclude<InvocationOutcome, { kind: 'truncated' }> | RuntimeExit | ExtensionExit | { kind: 'timeout' };
 type Settled = Omit<InvokeResult, 'logs' | 'report' | 'requestId'>;
 
 /**
@@ -45,13 +56,21 @@ export async function invoke(
     tracing,
   });
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<{ kind: 'timeout' }>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
+  });
   const runtimeExit = sandbox.runtimeExit();
   const extensionExit = sandbox.extensionExit();
+  // Max Memory Used, measured once: before a failed environment is torn down, or when the invoke phase ends.
+  let memory: { mb: number | undefined } | undefined;
+  const measure = async () => {
+    memory ??= { mb: await peakMemoryMb(sandbox.processes) };
+  };
   let result: Settled;
   let runtimeDurationMs: number;
   let status: RunStatus;
   try {
-    const answer: Answer = await Promise.race([
+    const first = await Promise.race([
       sandbox.server.invoke(request.payload, {
         requestId,
         timeoutMs,
@@ -63,15 +82,19 @@ export async function invoke(
       }),
       runtimeExit.promise,
       extensionExit.promise,
-      new Promise<{ kind: 'timeout' }>((resolve) => {
-        timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
-      }),
+      timedOut,
     ]);
+    // A connection that dropped mid-answer is the runtime going: its exit is the answer (the timeout, should it linger).
+    const answer: Answer =
+      first.kind === 'truncated' || (first.kind === 'stream' && first.truncated)
+        ? await Promise.race([runtimeExit.promise, extensionExit.promise, timedOut])
+        : first;
     runtimeDurationMs = performance.now() - started;
     await outputCaughtUp();
     status = runStatus(answer);
     const producedBytes = answer.kind === 'response' || answer.kind === 'stream' ? answer.body.byteLength : 0;
     log.runtimeDone(requestId, status, runtimeDurationMs, producedBytes, tracing);
+    if (endsEnvironment(answer)) await measure();
     result = await settle(sandbox, requestId, answer);
   } finally {
     clearTimeout(timer);
@@ -79,20 +102,28 @@ export async function invoke(
     extensionExit.cancel();
   }
   const finish = async (finalStatus: RunStatus): Promise<InvokeReport> => {
-    const durationMs = performance.now() - started;
-    // Measured before a timed-out or crashed environment is torn down (which settle() awaits only without extensions).
-    const maxMemoryUsedMb = await peakMemoryMb(sandbox.processes);
+    // Lambda bills no invoke past its timeout (RIE's REPORT caps Duration at it too: rie/handlers.go).
+    const durationMs = Math.min(performance.now() - started, timeoutMs);
+    await measure();
     // Custom runtimes are billed for init too.
     const billedDurationMs = Math.ceil(durationMs) + (initDurationMs === undefined ? 0 : Math.ceil(initDurationMs));
-    const report: InvokeReport = { durationMs, billedDurationMs, memorySizeMb: settings.memoryMb, maxMemoryUsedMb, initDurationMs };
+    const report: InvokeReport = {
+      durationMs,
+      billedDurationMs,
+      memorySizeMb: settings.memoryMb,
+      maxMemoryUsedMb: memory!.mb,
+      initDurationMs,
+    };
     log.end(requestId);
     log.report(requestId, report, finalStatus, tracing);
     log.release(logs);
     done();
     return report;
   };
+  const remainingMs = timeoutMs - (performance.now() - started);
   if (invokeExtensions.length === 0 || sandbox.dead) {
-    const report = await finish(status);
+    const failure = sandbox.dead ? undefined : await invokePhaseEnd(sandbox, requestId, [], remainingMs, measure);
+    const report = await finish(failure ?? status);
     return { requestId, ...result, logs, report };
   }
   // The caller has its answer; the invoke phase (and so REPORT) ends when each extension has called next again.
@@ -103,45 +134,67 @@ export async function invoke(
     maxMemoryUsedMb: undefined,
     initDurationMs,
   };
-  const settled = afterInvoke(sandbox, requestId, invokeExtensions, timeoutMs - runtimeDurationMs).then((failure) =>
-    finish(failure ?? status),
-  );
+  const settled = invokePhaseEnd(sandbox, requestId, invokeExtensions, remainingMs, measure).then((failure) => finish(failure ?? status));
   return { requestId, ...result, logs: [...logs], report, settled };
 }
 
 /**
- * Waits for the extensions that got the INVOKE to call next again, within
- * what is left of the function's timeout. Returns the failure, if any, after
- * tearing the environment down for it.
+ * The rest of the invoke phase once the runtime has answered: it ends when the
+ * runtime asks for the next invocation and each extension that got the INVOKE
+ * has called next again, within what is left of the function's timeout
+ * (Lambda awaits the runtime's next, then the extensions': RIE's
+ * rapid/handlers.go). A runtime that exits instead (after an uncaught
+ * exception, say) takes its environment with it: the next invoke gets a
+ * fresh one. Returns the failure, if any, after tearing the environment down
+ * for it; `beforeTeardown` runs first.
  */
-async function afterInvoke(
+async function invokePhaseEnd(
   sandbox: Sandbox,
   requestId: string,
   extensions: RegisteredExtension[],
   remainingMs: number,
+  beforeTeardown: () => Promise<void>,
 ): Promise<RunStatus | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const idle = sandbox.until(() => sandbox.dead || extensions.every((extension) => sandbox.extensionsApi.isIdle(extension)));
+  const over = sandbox.until(
+    () =>
+      sandbox.dead ||
+      ((sandbox.server.waitingRuntimes > 0 || sandbox.runtimeExited) &&
+        extensions.every((extension) => sandbox.extensionsApi.isIdle(extension))),
+  );
   const extensionExit = sandbox.extensionExit();
   const outcome = await Promise.race([
-    idle.promise.then(() => 'done' as const),
+    over.promise.then(() => 'done' as const),
     extensionExit.promise,
     new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), Math.max(0, remainingMs));
     }),
   ]);
   clearTimeout(timer);
-  idle.cancel();
+  over.cancel();
   extensionExit.cancel();
-  if (outcome === 'done') return undefined;
+  if (sandbox.dead) return undefined;
+  if (outcome === 'done') {
+    if (sandbox.runtimeExited) {
+      await beforeTeardown();
+      await terminate(sandbox, 'failure');
+    }
+    return undefined;
+  }
+  await beforeTeardown();
   if (outcome === 'timeout') {
     sandbox.log.timedOut(requestId, sandbox.settings.timeoutSeconds);
     await terminate(sandbox, 'timeout');
     return { status: 'timeout' };
   }
-  sandbox.log.crashed(requestId, PlatformErrorType.extensionCrash, extensionExitedMessage(outcome));
+  sandbox.log.crashed(requestId, EXTENSION_CRASH_ERROR_TYPE, extensionExitedMessage(outcome));
   await terminate(sandbox, 'failure');
-  return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+  return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
+}
+
+/** Answers after which the environment cannot go on: settle() tears it down. */
+function endsEnvironment(answer: Answer): boolean {
+  return answer.kind === 'timeout' || answer.kind === 'runtime-exit' || answer.kind === 'extension-exit' || answer.kind === 'init-error';
 }
 
 /** The caller's part of the answer; a timeout or a crash also ends the environment. */
@@ -151,7 +204,7 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'response':
       return { functionError: false, body: answer.body, contentType: json, streamed: false };
     case 'stream':
-      if (answer.errorType) sandbox.log.streamError(requestId, answer.error);
+      // The runtime logged the error that ended the stream; the platform adds no line of its own.
       return {
         functionError: answer.errorType !== undefined,
         body: answer.body,
@@ -163,15 +216,18 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
       };
     case 'error':
       return { functionError: true, body: answer.body, contentType: json, streamed: false };
-    case 'init-error':
-      // A runtime that reports an init error mid-invoke cannot go on.
-      await terminate(sandbox, 'failure');
+    case 'too-large':
       return {
         functionError: true,
-        body: errorDocument(answer.errorType, String(answer.error.errorMessage ?? '')),
+        body: errorDocument(RESPONSE_TOO_LARGE_ERROR_TYPE, responseTooLargeMessage(MAX_RESPONSE_BYTES)),
         contentType: json,
         streamed: false,
       };
+    case 'init-error':
+      // A runtime that reports an init error mid-invoke cannot go on. The caller gets its document as posted.
+      await terminate(sandbox, 'failure');
+      return { functionError: true, body: answer.body, contentType: json, streamed: false };
+
     case 'timeout':
       sandbox.log.timedOut(requestId, sandbox.settings.timeoutSeconds);
       sandbox.server.abandon(requestId);
@@ -185,7 +241,7 @@ async function settle(sandbox: Sandbox, requestId: string, answer: Answer): Prom
     case 'runtime-exit':
     case 'extension-exit': {
       // An extension that dies takes the environment with it, as a runtime crash does.
-      const errorType = answer.kind === 'runtime-exit' ? PlatformErrorType.exitError : PlatformErrorType.extensionCrash;
+      const errorType = answer.kind === 'runtime-exit' ? EXIT_ERROR_TYPE : EXTENSION_CRASH_ERROR_TYPE;
       const message = answer.kind === 'runtime-exit' ? runtimeExitedMessage(describeExit(answer.status)) : extensionExitedMessage(answer);
       sandbox.log.crashed(requestId, errorType, message);
       sandbox.server.abandon(requestId);
@@ -214,12 +270,14 @@ function runStatus(answer: Answer): RunStatus {
     case 'error':
     case 'init-error':
       return { status: 'error', errorType: answer.errorType };
+    case 'too-large':
+      return { status: 'error', errorType: RESPONSE_TOO_LARGE_ERROR_TYPE };
     case 'timeout':
       return { status: 'timeout' };
     case 'runtime-exit':
-      return { status: 'failure', errorType: PlatformErrorType.exitError };
+      return { status: 'failure', errorType: EXIT_ERROR_TYPE };
     case 'extension-exit':
-      return { status: 'failure', errorType: PlatformErrorType.extensionCrash };
+      return { status: 'failure', errorType: EXTENSION_CRASH_ERROR_TYPE };
   }
 }
 

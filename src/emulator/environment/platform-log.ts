@@ -111,11 +111,6 @@ export class PlatformLog {
     this.#line(`RequestId: ${requestId} Error: ${message}\n${errorType}`);
   }
 
-  /** A streamed answer ended with the runtime's error trailers. */
-  streamError(requestId: string, error: unknown): void {
-    this.#line(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error\t${JSON.stringify(error)}`);
-  }
-
   end(requestId: string): void {
     this.#line(`END RequestId: ${requestId}`);
     this.#telemetry.publish('platform.end', { requestId });

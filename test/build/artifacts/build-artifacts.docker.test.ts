@@ -38,7 +38,7 @@ async function checkSuccessAndError(lambda: StartedLambdaContainer, arch: Arch):
   expect(failed.functionError).toBe('Unhandled');
   expect(failed.json()).toMatchObject({ errorType: 'TypeError', errorMessage: 'event.name is missing' });
   // Source maps work at run time: the stack points at the TypeScript source.
-  expect(failed.json<{ stackTrace: string[] }>().stackTrace.join('\n')).toMatch(/greet-handler\.ts:6:/);
+  expect(failed.json<{ trace: string[] }>().trace.join('\n')).toMatch(/greet-handler\.ts:6:/);
 }
 
 describe.each(ARCHES)('built artifacts on linux/%s', (arch) => {

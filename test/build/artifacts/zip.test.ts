@@ -240,7 +240,8 @@ describe('buildProject (zip format, with a placeholder Node runtime)', () => {
     expect(layer.map((entry) => `${entry.path} ${entry.mode.toString(8)}`)).toEqual(['bootstrap 100755', 'lib/libplaceholder.so.1 100644']);
     const size = result.artifacts[0]!.size;
     console.log(`hello thin function zip: ${size} bytes`);
-    expect(size).toBeLessThan(30_000);
+    // Its stated budget, 20 KB (the benchmark's target too): a change that grows it past the budget must say why, here.
+    expect(size).toBeLessThanOrEqual(20 * 1024);
   });
 
   it('keeps the deflated Node in <cacheDir>/deflate: a warm build writes the same bytes as a cold one', async () => {

@@ -109,7 +109,7 @@ describe('bundleFunction', () => {
     });
     expect(error).toMatchObject({ errorType: 'OrderNotFoundError', errorMessage: 'order 7 does not exist' });
     // examples/fails/handler.ts line 7: `throw new OrderNotFoundError(...)`.
-    expect(error.stackTrace.join('\n')).toMatch(/examples\/fails\/handler\.ts:7:\d+/);
+    expect(error.trace.join('\n')).toMatch(/examples\/fails\/handler\.ts:7:\d+/);
   });
 
   it('maps its stack traces itself, as Node does with --enable-source-maps: the same lines, frame by frame', async () => {
@@ -131,7 +131,7 @@ describe('bundleFunction', () => {
             const answer = await emulator.invoke('stacks', { payload: Buffer.from(JSON.stringify({ kind })) });
             // Each run has a task root of its own: named alike, so that the two compare.
             const body = answer.body.toString('utf8').replaceAll(/lambda-kit-bundle-[A-Za-z0-9]+/g, 'lambda-kit-bundle-X');
-            errors.push(JSON.parse(body) as { errorType: string; stackTrace: string[] });
+            errors.push(JSON.parse(body) as { errorType: string; trace: string[] });
           }
           return errors;
         },
@@ -139,7 +139,7 @@ describe('bundleFunction', () => {
       );
     const [ours, nodes] = await Promise.all([traces([]), traces(['--enable-source-maps'])]);
     expect(ours).toEqual(nodes);
-    const lines = ours.map((error) => error.stackTrace.join('\n'));
+    const lines = ours.map((error) => error.trace.join('\n'));
     expect(lines[0]).toMatch(/^Error: thrown in a constructor\n {4}at new Parser \(.*test\/fixtures\/functions\/stack-shapes\.ts:5:/);
     expect(lines[1]).toMatch(/at Parser\.parse \(.*stack-shapes\.ts:9:/);
     expect(lines[2]).toMatch(/at deeper \(.*stack-shapes\.ts:16:/);

@@ -261,7 +261,7 @@ describe('lambda-kit build --snapshot', () => {
     const { body, functionError } = await startAndInvoke({ name: 'x', fail: true });
     expect(functionError).toBe(true);
     expect(body.errorType).toBe('TypeError');
-    expect((body.stackTrace as string[]).join('\n')).toMatch(/handler\.ts:\d+:\d+/);
+    expect((body.trace as string[]).join('\n')).toMatch(/handler\.ts:\d+:\d+/);
   });
 });
 

@@ -46,7 +46,7 @@ describe('lambda-kit/events in the runtime loop', () => {
     expect(outcome.error.errorMessage).toMatch(
       /^the event does not match the handler's schema: Records\[1\]\.body\.quantity: Invalid input: expected number, received undefined\./,
     );
-    expect(outcome.error.stackTrace?.[0]).toMatch(/^Event\.ValidationError: /);
+    expect(outcome.error.trace?.[0]).toMatch(/^Event\.ValidationError: /);
 
     expect(json(await server.invoke(sqsEvent(['{"orderId":"o-4","quantity":4}'])))).toEqual({ batchItemFailures: [] });
     expect(fn.child.exitCode).toBeNull();

@@ -60,8 +60,6 @@ describe.each(ARCHES)('runtime loop in a linux/%s container (LambdaContainer)', 
     expect(result.functionError).toBe('Unhandled');
     expect(result.outcome.kind).toBe('error');
     expect(result.json()).toMatchObject({ errorType: 'TypeError', errorMessage: 'event.name is missing' });
-    expect(result.json<{ stackTrace: string[] }>().stackTrace).toEqual(
-      expect.arrayContaining([expect.stringContaining('/var/task/index.mjs')]),
-    );
+    expect(result.json<{ trace: string[] }>().trace).toEqual(expect.arrayContaining([expect.stringContaining('/var/task/index.mjs')]));
   });
 });

@@ -72,13 +72,21 @@ describe('runtime loop: one long-lived function process', () => {
     expect(context.remaining).toBeLessThanOrEqual(5000);
   });
 
-  it('reports a thrown Error on /error with its type, message and stack', async () => {
-    const outcome = errorOf(await server.invoke({ action: 'throw-error' }));
+  it("reports a thrown Error on /error as AWS's Node runtime does: errorType, errorMessage, trace", async () => {
+    const outcome = errorOf(await server.invoke({ action: 'throw-error' }, { requestId: 'thrown-1' }));
     expect(outcome.headers['lambda-runtime-function-error-type']).toBe('ValidationError');
+    expect(Object.keys(outcome.error)).toEqual(['errorType', 'errorMessage', 'trace']);
     expect(outcome.error.errorType).toBe('ValidationError');
     expect(outcome.error.errorMessage).toBe('firstName is required');
-    expect(outcome.error.stackTrace?.[0]).toBe('ValidationError: firstName is required');
-    expect(outcome.error.stackTrace?.some((line) => line.includes('behaviours.ts'))).toBe(true);
+    expect(outcome.error.trace?.[0]).toBe('ValidationError: firstName is required');
+    expect(outcome.error.trace?.some((line) => line.includes('behaviours.ts'))).toBe(true);
+    // Logged in aws-lambda-ric's layout: "Invoke Error", a tab, the error with its enumerable fields and its stack.
+    const [logged] = await fn.waitForLines((line) => line.includes('\tthrown-1\tERROR\t'), 1);
+    const [, json] = /\tthrown-1\tERROR\tInvoke Error \t(\{.*\})$/.exec(logged!)!;
+    const record = JSON.parse(json!);
+    expect(Object.keys(record)).toEqual(['errorType', 'errorMessage', 'name', 'stack']);
+    expect(record).toMatchObject({ errorType: 'ValidationError', errorMessage: 'firstName is required', name: 'ValidationError' });
+    expect(record.stack[0]).toBe('ValidationError: firstName is required');
   });
 
   it.each([
@@ -88,7 +96,7 @@ describe('runtime loop: one long-lived function process', () => {
   ])('reports a thrown non-Error (%s) as the managed runtime does', async (action, errorType, errorMessage) => {
     const outcome = errorOf(await server.invoke({ action }));
     expect(outcome.errorType).toBe(errorType);
-    expect(outcome.error).toEqual({ errorType, errorMessage, stackTrace: [] });
+    expect(outcome.error).toEqual({ errorType, errorMessage, trace: [] });
   });
 
   it.each(['circular', 'bigint'])('reports a result that cannot be serialised (%s) and keeps serving', async (action) => {
@@ -98,12 +106,15 @@ describe('runtime loop: one long-lived function process', () => {
     expect(json(await server.invoke({ action: 'echo', after: action }))).toEqual({ action: 'echo', after: action });
   });
 
-  it('turns the 413 for a response over 6 MB into Function.ResponseSizeTooLarge and keeps serving', async () => {
-    const outcome = errorOf(await server.invoke({ action: 'big', bytes: 6_300_000 }));
-    expect(outcome.errorType).toBe('Function.ResponseSizeTooLarge');
-    expect(outcome.error.errorMessage).toMatch(/exceeded maximum allowed payload size \(6291556 bytes\)/);
-    const responses = server.requests.filter((request) => request.url.endsWith('/response'));
-    expect(responses.length).toBeGreaterThan(0);
+  it('takes the 413 for a response over 6 MB as Lambda means it: the platform reported it, no /error follows', async () => {
+    const outcome = await server.invoke({ action: 'big', bytes: 6_300_000 }, { requestId: 'too-big-1' });
+    expect(outcome).toMatchObject({ kind: 'too-large', requestId: 'too-big-1' });
+    // The runtime logs the refusal (as AWS's does) and asks for the next invocation, without posting /error.
+    const [logged] = await fn.waitForLines((line) => line.includes('too-big-1'), 1);
+    expect(logged).toMatch(/\ttoo-big-1\tERROR\tFailed to post handler success response\. Http response code: 413\./);
+    expect(server.requests.filter((request) => request.url.includes('/invocation/too-big-1/')).map((request) => request.url)).toEqual([
+      '/2018-06-01/runtime/invocation/too-big-1/response',
+    ]);
     // Just under the limit still goes through.
     const ok = await server.invoke({ action: 'big', bytes: 6_000_000 });
     expect(ok.kind).toBe('response');

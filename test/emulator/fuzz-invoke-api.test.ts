@@ -8,7 +8,15 @@
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvokeHeader, invokePath, MAX_CLIENT_CONTEXT_BYTES, streamInvokePath } from '../../runtime/protocol/index.ts';
+import {
+  INVOCATION_TYPE_HEADER,
+  INVOKE_CLIENT_CONTEXT_HEADER,
+  INVOKE_ERROR_TYPE_HEADER,
+  invokePath,
+  LOG_TYPE_HEADER,
+  MAX_CLIENT_CONTEXT_BYTES,
+  streamInvokePath,
+} from '../../runtime/protocol/index.ts';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import { fixture } from '../support/function-process.ts';
 import {
@@ -61,8 +69,8 @@ async function goodInvoke(): Promise<void> {
 /** Lambda's error shape: a 4xx, x-amzn-ErrorType, {"Type":"User","message" or "Message": string}. */
 function expectLambdaError(status: number, headers: Record<string, unknown>, body: string, method: string, what: string): string {
   if (status < 400 || status >= 500) throw new Error(`${what}: ${status} ${body.slice(0, 300)}; wanted a 4xx`);
-  const errorType = headers[InvokeHeader.errorType.toLowerCase()];
-  if (typeof errorType !== 'string' || errorType === '') throw new Error(`${what}: ${status} without ${InvokeHeader.errorType}`);
+  const errorType = headers[INVOKE_ERROR_TYPE_HEADER.toLowerCase()];
+  if (typeof errorType !== 'string' || errorType === '') throw new Error(`${what}: ${status} without ${INVOKE_ERROR_TYPE_HEADER}`);
   if (method === 'HEAD') return errorType;
   const parsed = JSON.parse(body) as { Type?: unknown; message?: unknown; Message?: unknown };
   if (parsed.Type !== 'User' || typeof (parsed.message ?? parsed.Message) !== 'string') {
@@ -96,9 +104,9 @@ const anyBody = fc.oneof(
 const headerValue = fc.stringMatching(/^[!-~][ -~]{0,60}$/);
 const invokeHeaders = fc.record(
   {
-    [InvokeHeader.invocationType]: fc.oneof(fc.constantFrom('RequestResponse', 'Event', 'DryRun', 'requestresponse', ''), headerValue),
-    [InvokeHeader.logType]: fc.oneof(fc.constantFrom('None', 'Tail', 'tail'), headerValue),
-    [InvokeHeader.clientContext]: fc.oneof(
+    [INVOCATION_TYPE_HEADER]: fc.oneof(fc.constantFrom('RequestResponse', 'Event', 'DryRun', 'requestresponse', ''), headerValue),
+    [LOG_TYPE_HEADER]: fc.oneof(fc.constantFrom('None', 'Tail', 'tail'), headerValue),
+    [INVOKE_CLIENT_CONTEXT_HEADER]: fc.oneof(
       fc.constant(Buffer.from('{"custom":{"a":1}}').toString('base64')),
       fc.base64String({ maxLength: 100 }),
       fc.constant(Buffer.from('[1,2]').toString('base64')),
@@ -270,7 +278,7 @@ describe('Invoke API: what the fuzzing found, case by case', () => {
     const payload = Buffer.concat([Buffer.from('{"action":"echo","name":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     const response = await request(`${emulator.endpoint}${invokePath('f')}`, { method: 'POST', body: payload, dispatcher });
     const text = await response.body.text();
-    expect([response.statusCode, response.headers[InvokeHeader.errorType.toLowerCase()]], text).toEqual([
+    expect([response.statusCode, response.headers[INVOKE_ERROR_TYPE_HEADER.toLowerCase()]], text).toEqual([
       400,
       'InvalidRequestContentException',
     ]);

@@ -11,7 +11,16 @@
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnswerHeader, InvocationHeader, RUNTIME_API_PREFIX, RuntimeApiPath } from '../../runtime/protocol/index.ts';
+import {
+  FUNCTION_ERROR_TYPE_HEADER,
+  INIT_ERROR_PATH,
+  invocationErrorPath,
+  invocationResponsePath,
+  NEXT_INVOCATION_PATH,
+  REQUEST_ID_HEADER,
+  RESPONSE_MODE_HEADER,
+  RUNTIME_API_PREFIX,
+} from '../../runtime/protocol/index.ts';
 import { RuntimeApiServer } from '../../src/emulator/apis/runtime-api-server.ts';
 import { waitFor } from '../support/wait.ts';
 import {
@@ -29,7 +38,7 @@ import {
 
 let api: RuntimeApiServer;
 const dispatcher = new Agent({ headersTimeout: HANG_MS, bodyTimeout: HANG_MS, connections: 16 });
-const url = (path: string) => `http://${api.address}${RUNTIME_API_PREFIX}${path}`;
+const url = (path: string) => `http://${api.address}${path}`;
 
 beforeAll(async () => {
   api = await RuntimeApiServer.start();
@@ -44,10 +53,10 @@ let cycles = 0;
 /** One invocation through the Runtime API as a runtime takes it: /next, then /response with `body`. */
 async function goodCycle(body: Buffer = Buffer.from(`answer ${cycles++}`), contentType = 'application/json'): Promise<void> {
   const outcome = api.invoke({ cycle: cycles });
-  const next = await request(url(RuntimeApiPath.next), { dispatcher });
+  const next = await request(url(NEXT_INVOCATION_PATH), { dispatcher });
   await next.body.dump();
-  const requestId = String(next.headers[InvocationHeader.requestId.toLowerCase()]);
-  const posted = await request(url(RuntimeApiPath.response(requestId)), {
+  const requestId = String(next.headers[REQUEST_ID_HEADER.toLowerCase()]);
+  const posted = await request(url(invocationResponsePath(requestId)), {
     method: 'POST',
     body,
     headers: { 'content-type': contentType },
@@ -83,7 +92,9 @@ const requestId = fc.oneof(
 const runtimePath = fc.oneof(
   fc.tuple(requestId, fc.constantFrom('response', 'error', 'next', 'bogus', '')).map(([id, route]) => `/invocation/${id}/${route}`),
   requestId.map((id) => `/invocation/${id}`),
-  fc.webPath().filter((path) => path !== RuntimeApiPath.next && path !== RuntimeApiPath.initError),
+  fc
+    .webPath()
+    .filter((path) => `${RUNTIME_API_PREFIX}${path}` !== NEXT_INVOCATION_PATH && `${RUNTIME_API_PREFIX}${path}` !== INIT_ERROR_PATH),
   fc.constantFrom('', '/', '//', '/invocation', '/invocation//response', '/init', '/restore/next'),
 );
 
@@ -123,7 +134,7 @@ describe('Runtime API: well-formed requests that are wrong', () => {
           fc.constantFrom('response', 'error'),
           async (id, route) => {
             const [response] = await Promise.all([
-              request(url(`/invocation/${id}/${route}`), { method: 'POST', body: '{}', dispatcher }),
+              request(url(`${RUNTIME_API_PREFIX}/invocation/${id}/${route}`), { method: 'POST', body: '{}', dispatcher }),
               goodCycle(),
             ]);
             const errorType = expectRuntimeError(response.statusCode, response.headers, await response.body.text(), `${route} for ${id}`);
@@ -146,13 +157,13 @@ describe('Runtime API: well-formed requests that are wrong', () => {
             const body = Buffer.from(bytes);
             if (!asError) return goodCycle(body, contentType);
             const outcome = api.invoke({});
-            const next = await request(url(RuntimeApiPath.next), { dispatcher });
+            const next = await request(url(NEXT_INVOCATION_PATH), { dispatcher });
             await next.body.dump();
-            const id = String(next.headers[InvocationHeader.requestId.toLowerCase()]);
-            const posted = await request(url(RuntimeApiPath.error(id)), {
+            const id = String(next.headers[REQUEST_ID_HEADER.toLowerCase()]);
+            const posted = await request(url(invocationErrorPath(id)), {
               method: 'POST',
               body,
-              headers: { [AnswerHeader.errorType]: contentType },
+              headers: { [FUNCTION_ERROR_TYPE_HEADER]: contentType },
               dispatcher,
             });
             expect(posted.statusCode, await posted.body.text()).toBe(202);
@@ -173,7 +184,7 @@ describe('Runtime API: well-formed requests that are wrong', () => {
           const fresh = await RuntimeApiServer.start();
           try {
             const queued = fresh.invoke({});
-            const response = await request(`http://${fresh.address}${RUNTIME_API_PREFIX}${RuntimeApiPath.initError}`, {
+            const response = await request(`http://${fresh.address}${INIT_ERROR_PATH}`, {
               method: 'POST',
               body: Buffer.from(bytes),
               dispatcher,
@@ -192,7 +203,7 @@ describe('Runtime API: well-formed requests that are wrong', () => {
 
   it('gives an invocation to the next runtime that asks when the one that asked first went away', async () => {
     const leaving = new AbortController();
-    const gone = request(url(RuntimeApiPath.next), { signal: leaving.signal, dispatcher }).catch((error: Error) => error.name);
+    const gone = request(url(NEXT_INVOCATION_PATH), { signal: leaving.signal, dispatcher }).catch((error: Error) => error.name);
     await waitFor(
       () => api.waitingRuntimes,
       (count) => count === 1,
@@ -225,7 +236,7 @@ describe('Runtime API: malformed HTTP on raw sockets', () => {
     await unhandledDuring(() =>
       fc.assert(
         fc.asyncProperty(hugeHeaders, async (headers) => {
-          const head = `GET ${RUNTIME_API_PREFIX}${RuntimeApiPath.next} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`;
+          const head = `GET ${NEXT_INVOCATION_PATH} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`;
           const [result] = await Promise.all([exchange(api.port, [head], { done: answered }), goodCycle()]);
           const response = expectRefused(result, `${headers.length} bytes of headers`);
           if (response && response.status !== 431) throw new Error(`${headers.length} bytes of headers: ${response.status}; wanted 431`);
@@ -241,14 +252,12 @@ describe('Runtime API: malformed HTTP on raw sockets', () => {
       fc.assert(
         fc.asyncProperty(fc.integer({ min: 2, max: 12 }), fc.string({ minLength: 1, maxLength: 200 }), async (pieceCount, answer) => {
           const outcome = api.invoke({});
-          const next = await request(url(RuntimeApiPath.next), { dispatcher });
+          const next = await request(url(NEXT_INVOCATION_PATH), { dispatcher });
           await next.body.dump();
-          const id = String(next.headers[InvocationHeader.requestId.toLowerCase()]);
+          const id = String(next.headers[REQUEST_ID_HEADER.toLowerCase()]);
           const body = Buffer.from(answer);
           const text = Buffer.concat([
-            Buffer.from(
-              `POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(id)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.byteLength}\r\n\r\n`,
-            ),
+            Buffer.from(`POST ${invocationResponsePath(id)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.byteLength}\r\n\r\n`),
             body,
           ]);
           const size = Math.ceil(text.byteLength / pieceCount);
@@ -264,19 +273,19 @@ describe('Runtime API: malformed HTTP on raw sockets', () => {
 
   it.each([
     ['a buffered /response', 'Content-Length: 100', '{"partial":'],
-    ['a streamed /response', `${AnswerHeader.responseMode}: streaming\r\nTransfer-Encoding: chunked`, '5\r\nfirst\r\n'],
+    ['a streamed /response', `${RESPONSE_MODE_HEADER}: streaming\r\nTransfer-Encoding: chunked`, '5\r\nfirst\r\n'],
   ])(
     'survives %s cut off midway: the invocation is then answered once, by a retry or as the cut-off answer',
     async (_what, headers, partial) => {
       const outcome = api.invoke({});
-      const next = await request(url(RuntimeApiPath.next), { dispatcher });
+      const next = await request(url(NEXT_INVOCATION_PATH), { dispatcher });
       await next.body.dump();
-      const id = String(next.headers[InvocationHeader.requestId.toLowerCase()]);
-      const head = `POST ${RUNTIME_API_PREFIX}${RuntimeApiPath.response(id)} HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\n`;
+      const id = String(next.headers[REQUEST_ID_HEADER.toLowerCase()]);
+      const head = `POST ${invocationResponsePath(id)} HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\n`;
       // Written, then the connection is gone: a runtime that died halfway through its answer.
       await unhandledDuring(() => exchange(api.port, [head, partial], { gapMs: 20, abort: true }));
       await goodCycle();
-      const retried = await request(url(RuntimeApiPath.response(id)), { method: 'POST', body: '"again"', dispatcher });
+      const retried = await request(url(invocationResponsePath(id)), { method: 'POST', body: '"again"', dispatcher });
       const text = await retried.body.text();
       const settled = await Promise.race([outcome, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), HANG_MS))]);
       expect(settled, 'the invocation never ended').not.toBe('pending');
@@ -289,6 +298,26 @@ describe('Runtime API: malformed HTTP on raw sockets', () => {
       }
     },
   );
+});
+
+describe('Runtime API: an /init/error cut off midway', () => {
+  it('is no init error, and the whole one sent after it is', async () => {
+    const fresh = await RuntimeApiServer.start();
+    try {
+      const head = `POST ${INIT_ERROR_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n`;
+      await unhandledDuring(() => exchange(fresh.port, [head, '{"errorType":"Cut'], { gapMs: 20, abort: true }));
+      expect(fresh.initError).toBeUndefined();
+      const whole = await request(`http://${fresh.address}${INIT_ERROR_PATH}`, {
+        method: 'POST',
+        body: '{"errorType":"Whole","errorMessage":"sent in full"}',
+        dispatcher,
+      });
+      expect(whole.statusCode, await whole.body.text()).toBe(202);
+      expect(fresh.initError).toMatchObject({ errorType: 'Whole' });
+    } finally {
+      await fresh.close();
+    }
+  });
 });
 
 describe('Runtime API: what the fuzzing found, case by case', () => {

@@ -24,7 +24,16 @@ import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { Agent, request } from 'undici';
 import yazl from 'yazl';
-import { InvokeHeader, MAX_RESPONSE_BYTES, PlatformErrorType, invokePath, streamInvokePath } from '../../runtime/protocol/index.ts';
+import {
+  EXIT_ERROR_TYPE,
+  FUNCTION_ERROR_HEADER,
+  INVOKE_REQUEST_ID_HEADER,
+  invokePath,
+  MAX_RESPONSE_BYTES,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
+  streamInvokePath,
+  TIMED_OUT_ERROR_TYPE,
+} from '../../runtime/protocol/index.ts';
 import { decodeEventMessages } from '../../src/emulator/apis/event-stream.ts';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
 import { fixture } from '../support/function-process.ts';
@@ -132,10 +141,10 @@ export function kindOf(index: number, every: Record<Fault, number>): Kind {
 }
 
 const ERROR_TYPE: Record<Exclude<Kind, 'echo'>, string> = {
-  crash: PlatformErrorType.exitError,
-  timeout: PlatformErrorType.timedOut,
-  'stream-exit': PlatformErrorType.exitError,
-  oversize: PlatformErrorType.responseTooLarge,
+  crash: EXIT_ERROR_TYPE,
+  timeout: TIMED_OUT_ERROR_TYPE,
+  'stream-exit': EXIT_ERROR_TYPE,
+  oversize: RESPONSE_TOO_LARGE_ERROR_TYPE,
 };
 
 /** This process's open file descriptors. */
@@ -185,7 +194,7 @@ function checkAnswer(
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
 ): { wrong?: string; partial?: boolean } {
-  const requestId = String(headers[InvokeHeader.requestId.toLowerCase()]);
+  const requestId = String(headers[INVOKE_REQUEST_ID_HEADER.toLowerCase()]);
   if (status !== 200) return { wrong: `HTTP ${status}: ${body.toString('utf8').slice(0, 300)}` };
   if (streamed) {
     const { messages, rest } = decodeEventMessages(body);
@@ -204,7 +213,7 @@ function checkAnswer(
     }
     return { partial: payload === 'partial' };
   }
-  const functionError = headers[InvokeHeader.functionError.toLowerCase()] === 'Unhandled';
+  const functionError = headers[FUNCTION_ERROR_HEADER.toLowerCase()] === 'Unhandled';
   const text = body.toString('utf8');
   let parsed: any;
   try {
@@ -286,7 +295,7 @@ export async function runSoak(plan: SoakPlan, functions: FunctionDefinition[]): 
             dispatcher,
           });
           const body = Buffer.from(await response.body.arrayBuffer());
-          const requestId = String(response.headers[InvokeHeader.requestId.toLowerCase()]);
+          const requestId = String(response.headers[INVOKE_REQUEST_ID_HEADER.toLowerCase()]);
           if (answered.has(index)) problems.add('answered twice', `invoke ${index}`);
           answered.set(index, requestId);
           const verdict = checkAnswer(kind, event, streamed, response.statusCode, response.headers, body);

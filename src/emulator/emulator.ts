@@ -10,6 +10,7 @@ import type { FunctionSettings, InvokeRequest, InvokeResult } from './invocation
 import { handlerFileLauncher } from './launchers/handler-file.ts';
 import type { Launcher } from './launchers/launcher.ts';
 import { ProcessLauncher } from './launchers/process-launcher.ts';
+import { LAMBDA_PATH, withInherited } from './launchers/task-environment.ts';
 
 const sourceSchema = z.union([
   /** A handler file served by the lambda-kit runtime loop, unbuilt (the quickest local loop). */
@@ -38,10 +39,23 @@ export const functionDefinitionSchema = z.strictObject({
    * For handler-file, command and zip sources; an image brings its own /opt/extensions.
    */
   extensionsDir: z.string().min(1).optional(),
+  /**
+   * Layer zips for a zip source, unpacked in order into what stands for /opt
+   * (a later layer's file wins): a thin zip's runtime layer (its
+   * /opt/bootstrap), extension layers (their /opt/extensions).
+   */
+  layers: z.array(z.string().min(1)).optional(),
   /** Seconds, 1-900 as in Lambda (fractions allowed here, for tests). */
   timeoutSeconds: z.number().positive().max(900).default(3),
   memoryMb: z.number().int().min(128).max(10240).default(128),
   environment: z.record(z.string(), z.string()).default({}),
+  /**
+   * What the function takes from the emulator's own environment: nothing by
+   * default, as in Lambda; true for all of it (below the variables the
+   * launch sets itself), or the names of the variables to pass. AWS
+   * credentials reach the function only this way.
+   */
+  inheritEnvironment: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
   /** Environments of this function that may run at once; invocations beyond wait. */
   maxEnvironments: z.number().int().min(1).max(1000).default(10),
   /** AWS_LAMBDA_MAX_CONCURRENCY: invocations one runtime takes at once (Lambda Managed Instances). */
@@ -84,14 +98,24 @@ export function parseFunctionDefinition(definition: unknown): z.output<typeof fu
  */
 async function launcherFor(definition: z.output<typeof functionDefinitionSchema>): Promise<Launcher> {
   const source = definition.source;
+  const inheritEnvironment = definition.inheritEnvironment;
   const extensionsDir = definition.extensionsDir === undefined ? {} : { extensionsDir: resolve(definition.extensionsDir) };
-  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, extensionsDir);
+  if (definition.layers !== undefined && !('zip' in source)) {
+    throw new FunctionConfigError(
+      `function "${definition.name}": layers are for zip sources, which run with them as /opt; an image has its /opt built in, and a handler file or a command runs where it is`,
+    );
+  }
+  if ('handlerFile' in source) return handlerFileLauncher(source.handlerFile, source.exportName, { ...extensionsDir, inheritEnvironment });
   if ('command' in source) {
-    return new ProcessLauncher({ command: source.command, taskRoot: resolve(source.taskRoot ?? process.cwd()), ...extensionsDir });
+    const taskRoot = resolve(source.taskRoot ?? process.cwd());
+    // A command is the caller's own program, found on the caller's PATH, and may start others from it.
+    const variables = withInherited({ LAMBDA_TASK_ROOT: taskRoot, PATH: process.env.PATH ?? LAMBDA_PATH }, inheritEnvironment);
+    return new ProcessLauncher({ command: source.command, taskRoot, variables, ...extensionsDir });
   }
   if ('zip' in source) {
     const { ZipLauncher } = await import('./launchers/zip-launcher.ts');
-    return ZipLauncher.unpack(resolve(source.zip), extensionsDir);
+    const layers = definition.layers === undefined ? {} : { layers: definition.layers.map((layer) => resolve(layer)) };
+    return ZipLauncher.unpack(resolve(source.zip), { ...extensionsDir, ...layers, inheritEnvironment });
   }
   if (definition.extensionsDir !== undefined) {
     throw new FunctionConfigError(
@@ -102,6 +126,7 @@ async function launcherFor(definition: z.output<typeof functionDefinitionSchema>
   return new ContainerLauncher({
     image: source.image,
     memoryMb: definition.memoryMb,
+    inheritEnvironment,
     ...(source.platform !== undefined && { platform: source.platform }),
   });
 }

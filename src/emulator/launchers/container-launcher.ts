@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -6,12 +7,16 @@ import tar from 'tar-stream';
 import Docker from 'dockerode';
 import { LaunchError } from '../errors.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
+import { cgroupPeak, cgroupProcesses, higher, PeakMeter, residentPeakSum } from './sandbox-memory.ts';
+import { LAMBDA_PATH, RUNTIME_DIR, TASK_ROOT, taskVariables, withInherited, type InheritEnvironment } from './task-environment.ts';
 
 export interface ContainerLauncherOptions {
   image: string;
   /** linux/amd64 or linux/arm64; the image's own when omitted. */
   platform?: string;
   memoryMb: number;
+  /** What the function takes from the emulator's environment (none by default). */
+  inheritEnvironment?: InheritEnvironment;
   docker?: Docker;
 }
 
@@ -34,12 +39,11 @@ export class ContainerLauncher implements Launcher {
   }
 
   environment(): Record<string, string> {
-    return {
-      LAMBDA_TASK_ROOT: '/var/task',
-      LAMBDA_RUNTIME_DIR: '/var/runtime',
-      PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-      LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
-    };
+    // AWS's base images put /var/lang/bin first on PATH (ENV in aws/aws-lambda-base-images' Dockerfiles).
+    return withInherited(
+      { ...taskVariables(TASK_ROOT, RUNTIME_DIR), PATH: `/var/lang/bin:${LAMBDA_PATH}` },
+      this.#options.inheritEnvironment,
+    );
   }
 
   async launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
@@ -153,26 +157,43 @@ export class ContainerLauncher implements Launcher {
     // 'next-exit': the default ('not-running') would return at once for a container not started yet.
     const waited = container.wait({ condition: 'next-exit' });
     await container.start();
+    const cgroup = containerCgroup(container.id);
+    // The container's cgroup goes with it: a crash's REPORT has the last sample.
+    const limit = this.#options.memoryMb * 1024 * 1024;
+    const meter = new PeakMeter(
+      () => (cgroup === undefined ? undefined : higher(cgroupPeak(cgroup), residentPeakSum(cgroupProcesses(cgroup)))),
+      { ceiling: limit },
+    );
     const exited: Promise<ExitStatus> = waited.then(
       async (result: { StatusCode: number }) => {
+        meter.stop();
         out.flush();
         err.flush();
         const info = await container.inspect().catch(() => undefined);
+        // Killed for going over its memory: it reached the limit, whatever the last sample saw.
+        if (info?.State?.OOMKilled) meter.raise(limit);
         // Docker reports 137 for SIGKILL (OOM or kill): say it as a signal, like a process.
         if (result.StatusCode === 137 || info?.State?.OOMKilled) return { code: null, signal: 'SIGKILL' };
         return { code: result.StatusCode, signal: null };
       },
-      () => ({ code: null, signal: 'SIGKILL' }),
+      () => {
+        meter.stop();
+        return { code: null, signal: 'SIGKILL' };
+      },
     );
     let done = false;
     void exited.then(() => (done = true));
     return {
       exited,
       signal: async (signal) => {
-        if (!done) await container.kill({ signal }).catch(() => undefined);
+        if (done) return;
+        meter.sample();
+        await container.kill({ signal }).catch(() => undefined);
       },
-      peakMemoryBytes: () => containerPeakMemory(container),
+      peakMemoryBytes: async () => meter.sample() ?? (cgroup === undefined && !done ? await dockerStatsPeak(container) : undefined),
       dispose: async () => {
+        // The last reading, taken while the container still runs: a timed-out one's REPORT has it.
+        if (!done) meter.sample();
         await container.remove({ force: true }).catch(() => undefined);
         await exited;
         if (extension === undefined) {
@@ -191,20 +212,25 @@ export class ContainerLauncher implements Launcher {
 }
 
 /**
- * The container's peak memory from its cgroup, read directly: Docker's stats
- * API samples for a while before it answers, and every REPORT line asks.
- * cgroup v2 (memory.peak) or v1 (memory.max_usage_in_bytes, cgroupfs
- * driver); Docker's stats otherwise.
+ * The container's cgroup directory on this machine: cgroup v2 with the
+ * systemd or the cgroupfs driver, or v1's memory hierarchy. Undefined where
+ * the engine runs elsewhere (a VM, a remote host).
  */
-async function containerPeakMemory(container: Docker.Container): Promise<number | undefined> {
-  for (const file of [
-    `/sys/fs/cgroup/system.slice/docker-${container.id}.scope/memory.peak`,
-    `/sys/fs/cgroup/docker/${container.id}/memory.peak`,
-    `/sys/fs/cgroup/memory/docker/${container.id}/memory.max_usage_in_bytes`,
-  ]) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined && /^\d+/.test(text)) return Number.parseInt(text, 10);
-  }
+function containerCgroup(id: string): string | undefined {
+  return [
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope`,
+    `/sys/fs/cgroup/docker/${id}`,
+    `/sys/fs/cgroup/memory/docker/${id}`,
+    `/sys/fs/cgroup/memory/system.slice/docker-${id}.scope`,
+  ].find((dir) => existsSync(dir));
+}
+
+/**
+ * Docker's own figure, for an engine whose cgroups this machine cannot see:
+ * its stats API samples for a while before it answers, so it is asked only
+ * then, and only on demand.
+ */
+async function dockerStatsPeak(container: Docker.Container): Promise<number | undefined> {
   const stats = (await container.stats({ stream: false }).catch(() => undefined)) as
     | { memory_stats?: { max_usage?: number; usage?: number } }
     | undefined;

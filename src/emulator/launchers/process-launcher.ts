@@ -1,18 +1,25 @@
 import { spawn } from 'node:child_process';
-import { constants, readFileSync, readdirSync } from 'node:fs';
-import { access, readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LaunchError } from '../errors.ts';
+import { createCgroup, joinCgroup, killCgroup, removeCgroup } from './cgroup.ts';
 import { lineSplitter, type ExitStatus, type LaunchedRuntime, type Launcher } from './launcher.ts';
+import type { MountNamespace } from './mount-namespace.ts';
+import { cgroupPeak, higher, PeakMeter, treeResidentPeak } from './sandbox-memory.ts';
 
 export interface ProcessLauncherOptions {
-  /** The bootstrap command and its arguments. */
+  /** The bootstrap command and its arguments (as the namespace sees them, when there is one). */
   command: string[];
-  /** Working directory and LAMBDA_TASK_ROOT. */
+  /** Working directory (on the host). */
   taskRoot: string;
+  /** What environment() gives: LAMBDA_TASK_ROOT, PATH and the like, and what the function inherits. */
+  variables: Record<string, string>;
   description?: string;
   /** The directory that stands for /opt/extensions: each executable in it is started as an external extension. */
   extensionsDir?: string;
+  /** Runs the runtime and extensions in a mount namespace of this set-up (cwd /var/task). */
+  namespace?: MountNamespace;
 }
 
 /** Runs the runtime as a local process: a `bootstrap` file or any command. */
@@ -27,10 +34,7 @@ export class ProcessLauncher implements Launcher {
   }
 
   environment(): Record<string, string> {
-    return {
-      LAMBDA_TASK_ROOT: this.#options.taskRoot,
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    };
+    return { ...this.#options.variables };
   }
 
   launch(environment: Record<string, string>, output: (line: string) => void): Promise<LaunchedRuntime> {
@@ -57,7 +61,8 @@ export class ProcessLauncher implements Launcher {
         () => true,
         () => false,
       );
-      if (executable) paths.push(path);
+      // Inside the namespace the extensions folder is /opt/extensions, where Lambda has it.
+      if (executable) paths.push(this.#options.namespace?.extensionsMounted ? `/opt/extensions/${name}` : path);
     }
     return paths;
   }
@@ -72,7 +77,7 @@ export class ProcessLauncher implements Launcher {
     output: (line: string) => void,
     description: string,
   ): Promise<LaunchedRuntime> {
-    const [program, ...args] = command;
+    const [program, ...args] = (this.#options.namespace?.wrap(command) ?? command) as [string, ...string[]];
     const child = spawn(program, args, {
       cwd: this.#options.taskRoot,
       env: environment,
@@ -96,28 +101,45 @@ export class ProcessLauncher implements Launcher {
       child.once('error', (error) => reject(new LaunchError(`cannot start ${description}: ${error.message}`, { cause: error })));
     });
     const pid = child.pid!;
+    let cgroup = createCgroup();
+    if (cgroup !== undefined && !joinCgroup(cgroup, pid)) {
+      await removeCgroup(cgroup);
+      cgroup = undefined;
+    }
+    const meter = new PeakMeter(() => higher(treeResidentPeak([pid]), cgroup === undefined ? undefined : cgroupPeak(cgroup)));
     let done = false;
-    void exited.then(() => (done = true));
+    // 'exit' comes before 'close' (which waits for the pipes, which a grandchild may hold open): the pid is not ours from here.
+    child.once('exit', () => {
+      done = true;
+      // A cgroup outlives its processes: its peak holds what the last sample missed.
+      if (cgroup !== undefined) meter.raise(cgroupPeak(cgroup));
+      meter.stop();
+    });
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
     return {
       exited,
       signal: async (signal) => {
         if (done) return;
-        try {
-          process.kill(-pid, signal);
-        } catch {
-          // Already gone.
-        }
+        meter.sample();
+        kill(signal);
       },
-      peakMemoryBytes: () => peakTreeMemory(pid),
+      peakMemoryBytes: async () => meter.sample(),
       dispose: async () => {
         if (!done) {
-          try {
-            process.kill(-pid, 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
+          // The last reading, taken while the processes still are: a timed-out runtime's REPORT has it.
+          meter.sample();
+          kill('SIGKILL');
+          if (cgroup !== undefined) killCgroup(cgroup);
         }
         await exited;
+        meter.stop();
+        if (cgroup !== undefined) await removeCgroup(cgroup);
       },
     };
   }
@@ -127,81 +149,9 @@ export class ProcessLauncher implements Launcher {
 
 /**
  * Peak resident memory of a process and its descendants: the sum of each
- * one's VmHWM (high-water mark) from /proc. Undefined where /proc is missing.
- * Every REPORT line calls this, so the tree is found from the root down.
+ * one's VmHWM (high-water mark), found down /proc/<pid>/task/<tid>/children.
+ * Undefined where /proc is missing.
  */
 export async function peakTreeMemory(rootPid: number): Promise<number | undefined> {
-  const tree = childrenTree(rootPid) ?? (await scannedTree(rootPid));
-  if (!tree) return undefined;
-  let total = 0;
-  let found = false;
-  for (const pid of tree) {
-    let status = '';
-    try {
-      status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      // Gone since.
-    }
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    if (match) {
-      total += Number(match[1]) * 1024;
-      found = true;
-    }
-  }
-  return found ? total : undefined;
-}
-
-/**
- * The process tree from each thread's /proc/<pid>/task/<tid>/children: a few
- * small reads where a scan reads every process on the machine. Undefined when
- * the kernel has no such files (CONFIG_PROC_CHILDREN) or a read fails midway.
- * Synchronous: /proc is in memory, and a thread-pool round trip per file
- * would cost more than the read.
- */
-function childrenTree(rootPid: number): Set<number> | undefined {
-  const tree = new Set<number>([rootPid]);
-  try {
-    for (const pid of tree) {
-      for (const thread of readdirSync(`/proc/${pid}/task`)) {
-        const children = readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8');
-        for (const child of children.split(' ')) if (child) tree.add(Number(child));
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  return tree;
-}
-
-/** The process tree from the parent pid of every process in /proc. */
-async function scannedTree(rootPid: number): Promise<Set<number> | undefined> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return undefined;
-  }
-  const parents = new Map<number, number>();
-  await Promise.all(
-    entries
-      .filter((entry) => /^\d+$/.test(entry))
-      .map(async (entry) => {
-        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-        // The command name may hold spaces and parentheses: the ppid is the 2nd field after the last ')'.
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (Number.isFinite(ppid)) parents.set(Number(entry), ppid);
-      }),
-  );
-  const tree = new Set<number>([rootPid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, ppid] of parents) {
-      if (!tree.has(pid) && tree.has(ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return tree;
+  return treeResidentPeak([rootPid]);
 }

@@ -15,15 +15,13 @@
  * descriptors or child processes than before it started, and no temporary
  * directory of the emulator's is left; nothing in the process went unhandled.
  */
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { build } from 'esbuild';
 import { Agent, request } from 'undici';
-import yazl from 'yazl';
 import {
   EXIT_ERROR_TYPE,
   FUNCTION_ERROR_HEADER,
@@ -37,6 +35,7 @@ import {
 import { decodeEventMessages } from '../../src/emulator/apis/event-stream.ts';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
 import { fixture } from '../support/function-process.ts';
+import { zipTestFunction } from '../support/zip-function.ts';
 
 export const FAULTS = ['crash', 'timeout', 'stream-exit', 'oversize'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -71,28 +70,10 @@ export const FULL_PLAN: SoakPlan = {
   maxRssGrowth: 0.2,
 };
 
-/** behaviours.ts as `lambda-kit build` lays a zip out: an executable bootstrap, the bundle beside it. */
+/** behaviours.ts as a zip: an executable bootstrap, the bundle beside it. */
 export async function behavioursZip(dir: string): Promise<string> {
-  const bundle = await build({
-    entryPoints: [fixture('behaviours.ts')],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    logLevel: 'silent',
-  });
-  const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(`#!/bin/sh\nexec "${process.execPath}" "$LAMBDA_TASK_ROOT/index.mjs"\n`), 'bootstrap', { mode: 0o100755 });
-  zip.addBuffer(Buffer.from(bundle.outputFiles[0]!.text), 'index.mjs', { mode: 0o100644 });
-  zip.end();
   const path = join(dir, 'behaviours.zip');
-  await new Promise<void>((resolve, reject) =>
-    zip.outputStream
-      .pipe(createWriteStream(path))
-      .on('close', () => resolve())
-      .on('error', reject),
-  );
+  await zipTestFunction(fixture('behaviours.ts'), path);
   return path;
 }
 

@@ -1,91 +1,42 @@
-import { Agent, request } from 'undici';
+// The soak's small version (the full one is `npm run soak`, bench/soak.ts): a process and a zip
+// function under 8 callers, with crashes, timeouts, mid-stream exits and oversize answers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../../src/emulator/emulator.ts';
 import { fixture } from '../support/function-process.ts';
+import { behavioursZip, FAULTS, runSoak, SMALL_PLAN } from './soak-harness.ts';
 
-const INVOKES = 2000;
-const CALLERS = 8;
-
-/** Every 50th invoke crashes its environment, every 97th outlives the timeout; the rest echo. */
-function actionFor(index: number): 'exit' | 'hang' | 'echo' {
-  if (index % 50 === 49) return 'exit';
-  if (index % 97 === 96) return 'hang';
-  return 'echo';
-}
-
-describe('emulator soak', () => {
-  let emulator: Emulator;
-  const starts = new Map<string, number>();
-  const reports = new Map<string, number>();
+describe('emulator soak (small)', () => {
+  let dir: string;
+  let zip: string;
 
   beforeAll(async () => {
-    emulator = await Emulator.start({
-      functions: [
-        {
-          name: 'soak',
-          source: { command: [process.execPath, fixture('behaviours.ts')] },
-          timeoutSeconds: 0.5,
-          maxEnvironments: CALLERS,
-        },
-      ],
-      log: (_name, line) => {
-        const start = /^START RequestId: (\S+)/.exec(line);
-        if (start) starts.set(start[1]!, (starts.get(start[1]!) ?? 0) + 1);
-        const report = /^REPORT RequestId: (\S+)/.exec(line);
-        if (report) reports.set(report[1]!, (reports.get(report[1]!) ?? 0) + 1);
-      },
-    });
+    dir = await mkdtemp(join(tmpdir(), 'lambda-kit-soak-zip-'));
+    zip = await behavioursZip(dir);
   });
-  afterAll(async () => emulator?.close());
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  it(`answers ${INVOKES} invokes from ${CALLERS} callers exactly once each, through crashes and timeouts`, {
-    timeout: 240_000,
+  it(`answers ${SMALL_PLAN.invokes} invokes from ${SMALL_PLAN.callers} callers over a process and a zip function exactly once each, and leaks nothing`, {
+    timeout: 180_000,
   }, async () => {
-    const dispatcher = new Agent({ connections: CALLERS });
-    const answers: Array<{ index: number; requestId: string; functionError: boolean; body: any }> = [];
-    let next = 0;
-    const caller = async () => {
-      for (let index = next++; index < INVOKES; index = next++) {
-        const response = await request(`${emulator.endpoint}/2015-03-31/functions/soak/invocations`, {
-          method: 'POST',
-          body: JSON.stringify({ action: actionFor(index), index }),
-          dispatcher,
-        });
-        expect(response.statusCode).toBe(200);
-        answers.push({
-          index,
-          requestId: String(response.headers['x-amzn-requestid']),
-          functionError: response.headers['x-amz-function-error'] === 'Unhandled',
-          body: await response.body.json(),
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: CALLERS }, caller));
-    await dispatcher.close();
-
-    expect(answers).toHaveLength(INVOKES);
-    expect(new Set(answers.map((answer) => answer.index)).size).toBe(INVOKES);
-    expect(new Set(answers.map((answer) => answer.requestId)).size).toBe(INVOKES);
-    for (const answer of answers) {
-      const action = actionFor(answer.index);
-      if (action === 'echo') {
-        expect(answer.functionError).toBe(false);
-        expect(answer.body).toEqual({ action: 'echo', index: answer.index });
-      } else {
-        expect(answer.functionError).toBe(true);
-        expect(answer.body.errorType).toBe(action === 'exit' ? 'Runtime.ExitError' : 'Sandbox.Timedout');
-        expect(answer.body.errorMessage).toContain(answer.requestId);
-      }
-      // Each invocation ran once: one START and one REPORT in the log.
-      expect(starts.get(answer.requestId)).toBe(1);
-      expect(reports.get(answer.requestId)).toBe(1);
+    const report = await runSoak(SMALL_PLAN, [
+      // 4 environments each for 8 callers: invokes also wait for a free one.
+      { name: 'process', source: { command: [process.execPath, fixture('behaviours.ts')] }, timeoutSeconds: 0.5, maxEnvironments: 4 },
+      { name: 'zip', source: { zip }, timeoutSeconds: 0.5, maxEnvironments: 4 },
+    ]);
+    console.log(`soak: ${JSON.stringify({ ...report, plan: undefined })}`);
+    expect(report.problems).toEqual([]);
+    expect(report.answers).toBe(SMALL_PLAN.invokes);
+    for (const fault of FAULTS) {
+      expect(report.byKind[fault].sent, fault).toBeGreaterThan(4);
+      expect(report.byKind[fault].right, fault).toBe(report.byKind[fault].sent);
     }
-    const crashed = answers.filter((answer) => actionFor(answer.index) !== 'echo').length;
-    console.log(`soak: ${INVOKES} invokes, ${crashed} crashed or timed out, all answered once`);
-
-    // Still up and warm afterwards.
-    const after = await emulator.invoke('soak', { payload: Buffer.from('{"action":"echo","after":true}') });
-    expect(JSON.parse(after.body.toString())).toEqual({ action: 'echo', after: true });
-    expect(emulator.pool('soak')!.environmentCount).toBeLessThanOrEqual(CALLERS);
+    expect(report.byKind.echo.right).toBe(report.byKind.echo.sent);
+    // Each crash, timeout and mid-stream exit cost its environment: the next invoke started a fresh one.
+    const lost = report.byKind.crash.sent + report.byKind.timeout.sent + report.byKind['stream-exit'].sent;
+    expect(report.functions.reduce((sum, fn) => sum + fn.coldStarts, 0)).toBeGreaterThanOrEqual(lost);
+    // The zip's task root existed during the soak, and is gone with the emulator.
+    expect(report.tmpDirs).toEqual({ during: 1, after: 0 });
   });
 });

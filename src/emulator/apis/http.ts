@@ -67,3 +67,12 @@ export function replyJson(response: ServerResponse, status: number, body: unknow
   response.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   response.end(text);
 }
+
+/** A URL path segment decoded, or undefined when its %-escapes are not well-formed UTF-8. */
+export function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

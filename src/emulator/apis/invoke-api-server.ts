@@ -20,7 +20,7 @@ import {
 } from '../../../runtime/protocol/index.ts';
 import { FUNCTION_IDENTIFIER_PATTERN } from '../../platform/function-name.ts';
 import { invokeCompleteEvent, payloadChunkEvent } from './event-stream.ts';
-import { header, readBodyWithin } from './http.ts';
+import { decodePathSegment, header, readBodyWithin } from './http.ts';
 
 /**
  * The caller's side of Lambda: Invoke and InvokeWithResponseStream, with
@@ -96,16 +96,20 @@ export class InvokeApiServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://emulator');
-    const invoke = INVOKE_PATH.exec(url.pathname);
-    const stream = STREAM_INVOKE_PATH.exec(url.pathname);
+    const url = URL.parse(request.url ?? '/', 'http://emulator');
+    const invoke = url && INVOKE_PATH.exec(url.pathname);
+    const stream = url && STREAM_INVOKE_PATH.exec(url.pathname);
     const body = await readBodyWithin(request, MAX_SYNC_PAYLOAD_BYTES);
     try {
-      if (!invoke && !stream) {
-        throw new ApiError(404, 'UnknownOperationException', `no Lambda operation at ${request.method} ${url.pathname}`);
+      if (!url || (!invoke && !stream)) {
+        throw new ApiError(404, 'UnknownOperationException', `no Lambda operation at ${request.method} ${url?.pathname ?? request.url}`);
       }
       if (request.method !== 'POST') throw new ApiError(405, 'MethodNotAllowedException', 'Invoke takes POST');
-      const name = this.#functionName(decodeURIComponent((invoke ?? stream)![1]!), url.searchParams.get('Qualifier'));
+      const identifier = decodePathSegment((invoke ?? stream)![1]!);
+      if (identifier === undefined) {
+        throw new ApiError(400, 'InvalidParameterValueException', `the function name in ${url.pathname} is not a well-formed path segment`);
+      }
+      const name = this.#functionName(identifier, url.searchParams.get('Qualifier'));
       if (body === undefined) {
         throw new ApiError(
           413,
@@ -228,7 +232,8 @@ function parseJson(body: Buffer): unknown {
 function parsePayload(body: Buffer): Buffer {
   if (body.byteLength === 0) return Buffer.from('{}');
   try {
-    JSON.parse(body.toString('utf8'));
+    // fatal: a payload that is not UTF-8 is refused, as Lambda's parser reads raw bytes strictly, never passed on with U+FFFD in it.
+    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch (error) {
     throw new ApiError(
       400,

@@ -24,7 +24,7 @@ import {
 } from '../../../runtime/protocol/index.ts';
 import { responseTooLargeMessage } from '../../platform/platform-errors.ts';
 import { newTraceId } from '../../platform/trace-id.ts';
-import { header, readBody, readBodyAtMost, replyJson, serve } from './http.ts';
+import { decodePathSegment, header, readBody, readBodyAtMost, replyJson, serve } from './http.ts';
 import { parseErrorBody, type InitErrorOutcome, type InvocationOutcome, type RuntimeErrorBody } from './invocation-outcome.ts';
 
 export type { InitErrorOutcome, InvocationOutcome } from './invocation-outcome.ts';
@@ -235,7 +235,9 @@ export class RuntimeApiServer extends EventEmitter {
     else if (url === INIT_ERROR_PATH) route = 'init-error';
     else if (invocation) {
       route = invocation[2] as Route;
-      requestId = decodeURIComponent(invocation[1]!);
+      requestId = decodePathSegment(invocation[1]!);
+      // An id that is not even a well-formed path segment names no invocation (RIE: 400 InvalidRequestID).
+      if (requestId === undefined) return this.#reject(request, response, 400, 'InvalidRequestID', `Invalid request ID: ${invocation[1]}`);
     }
     if (!route) return this.#reject(request, response, 404, 'UnknownPath', `no such path: ${url}`);
     const expectedMethod = route === 'next' ? 'GET' : 'POST';

@@ -1,14 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type FunctionDefinition } from '../../src/emulator/emulator.ts';
 import { decodeEventMessages } from '../../src/emulator/apis/event-stream.ts';
 import { invokeHttp } from '../support/aws-clients.ts';
 import { fixture } from '../support/function-process.ts';
+import { zipTestFunction } from '../support/zip-function.ts';
 
 const node = (script: string): FunctionDefinition['source'] => ({ command: [process.execPath, fixture(script)] });
 
@@ -263,26 +263,8 @@ describe('emulator: a function from a built zip', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lambda-kit-zip-'));
-    const bundle = await build({
-      entryPoints: [fixture('behaviours.ts')],
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      logLevel: 'silent',
-    });
-    const zip = new yazl.ZipFile();
-    zip.addBuffer(Buffer.from(`#!/bin/sh\nexec "${process.execPath}" "$LAMBDA_TASK_ROOT/index.mjs"\n`), 'bootstrap', { mode: 0o100755 });
-    zip.addBuffer(Buffer.from(bundle.outputFiles[0]!.text), 'index.mjs', { mode: 0o100644 });
-    zip.end();
     const zipPath = join(dir, 'function.zip');
-    await new Promise<void>((resolve, reject) =>
-      zip.outputStream
-        .pipe(createWriteStream(zipPath))
-        .on('close', () => resolve())
-        .on('error', reject),
-    );
+    await zipTestFunction(fixture('behaviours.ts'), zipPath);
     emulator = await Emulator.start({ functions: [{ name: 'zipped', source: { zip: zipPath } }], log: () => {} });
   });
   afterAll(async () => {

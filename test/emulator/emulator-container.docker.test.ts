@@ -2,7 +2,7 @@
 // with the runtime loop inside: success, error, timeout, memory limit, clean-up.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Emulator } from '../../src/emulator/emulator.ts';
 import { ARCHES, buildFunctionImage, docker, removeImage, requireDockerAndBase } from '../support/docker.ts';
 
@@ -118,9 +118,10 @@ describe('emulator with an image that holds an external extension in /opt/extens
     await result.settled;
     expect(lines).toContain('probe ready');
     expect(lines.some((line) => /^EXTENSION\tName: probe\tState: Ready\tEvents: \[INVOKE, SHUTDOWN\]/.test(line))).toBe(true);
-    expect(lines).toContain(`probe got INVOKE ${result.requestId}`);
+    // The extension's stdout reaches us through the container's log stream, which can lag its /next call.
+    await vi.waitFor(() => expect(lines).toContain(`probe got INVOKE ${result.requestId}`), { timeout: 5000 });
     await emulator!.close();
-    expect(lines).toContain('probe shutting down: spindown');
+    await vi.waitFor(() => expect(lines).toContain('probe shutting down: spindown'), { timeout: 5000 });
     const left = await docker.listContainers({ all: true, filters: { label: ['org.lambda-kit.emulator'] } });
     expect(left).toHaveLength(0);
   });
